@@ -1,0 +1,1 @@
+"""Offline evaluation and benchmarks: synthetic cohorts, metrics, baselines, learned compatibility."""

@@ -1,0 +1,330 @@
+"""The matching problem: scores, capacities and the curator's decisions, validated once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from matching.errors import ProblemError
+
+__all__ = ["MAX_CAPACITY", "OBJECTIVES", "Candidates", "Objective", "Problem"]
+
+MAX_CAPACITY = 3
+"""The regulation's maximum number of mentees of one mentor at the same time."""
+
+Objective = Literal["coverage", "score"]
+OBJECTIVES: tuple[Objective, ...] = ("coverage", "score")
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Allowed pairs as parallel arrays sorted by (mentee, mentor)."""
+
+    mentee: IntArray
+    mentor: IntArray
+    score: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.mentee)
+
+
+class Problem:
+    """A mentor-mentee assignment problem under the rules of the target model of mentoring.
+
+    Parameters
+    ----------
+    scores : array_like or scipy.sparse matrix, shape (n_mentees, n_mentors)
+        Pair scores, higher is better. With sparse input an absent entry means "not allowed"
+        (a stored zero is an allowed pair of score 0).
+    capacity : array_like of int, shape (n_mentors,)
+        The total number of mentees each mentor may have, 0 to 3.
+    allowed : array_like of bool or scipy.sparse matrix, optional
+        False (or absent, when sparse) marks a pair that is never proposed.
+    min_score : float, default 0.0
+        A pair scoring below this is never proposed (pinned pairs excepted).
+    load : array_like of int, shape (n_mentors,), optional
+        Mentees each mentor already has outside this problem; free places are ``capacity - load``.
+    pinned : iterable of (mentee, mentor)
+        Pairs that must be in the answer (confirmed by the curator), whatever their score.
+    forbidden : iterable of (mentee, mentor)
+        Pairs never proposed (rejected by the curator).
+    objective : {"coverage", "score"}, default "coverage"
+        ``"coverage"``: most mentees matched, then the highest total score among those answers.
+        ``"score"``: the highest total score (then the most mentees among equal totals).
+    load_penalty : float, default 0.0
+        Spreads load over mentors: a pair that takes a mentor's second place counts
+        ``load_penalty`` less than its score, a third place ``2 * load_penalty`` less (places
+        already taken by ``load`` and ``pinned`` count). With a penalty above the spread of the
+        scores, every mentor gets one mentee before anyone gets a second. 0 (off) by default.
+
+    Raises
+    ------
+    ProblemError
+        When an argument breaks a rule; the message names the argument and the offending value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matching import Problem, solve
+    >>> p = Problem(np.array([[0.9, 0.1], [0.8, 0.2]]), capacity=[1, 1])
+    >>> solve(p).pairs
+    [(0, 0), (1, 1)]
+    """
+
+    def __init__(
+        self,
+        scores: Any,
+        capacity: Any,
+        allowed: Any = None,
+        min_score: float = 0.0,
+        load: Any = None,
+        pinned: Iterable[Pair] = (),
+        forbidden: Iterable[Pair] = (),
+        objective: Objective = "coverage",
+        load_penalty: float = 0.0,
+    ) -> None:
+        self.scores = _check_scores(scores)
+        self.n_mentees, self.n_mentors = self.scores.shape
+        self.allowed = _check_allowed(allowed, self.scores.shape)
+        self.capacity = _check_counts(capacity, "capacity", self.n_mentors, MAX_CAPACITY)
+        self.load = _check_counts(load, "load", self.n_mentors, MAX_CAPACITY)
+        over = np.flatnonzero(self.load > self.capacity)
+        if over.size:
+            j = int(over[0])
+            raise ProblemError(
+                "load",
+                int(self.load[j]),
+                f"at most the mentor's capacity ({int(self.capacity[j])})",
+                where=f"mentor {j}",
+            )
+        self.min_score = _check_number(min_score, "min_score", allow_neg_inf=True)
+        self.load_penalty = _check_number(load_penalty, "load_penalty")
+        if self.load_penalty < 0:
+            raise ProblemError("load_penalty", load_penalty, "a number >= 0")
+        if objective not in OBJECTIVES:
+            raise ProblemError("objective", objective, "one of 'coverage', 'score'")
+        self.objective: Objective = objective
+        self.forbidden = frozenset(_check_pairs(forbidden, "forbidden", self.scores.shape))
+        self.pinned = tuple(sorted(_check_pairs(pinned, "pinned", self.scores.shape)))
+        self._check_pinned()
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    @cached_property
+    def _allowed_entries(self) -> tuple[IntArray, FloatArray]:
+        """Sorted keys ``mentee * n_mentors + mentor`` of allowed pairs, and their scores."""
+        keys, values = _allowed_entries(self.scores, self.allowed)
+        return keys, values
+
+    def lookup(self, mentees: Any, mentors: Any) -> tuple[npt.NDArray[np.bool_], FloatArray]:
+        """Whether each pair is allowed, and its score (NaN when not allowed)."""
+        mentees = np.asarray(mentees, dtype=np.int64)
+        mentors = np.asarray(mentors, dtype=np.int64)
+        keys, values = self._allowed_entries
+        if not len(keys):
+            return np.zeros(mentees.shape, dtype=bool), np.full(mentees.shape, np.nan)
+        wanted = mentees * self.n_mentors + mentors
+        pos = np.searchsorted(keys, wanted).clip(max=len(keys) - 1)
+        found = keys[pos] == wanted
+        return found, np.where(found, values[pos], np.nan)
+
+    @cached_property
+    def candidates(self) -> Candidates:
+        """Pairs that may be proposed: allowed, not forbidden, score at least ``min_score``."""
+        keys, values = self._allowed_entries
+        keep = values >= self.min_score
+        if self.forbidden:
+            forbidden_keys = np.array(
+                [i * self.n_mentors + j for i, j in self.forbidden], dtype=np.int64
+            )
+            keep &= ~np.isin(keys, forbidden_keys)
+        kept = keys[keep]
+        mentee, mentor = np.divmod(kept, self.n_mentors) if self.n_mentors else (kept, kept)
+        return Candidates(mentee, mentor, values[keep])
+
+    @cached_property
+    def free(self) -> IntArray:
+        """Free places of each mentor once ``load`` and ``pinned`` pairs are counted."""
+        used = self.load.copy()
+        for _, mentor in self.pinned:
+            used[mentor] += 1
+        return self.capacity - used
+
+    # -- validation of the curator's decisions -------------------------------------------------
+
+    def _check_pinned(self) -> None:
+        seen: set[int] = set()
+        for pair in self.pinned:
+            mentee = pair[0]
+            if pair in self.forbidden:
+                raise ProblemError("pinned", pair, "not forbidden (it is in 'forbidden')")
+            if mentee in seen:
+                raise ProblemError("pinned", pair, "pairs with different mentees (repeated mentee)")
+            seen.add(mentee)
+        if self.pinned:
+            mentees, mentors = np.array(self.pinned, dtype=np.int64).T
+            allowed, _ = self.lookup(mentees, mentors)
+            if not allowed.all():
+                bad = self.pinned[int(np.flatnonzero(~allowed)[0])]
+                raise ProblemError("pinned", bad, "allowed pairs (this pair is not allowed)")
+        over = np.flatnonzero(self.free < 0)
+        if over.size:
+            j = int(over[0])
+            taken = [p for p in self.pinned if p[1] == j]
+            raise ProblemError(
+                "pinned",
+                taken,
+                f"within the free places of mentor {j} "
+                f"(capacity {int(self.capacity[j])}, load {int(self.load[j])})",
+            )
+
+    def __repr__(self) -> str:
+        kind = "sparse" if sp.issparse(self.scores) else "dense"
+        return (
+            f"Problem({self.n_mentees} mentees x {self.n_mentors} mentors, {kind}, "
+            f"objective={self.objective!r}, pinned={len(self.pinned)}, "
+            f"forbidden={len(self.forbidden)})"
+        )
+
+
+# -- argument checks ---------------------------------------------------------------------------
+
+
+def _check_scores(scores: Any) -> Any:
+    if sp.issparse(scores):
+        if scores.ndim != 2:
+            raise ProblemError("scores", scores.shape, "a 2-D matrix (n_mentees, n_mentors)")
+        matrix = sp.csr_array(scores, dtype=np.float64)
+        matrix.sum_duplicates()
+        data = matrix.data
+    else:
+        try:
+            matrix = np.asarray(scores, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ProblemError("scores", type(scores).__name__, "a matrix of numbers") from exc
+        if matrix.ndim != 2:
+            raise ProblemError("scores", matrix.shape, "a 2-D matrix (n_mentees, n_mentors)")
+        data = matrix
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite.ravel())[0])
+        if sp.issparse(matrix):
+            row = int(np.searchsorted(matrix.indptr, bad, side="right") - 1)
+            where = f"mentee {row}, mentor {int(matrix.indices[bad])}"
+            value = float(data[bad])
+        else:
+            row, col = divmod(bad, matrix.shape[1])
+            where = f"mentee {row}, mentor {col}"
+            value = float(matrix[row, col])
+        raise ProblemError("scores", value, "finite numbers (no NaN or infinity)", where=where)
+    return matrix
+
+
+def _check_allowed(allowed: Any, shape: tuple[int, int]) -> Any:
+    if allowed is None:
+        return None
+    if sp.issparse(allowed):
+        mask = sp.csr_array(allowed, dtype=bool)
+        mask.eliminate_zeros()
+    else:
+        mask = np.asarray(allowed)
+        if mask.dtype != np.bool_:
+            if not np.isin(mask, (0, 1)).all():
+                raise ProblemError("allowed", mask.dtype.name, "a boolean mask")
+            mask = mask.astype(bool)
+    if mask.shape != shape:
+        raise ProblemError("allowed", mask.shape, f"of the same shape as scores {shape}")
+    return mask
+
+
+def _check_counts(values: Any, name: str, n_mentors: int, maximum: int) -> IntArray:
+    if values is None:
+        return np.zeros(n_mentors, dtype=np.int64)
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemError(name, values, "integers") from exc
+    if array.shape != (n_mentors,):
+        raise ProblemError(name, array.shape, f"of shape ({n_mentors},), one per mentor")
+    bad = ~np.isfinite(array) | (array != np.round(array)) | (array < 0) | (array > maximum)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        value = values[j] if hasattr(values, "__getitem__") else array[j]
+        raise ProblemError(
+            name, _plain(value), f"integers from 0 to {maximum}", where=f"mentor {j}"
+        )
+    return array.astype(np.int64)
+
+
+def _check_number(value: Any, name: str, allow_neg_inf: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ProblemError(name, value, "a number") from exc
+    if math.isnan(number) or (math.isinf(number) and not (allow_neg_inf and number < 0)):
+        raise ProblemError(name, value, "a finite number")
+    return number
+
+
+def _check_pairs(pairs: Iterable[Any], name: str, shape: tuple[int, int]) -> list[Pair]:
+    checked: list[Pair] = []
+    for pair in pairs:
+        try:
+            mentee, mentor = pair
+            if int(mentee) != mentee or int(mentor) != mentor:
+                raise ValueError
+        except (TypeError, ValueError) as exc:
+            raise ProblemError(name, pair, "(mentee, mentor) pairs of integers") from exc
+        mentee, mentor = int(mentee), int(mentor)
+        if not (0 <= mentee < shape[0] and 0 <= mentor < shape[1]):
+            raise ProblemError(
+                name, (mentee, mentor), f"pairs within 0..{shape[0] - 1} x 0..{shape[1] - 1}"
+            )
+        checked.append((mentee, mentor))
+    return checked
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _allowed_entries(scores: Any, allowed: Any) -> tuple[IntArray, FloatArray]:
+    # scores: a float csr_array or ndarray; allowed: None, a bool csr_array or ndarray.
+    n_mentors = scores.shape[1]
+    if sp.issparse(scores):
+        scores.sort_indices()
+        rows = np.repeat(np.arange(scores.shape[0], dtype=np.int64), np.diff(scores.indptr))
+        keys = rows * n_mentors + scores.indices.astype(np.int64)
+        values = scores.data.astype(np.float64, copy=False)
+        if allowed is None:
+            return keys, values
+        if sp.issparse(allowed):
+            allowed.sort_indices()
+            arows = np.repeat(np.arange(allowed.shape[0], dtype=np.int64), np.diff(allowed.indptr))
+            akeys = arows * n_mentors + allowed.indices.astype(np.int64)
+            keep = np.isin(keys, akeys, assume_unique=True)
+        else:
+            keep = allowed[rows, scores.indices]
+        return keys[keep], values[keep]
+    if allowed is None:
+        keys = np.arange(scores.size, dtype=np.int64)
+        return keys, scores.ravel()
+    if sp.issparse(allowed):
+        allowed.sort_indices()
+        rows = np.repeat(np.arange(allowed.shape[0], dtype=np.int64), np.diff(allowed.indptr))
+        cols = allowed.indices.astype(np.int64)
+    else:
+        rows, cols = np.nonzero(allowed)
+        rows, cols = rows.astype(np.int64), cols.astype(np.int64)
+    return rows * n_mentors + cols, scores[rows, cols]

@@ -1,0 +1,80 @@
+"""The optimum of a Problem as a mixed-integer linear program solved by HiGHS (scipy.optimize.milp).
+
+An independent formulation: one binary variable per candidate or pinned pair and, for the load
+penalty, one variable per place of each mentor. It never shares code with the solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import lil_array
+
+from matching import Problem
+
+
+@dataclass
+class Optimum:
+    count: int
+    value: float  # total score minus load penalties
+
+
+def objective_of(problem: Problem, pairs: list[tuple[int, int]]) -> Optimum:
+    """Count and penalised total score of an answer, computed from first principles."""
+    mentees = [i for i, _ in pairs]
+    mentors = [j for _, j in pairs]
+    _, scores = problem.lookup(mentees, mentors)
+    penalty = 0.0
+    for j in set(mentors):
+        first = int(problem.load[j])
+        penalty += problem.load_penalty * sum(range(first, first + mentors.count(j)))
+    return Optimum(len(pairs), float(np.sum(scores)) - penalty)
+
+
+def optimum(problem: Problem) -> Optimum:
+    """Lexicographic optimum: (count, value) for coverage, (value, count) for score."""
+    n, m = problem.n_mentees, problem.n_mentors
+    keys, values = problem._allowed_entries
+    pinned = set(problem.pinned)
+    edges: list[tuple[int, int, float]] = []
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        i, j = divmod(key, m)
+        pair = (i, j)
+        if pair in pinned or (pair not in problem.forbidden and value >= problem.min_score):
+            edges.append((i, j, value))
+    places = [
+        (j, p) for j in range(m) for p in range(int(problem.load[j]), int(problem.capacity[j]))
+    ]
+    n_x, n_z = len(edges), len(places)
+    if n_x == 0:
+        return Optimum(0, 0.0)
+    size = n_x + n_z
+    rows = lil_array((n + m, size))
+    lower = np.zeros(n + m)
+    upper = np.zeros(n + m)
+    for e, (i, j, _) in enumerate(edges):
+        rows[i, e] = 1
+        rows[n + j, e] = 1
+    upper[:n] = 1
+    for z, (j, _) in enumerate(places):
+        rows[n + j, n_x + z] = -1  # pairs of mentor j == places of mentor j taken
+    count_row = np.concatenate([np.ones(n_x), np.zeros(n_z)])
+    value_row = np.concatenate(
+        [np.array([s for *_, s in edges]), -problem.load_penalty * np.array([p for _, p in places])]
+    )
+    lb = np.array([1.0 if (i, j) in pinned else 0.0 for i, j, _ in edges] + [0.0] * n_z)
+    bounds = Bounds(lb, np.ones(size))
+    base = [LinearConstraint(rows.tocsr(), lower, upper)]
+    first, second = (
+        (count_row, value_row) if problem.objective == "coverage" else (value_row, count_row)
+    )
+    top = milp(-first, constraints=base, bounds=bounds, integrality=np.ones(size))
+    assert top.success, top.message
+    best_first = -top.fun
+    fixed = LinearConstraint(first.reshape(1, -1), best_first - 1e-7, np.inf)
+    both = milp(-second, constraints=[*base, fixed], bounds=bounds, integrality=np.ones(size))
+    assert both.success, both.message
+    x = both.x
+    return Optimum(round(count_row @ x), float(value_row @ x))

@@ -1,0 +1,122 @@
+"""The solver's answers are valid and exactly optimal on many random problems."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+
+from matching import Problem, solve, suggest, violations
+from tests.matching.reference import objective_of, optimum
+from tests.matching.strategies import problems
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(problems())
+def test_answer_is_valid_and_lexicographically_optimal(problem: Problem) -> None:
+    result = solve(problem)
+    assert violations(problem, result.pairs) == []
+    got = objective_of(problem, result.pairs)
+    best = optimum(problem)
+    if problem.objective == "coverage":
+        assert got.count == best.count
+        assert got.value == pytest.approx(best.value, abs=1e-6)
+    else:
+        assert got.value == pytest.approx(best.value, abs=1e-6)
+        assert got.count == best.count
+    matched = {i for i, _ in result.pairs}
+    assert result.unmatched == sorted(set(range(problem.n_mentees)) - matched)
+    assert result.total_score == pytest.approx(
+        sum(problem.lookup(*zip(*result.pairs, strict=True))[1]) if result.pairs else 0.0
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems(max_mentees=14, max_mentors=8, dyadic=False))
+def test_optimal_with_arbitrary_float_scores(problem: Problem) -> None:
+    result = solve(problem)
+    assert violations(problem, result.pairs) == []
+    got, best = objective_of(problem, result.pairs), optimum(problem)
+    if problem.objective == "coverage":
+        assert got.count == best.count
+    assert got.value == pytest.approx(best.value, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems(max_mentees=12, max_mentors=8))
+def test_both_engines_agree(problem: Problem) -> None:
+    """The min-cost-flow engine gives the same optimum as the Hungarian one on the same block."""
+    small = solve(problem, engine="hungarian")
+    large = solve(problem, engine="min_cost_flow")
+    assert violations(problem, large.pairs) == []
+    a, b = objective_of(problem, small.pairs), objective_of(problem, large.pairs)
+    assert (a.count, a.value) == (b.count, pytest.approx(b.value, abs=1e-9))
+    assert set(small.info["engines"]) <= {"hungarian"}
+    assert set(large.info["engines"]) <= {"min_cost_flow"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems())
+def test_deterministic(problem: Problem) -> None:
+    assert solve(problem).pairs == solve(problem).pairs
+
+
+@settings(max_examples=100, deadline=None)
+@given(problems())
+def test_suggestions_are_proposable_and_best_first(problem: Problem) -> None:
+    for mentee in range(problem.n_mentees):
+        found = suggest(problem, mentee, k=None)
+        scores = [s for _, s in found]
+        assert scores == sorted(scores, reverse=True)
+        for mentor, score in found:
+            assert (mentee, mentor) not in problem.forbidden
+            assert score >= problem.min_score
+            assert problem.free[mentor] > 0
+        assert suggest(problem, mentee, k=2) == found[:2]
+
+
+def test_blocks_are_solved_apart() -> None:
+    rng = np.random.default_rng(3)
+    blocks = [rng.uniform(size=(5, 2)) for _ in range(4)]
+    scores = sp.block_diag(blocks, format="csr")
+    result = solve(Problem(scores, capacity=np.full(8, 3)))
+    assert result.info["blocks"] == 4
+    assert len(result.pairs) == 20
+    for mentee, mentor in result.pairs:
+        assert mentee // 5 == mentor // 2
+
+
+def test_load_penalty_spreads_mentees() -> None:
+    # One mentor is everybody's favourite; without a penalty she takes three mentees.
+    scores = np.array([[0.9, 0.6, 0.6], [0.9, 0.6, 0.6], [0.9, 0.6, 0.6]])
+    crowded = solve(Problem(scores, capacity=[3, 3, 3]))
+    assert [j for _, j in crowded.pairs] == [0, 0, 0]
+    spread = solve(Problem(scores, capacity=[3, 3, 3], load_penalty=0.5))
+    assert sorted(j for _, j in spread.pairs) == [0, 1, 2]
+
+
+def test_coverage_beats_score_when_asked() -> None:
+    # Mentee 0 could take mentor 0 (0.9) and leave mentee 1 without anyone.
+    scores = np.array([[0.9, 0.5], [0.8, 0.0]])
+    allowed = np.array([[True, True], [True, False]])
+    coverage = solve(Problem(scores, capacity=[1, 1], allowed=allowed))
+    assert coverage.pairs == [(0, 1), (1, 0)]
+    best_total = solve(
+        Problem(np.array([[0.9, 0.0], [0.8, 0.0]]), [1, 1], allowed=allowed, objective="score")
+    )
+    assert best_total.pairs == [(0, 0)]
+    assert best_total.unmatched == [1]
+
+
+@pytest.mark.parametrize("engine", ["hungarian", "min_cost_flow"])
+def test_coverage_takes_one_more_pair_at_any_cost_in_score(engine: str) -> None:
+    # Matching both mentees needs the two worst pairs (-1 each) instead of the best one (+1).
+    scores = np.array([[1.0, -1.0], [-1.0, -np.inf]])
+    allowed = np.isfinite(scores)
+    problem = Problem(np.where(allowed, scores, 0), [1, 1], allowed=allowed, min_score=-1)
+    result = solve(problem, engine=engine)  # type: ignore[arg-type]
+    assert result.pairs == [(0, 1), (1, 0)]
+    assert result.total_score == -2.0
