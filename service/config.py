@@ -1,0 +1,74 @@
+"""Configuration of the service: one pydantic-settings class read from ``NASTAVNIK_*`` variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_SECRET", "Settings", "get_settings"]
+
+DEFAULT_SECRET = "development-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment.
+
+    Every field can be set through a ``NASTAVNIK_<FIELD>`` variable, e.g. ``NASTAVNIK_DATABASE_URL``.
+    Outside ``environment="development"`` the default secret is refused, so a production server
+    never hashes tokens with a key that everyone can read in this file.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NASTAVNIK_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default="sqlite:///var/nastavnik.sqlite3",
+        description="SQLAlchemy URL: a SQLite file (embedded default) or postgresql+psycopg://...",
+    )
+    secret_key: str = Field(
+        default=DEFAULT_SECRET,
+        min_length=16,
+        description="Key of the HMAC that turns bearer tokens into the hashes stored in the database.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="Pairs below never proposed.")
+    solver_workers: int = Field(default=2, ge=1, description="Threads that solve matching runs.")
+    dask_scheduler: str | None = Field(
+        default=None,
+        description=(
+            "Where municipality batches run: unset = in-process threads, 'local' = a local Dask "
+            "cluster, 'tcp://host:port' = a Dask scheduler."
+        ),
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the web login cookie over HTTPS only."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Self:
+        if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                f"NASTAVNIK_SECRET_KEY must be set to a secret of your own when "
+                f"NASTAVNIK_ENVIRONMENT={self.environment!r}; the default is for development only."
+            )
+        return self
+
+    def sqlite_path(self) -> Path | None:
+        """Return the file of a SQLite database URL, or None for another engine."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the settings of this process (read once from the environment)."""
+    return Settings()

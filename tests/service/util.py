@@ -1,0 +1,118 @@
+"""Small factories for service tests: schools, users with tokens, people, proposals, a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from service.accounts import add_organisation, add_user
+from service.config import Settings
+from service.db import Database
+from service.models import Answers, Consent, Person, Proposal
+
+SECRET = "test-secret-key-0123456789"
+
+
+def settings_for(db: Database, **overrides: Any) -> Settings:
+    """Settings of a test application on ``db``."""
+    return Settings(environment="test", secret_key=SECRET, database_url=db.url, **overrides)
+
+
+def school(db: Database, code: str = "s1", municipality: str | None = "m1") -> str:
+    """Create a school; return its code."""
+    add_organisation(db, code, f"Школа {code}", municipality)
+    return code
+
+
+def token(db: Database, role: str = "curator", org: str | None = "s1", **kw: Any) -> str:
+    """Create a user; return their token."""
+    login = kw.pop("login", f"{role}-{org}-{time.monotonic_ns()}")
+    return add_user(db, SECRET, login, role, org, **kw)
+
+
+def auth(value: str) -> dict[str, str]:
+    """The header of a bearer token."""
+    return {"Authorization": f"Bearer {value}"}
+
+
+def person(
+    db: Database,
+    org_id: int,
+    side: str,
+    external_id: str,
+    *,
+    name: str | None = None,
+    consent: bool = True,
+    capacity: int | None = None,
+    records: dict[str, Any] | None = None,
+    spec: str = "teacher",
+) -> int:
+    """Store a person with one version of answers; return the id."""
+    with db.write() as session:
+        p = Person(
+            org_id=org_id,
+            side=side,
+            external_id=external_id,
+            name=name or f"Имя {external_id}",
+            spec=spec,
+            consent=consent,
+            capacity=capacity,
+        )
+        session.add(p)
+        session.flush()
+        session.add(Answers(person_id=p.id, version=1, spec=spec, records=records or {}))
+        session.add(Consent(person_id=p.id, given=consent, source="questionnaire"))
+        return p.id
+
+
+def proposal(db: Database, org_id: int, mentee_id: int, mentor_id: int, score: float = 0.5) -> int:
+    """Store an open proposal; return its id."""
+    with db.write() as session:
+        p = Proposal(
+            org_id=org_id, mentee_id=mentee_id, mentor_id=mentor_id, score=score, reasons=["тест"]
+        )
+        session.add(p)
+        session.flush()
+        return p.id
+
+
+def org_id(db: Database, code: str) -> int:
+    """The id of a school."""
+    from sqlalchemy import select
+
+    from service.models import Organisation
+
+    with db.read() as session:
+        return int(session.scalar(select(Organisation.id).where(Organisation.code == code)) or 0)
+
+
+@contextmanager
+def live_server(db: Database, **overrides: Any) -> Iterator[str]:
+    """Serve the real application with uvicorn on a free loopback port; yield its base URL."""
+    import uvicorn
+
+    from service.app import create_app
+
+    app = create_app(settings_for(db, **overrides), db)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
