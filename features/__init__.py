@@ -1,1 +1,66 @@
-"""features package of nastavnik."""
+"""Questionnaires in, scored pairs out.
+
+The flow is: a questionnaire spec (:func:`load_spec`) says which column is which question; an export
+is validated whole into :class:`Answers` (:func:`read_answers`, or :func:`answers_from_records` for
+stored records); :func:`score_pairs` applies the hard rules and scores every allowed pair into a
+sparse matrix with the component values and Russian reasons kept (:class:`PairScores`), ready for
+``matching.Problem``.
+
+Examples
+--------
+>>> from features import answers_from_records, load_spec, score_pairs
+>>> spec = load_spec("teacher")
+>>> base = {"meeting_format": ["in_person"], "consent": True, "subjects": ["physics"]}
+>>> mentors = answers_from_records(spec, "mentors", [
+...     dict(base, person_id="t1", full_name="Петров П. П.", position="teacher", experience=20,
+...          capacity=2, competences=["methods", "ict"]),
+...     dict(base, person_id="t2", full_name="Сидорова А. А.", position="teacher", experience=4,
+...          capacity=1, competences=["legal"], consent=False)])
+>>> mentees = answers_from_records(spec, "mentees", [
+...     dict(base, person_id="y1", full_name="Иванова И. И.", status="young", experience=1,
+...          difficulties={"methods": "постоянно", "ict": "иногда"})])
+>>> pairs = score_pairs(spec, mentors, mentees)
+>>> pairs.scores.shape, pairs.n_pairs, pairs.capacity.tolist()
+((1, 2), 1, [2, 0])
+>>> pairs.reasons(0, 0)
+['закрывает 2 из 2 запросов: методика, ИКТ', 'один предмет: физика', 'стаж наставника больше на 19 лет']
+>>> pairs.blocked(0, 1)
+['нет согласия наставника', 'у наставника нет мест']
+"""
+
+from features.answers import Answers
+from features.encoders import (
+    ChoiceEncoder,
+    QuestionnaireEncoder,
+    ScaleEncoder,
+    SlotEncoder,
+    TextEncoder,
+)
+from features.importer import ImportFailed, ImportIssue, answers_from_records, read_answers
+from features.model import ModelError, WeightsModel, load_model, save_model
+from features.scoring import PairModel, PairScores, PairTable, score_pairs
+from features.spec import Spec, SpecError, load_spec
+
+__all__ = [
+    "Answers",
+    "ChoiceEncoder",
+    "ImportFailed",
+    "ImportIssue",
+    "ModelError",
+    "PairModel",
+    "PairScores",
+    "PairTable",
+    "QuestionnaireEncoder",
+    "ScaleEncoder",
+    "SlotEncoder",
+    "Spec",
+    "SpecError",
+    "TextEncoder",
+    "WeightsModel",
+    "answers_from_records",
+    "load_model",
+    "load_spec",
+    "read_answers",
+    "save_model",
+    "score_pairs",
+]

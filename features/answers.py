@@ -1,0 +1,245 @@
+"""Validated answers of one side (mentors or mentees), and what the rules and the service read from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.spec import Form, Spec
+
+__all__ = ["Answers"]
+
+
+class Answers:
+    """The validated answers of one questionnaire file (one side), one person per row.
+
+    Build it with :func:`features.read_answers` (a file) or :func:`features.answers_from_records`
+    (stored records); both validate everything first, so the values here are trusted.
+
+    Attributes
+    ----------
+    spec : Spec
+        The spec the answers follow.
+    side : {"mentors", "mentees"}
+        Which questionnaire.
+    rows : list of int
+        Spreadsheet row number of each person (header = row 1); for records, the position from 1.
+
+    Examples
+    --------
+    >>> from features import answers_from_records, load_spec
+    >>> spec = load_spec("teacher")
+    >>> answers = answers_from_records(spec, "mentees", [{
+    ...     "person_id": "Ivanova@School.ru", "full_name": "Иванова Анна", "status": "young",
+    ...     "subjects": ["physics"], "experience": 1, "meeting_format": ["in_person", "remote"],
+    ...     "entered": "2024-09-02", "consent": True,
+    ...     "difficulties": {"methods": "постоянно", "ict": "иногда"}}])
+    >>> answers.person_ids, answers.names
+    (['ivanova@school.ru'], ['Иванова Анна'])
+    >>> answers.records[0]["difficulties"], answers.records[0]["entered"]
+    ({'methods': 2.0, 'ict': 1.0}, '2024-09-02')
+    >>> answers.consent.tolist(), answers.remote.tolist(), answers.forms
+    ([True], [True], [('teacher_teacher', 'head_teacher')])
+    >>> answers.waiting_days(dt.date(2024, 10, 2)).tolist()
+    [30.0]
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        side: str,
+        columns: Mapping[str, Sequence[Any]],
+        rows: Sequence[int] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.side = side
+        self._side = spec.side(side)
+        self._columns = {q.key: list(columns[q.key]) for q in self._side.questions}
+        size = len(self._columns[self._side.fields.id])
+        self.rows = list(rows) if rows is not None else list(range(1, size + 1))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __repr__(self) -> str:
+        return f"Answers(spec={self.spec.name!r}, side={self.side!r}, people={len(self)})"
+
+    def answers(self, key: str) -> list[Any]:
+        """Canonical answers to one question, one per person (None = not answered)."""
+        return self._columns[key]
+
+    def _field(self, name: str) -> list[Any] | None:
+        key = getattr(self._side.fields, name)
+        return self._columns[key] if key else None
+
+    @cached_property
+    def person_ids(self) -> list[str]:
+        """The identifying answer of each person (a code, or an e-mail in lower case); unique."""
+        return [str(v) for v in self._columns[self._side.fields.id]]
+
+    @cached_property
+    def names(self) -> list[str | None]:
+        """Full names (ФИО), or None for everybody when the spec does not ask for them."""
+        values = self._field("name")
+        return list(values) if values is not None else [None] * len(self)
+
+    @cached_property
+    def organisations(self) -> list[str | None]:
+        """The organisation (school) each person named, None when not asked or not answered."""
+        values = self._field("organisation")
+        return [None if v is None else str(v) for v in values] if values else [None] * len(self)
+
+    @cached_property
+    def roles(self) -> list[str | None]:
+        """The role answer (a choice key such as ``teacher`` or ``pupil``), None without a role question."""
+        values = self._field("role")
+        return list(values) if values is not None else [None] * len(self)
+
+    @cached_property
+    def entry_dates(self) -> list[dt.date | None]:
+        """Date each person entered the programme: the first answered of ``fields.entry_date``."""
+        dates: list[dt.date | None] = [None] * len(self)
+        for key in reversed(self._side.fields.entry_date):
+            dates = [
+                v if v is not None else d for v, d in zip(self._columns[key], dates, strict=True)
+            ]
+        return dates
+
+    def waiting_days(self, today: dt.date | None = None) -> np.ndarray:
+        """Days since entering the programme (NaN when unknown); the regulation wants a mentor within 30."""
+        today = today or dt.date.today()
+        return np.array(
+            [np.nan if d is None else float((today - d).days) for d in self.entry_dates],
+            dtype=float,
+        )
+
+    @cached_property
+    def remote(self) -> np.ndarray:
+        """Whether each person accepts remote (virtual) mentoring, which lets a pair cross schools."""
+        key = self._side.fields.remote
+        if not key:
+            return np.zeros(len(self), dtype=bool)
+        question = self._side.question(key)
+        if question.type in ("yesno", "consent"):
+            return np.array([v is True for v in self._columns[key]], dtype=bool)
+        remote_keys = {c.key for c in question.choices if c.remote}
+        return np.array([bool(_as_set(v) & remote_keys) for v in self._columns[key]], dtype=bool)
+
+    @cached_property
+    def minor(self) -> np.ndarray:
+        """Under ``fields.adult_age``; an unknown age counts as minor when a parent's consent is asked."""
+        fields = self._side.fields
+        if not fields.age:
+            return np.zeros(len(self), dtype=bool)
+        unknown_is_minor = fields.parent_consent is not None
+        return np.array(
+            [
+                unknown_is_minor if a is None else a < fields.adult_age
+                for a in self._columns[fields.age]
+            ],
+            dtype=bool,
+        )
+
+    @cached_property
+    def consent(self) -> np.ndarray:
+        """All required consents given, and a parent's consent for a minor (True without consent questions)."""
+        fields = self._side.fields
+        given = np.ones(len(self), dtype=bool)
+        for key in fields.consents:
+            given &= np.array([v is True for v in self._columns[key]], dtype=bool)
+        if fields.parent_consent:
+            parent = np.array([v is True for v in self._columns[fields.parent_consent]], dtype=bool)
+            given &= parent | ~self.minor
+        return given
+
+    @cached_property
+    def capacity(self) -> np.ndarray:
+        """How many mentees each person can take (0..3), from the answer, else the side's default."""
+        side = self._side
+        default = side.default_capacity
+        key = side.fields.capacity
+        if not key:
+            return np.full(len(self), default, dtype=np.int64)
+        question = side.question(key)
+        values = self._columns[key]
+        if question.type == "single":
+            values = [None if v is None else question.choice(v).value for v in values]
+        return np.array(
+            [default if v is None else min(3, max(0, round(v))) for v in values], dtype=np.int64
+        )
+
+    @cached_property
+    def forms(self) -> list[tuple[str, ...]]:
+        """Keys of the forms each person fits: the role allows it and the person accepts it."""
+        roles = self.roles
+        accepted = self._field("forms")
+        result = []
+        for i in range(len(self)):
+            wanted = _as_set(accepted[i]) if accepted is not None else set()
+            result.append(
+                tuple(
+                    f.key
+                    for f in self.spec.forms
+                    if self._role_fits(f, roles[i]) and (not wanted or f.key in wanted)
+                )
+            )
+        return result
+
+    def _role_fits(self, form: Form, role: str | None) -> bool:
+        roles = form.mentor if self.side == "mentors" else form.mentee
+        return roles == ("any",) or role in roles
+
+    @cached_property
+    def form_mask(self) -> np.ndarray:
+        """:attr:`forms` as bits (bit k = the spec's k-th form), one ``uint64`` per person."""
+        bit = {f.key: np.uint64(1) << np.uint64(k) for k, f in enumerate(self.spec.forms)}
+        masks = np.zeros(len(self), dtype=np.uint64)
+        for i, keys in enumerate(self.forms):
+            for key in keys:
+                masks[i] |= bit[key]
+        return masks
+
+    @cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """JSON-serialisable answers by question key, one dict per person (dates as ISO strings)."""
+        keys = list(self._columns)
+        columns = [[_jsonable(v) for v in self._columns[k]] for k in keys]
+        return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The answers as a table: one column per question key, index = :attr:`person_ids`."""
+        return pd.DataFrame(
+            self._columns, index=pd.Index(self.person_ids, name="person_id"), dtype=object
+        )
+
+    def index(self, person_id: str) -> int:
+        """Position of a person by identifying answer."""
+        return self._positions[person_id]
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self.person_ids)}
+
+
+def _as_set(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, list | tuple):
+        return set(value)
+    return {value}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value

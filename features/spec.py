@@ -1,0 +1,724 @@
+"""Questionnaire specs: which column is which question, the forms of mentoring and the score components.
+
+A spec is a data file (YAML or JSON). ``load_spec("teacher")`` and ``load_spec("pupil")`` load the defaults
+shipped in ``features/specs/``; a school copies one, changes it and passes its path. Everything wrong in a
+spec is reported at once, in Russian, by :class:`SpecError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from features.text import normalize, render
+
+__all__ = [
+    "SIDES",
+    "Choice",
+    "Component",
+    "Condition",
+    "Fields",
+    "Form",
+    "Question",
+    "Side",
+    "Spec",
+    "SpecError",
+    "load_spec",
+]
+
+SIDES = ("mentors", "mentees")
+DEFAULT_SPECS = Path(__file__).parent / "specs"
+MAX_FORMS = 64
+
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+QuestionType = Literal[
+    "text", "single", "multi", "likert", "number", "date", "yesno", "consent", "slots"
+]
+TYPE_NAMES = {
+    "text": "текст",
+    "single": "один ответ из списка",
+    "multi": "несколько ответов из списка",
+    "likert": "шкала",
+    "number": "число",
+    "date": "дата",
+    "yesno": "да/нет",
+    "consent": "согласие",
+    "slots": "время в неделю",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(_Model):
+    """One allowed answer.
+
+    Attributes
+    ----------
+    key : str
+        Stored value (latin, snake case).
+    label : str
+        The answer as the form shows it.
+    short : str or None
+        Short name for reasons («ИКТ» for «ИКТ-компетенции и цифровизация»).
+    synonyms : tuple of str
+        Other spellings accepted on import.
+    value : float or None
+        Number behind the answer (a Likert level, a category's rank, a class).
+    remote : bool
+        Choosing this answer means the person accepts remote mentoring.
+    hours : tuple of two ints or None
+        For a part of the day in a weekly time-slot question: the hours it covers, ``[from, to)``.
+    """
+
+    key: Key
+    label: str = Field(min_length=1)
+    short: str | None = None
+    synonyms: tuple[str, ...] = ()
+    value: float | None = None
+    remote: bool = False
+    hours: tuple[int, int] | None = None
+
+    @property
+    def name(self) -> str:
+        """The name used in a reason."""
+        return self.short or self.label
+
+    def spellings(self) -> Iterator[str]:
+        """Every accepted spelling: key, label, short name and synonyms."""
+        yield self.key
+        yield self.label
+        if self.short:
+            yield self.short
+        yield from self.synonyms
+
+
+class Question(_Model):
+    """One question of a questionnaire, i.e. one column (a Likert grid: one column per item).
+
+    Attributes
+    ----------
+    key : str
+        Key of the answer in records and frames.
+    header : str
+        Column header in the export; matched ignoring case, spaces and ё/е. ``aliases`` are other headers.
+    type : str
+        One of ``text``, ``single``, ``multi``, ``likert``, ``number``, ``date``, ``yesno``, ``consent``,
+        ``slots``.
+    required : bool
+        An empty answer is an import error.
+    choices : tuple of Choice
+        Allowed answers (``single``, ``multi``), the levels of a ``likert`` scale, the parts of the day of
+        ``slots``. In a file, a string names a shared list of the spec's ``choices``.
+    items : tuple of Choice
+        Rows of a Likert grid: one column ``item_header`` per item, one level per item.
+    other : bool
+        ``multi``/``single``: answers outside the list are kept as free text instead of rejected.
+    min, max : float or None
+        Range of a ``number`` or of a numeric ``likert`` scale.
+    integer : bool
+        A ``number`` must be whole.
+    units : tuple of str
+        Words allowed after a number (``лет``, ``года``).
+    format : {"email"} or None
+        A ``text`` answer must look like an e-mail.
+    """
+
+    key: Key
+    header: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    type: QuestionType
+    required: bool = False
+    description: str = ""
+    choices: tuple[Choice, ...] = ()
+    items: tuple[Choice, ...] = ()
+    item_header: str = "{header} [{item}]"
+    other: bool = False
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+    units: tuple[str, ...] = ()
+    format: Literal["email"] | None = None
+
+    @property
+    def is_grid(self) -> bool:
+        """A Likert grid: one column per item."""
+        return self.type == "likert" and bool(self.items)
+
+    @property
+    def is_numeric(self) -> bool:
+        """Answers have a number: a number, a scalar Likert, or a single choice whose answers all have values."""
+        if self.type == "number" or (self.type == "likert" and not self.items):
+            return True
+        return (
+            self.type == "single"
+            and bool(self.choices)
+            and all(c.value is not None for c in self.choices)
+        )
+
+    def headers(self) -> list[tuple[str | None, str]]:
+        """``(item key, header)`` of every column of the question (item key None for a plain question)."""
+        names = (self.header, *self.aliases)
+        if not self.is_grid:
+            return [(None, name) for name in names]
+        return [
+            (item.key, self.item_header.format(header=name, item=spelling))
+            for item in self.items
+            for name in names
+            for spelling in (item.label, *item.synonyms)
+        ]
+
+    def choice(self, key: str) -> Choice:
+        """The answer with this key."""
+        for choice in (*self.choices, *self.items):
+            if choice.key == key:
+                return choice
+        raise KeyError(key)
+
+    def label_of(self, key: str) -> str:
+        """Short name of an answer key for a reason (the key itself when unknown, e.g. a free answer)."""
+        try:
+            return self.choice(key).name
+        except KeyError:
+            return key
+
+
+class Fields(_Model):
+    """Which question plays which part for the rules and for the service.
+
+    Attributes
+    ----------
+    id : str
+        The question that identifies a person (a code or an e-mail); unique in a file.
+    name : str or None
+        Full name (ФИО).
+    organisation : str or None
+        The school or organisation; pairs stay inside one unless both accept remote mentoring.
+    role : str or None
+        A single choice whose answer keys are the roles named by the spec's forms.
+    forms : str or None
+        A choice of forms the person accepts (answer keys are form keys); unanswered = any that fits.
+    remote : str or None
+        A yes/no question, or a choice whose answers flagged ``remote`` mean remote mentoring is fine.
+    capacity : str or None
+        Mentors: how many mentees they can take (1–3).
+    entry_date : tuple of str
+        Date questions; the first one answered is the date the person entered the programme (the wait
+        for a mentor counts from it), e.g. ``[entered, submitted]``: the stated date, else the form's
+        timestamp.
+    age : str or None
+        Age in years; under ``adult_age`` a person also needs ``parent_consent``.
+    consents : tuple of str
+        Consents a person must give to be paired.
+    parent_consent : str or None
+        Consent of a parent or legal representative, needed for a minor.
+    """
+
+    id: Key
+    name: Key | None = None
+    organisation: Key | None = None
+    role: Key | None = None
+    forms: Key | None = None
+    remote: Key | None = None
+    capacity: Key | None = None
+    entry_date: tuple[Key, ...] = ()
+    age: Key | None = None
+    consents: tuple[Key, ...] = ()
+    parent_consent: Key | None = None
+    adult_age: int = Field(18, ge=0)
+
+
+class Side(_Model):
+    """The questionnaire of one side (mentors or mentees)."""
+
+    title: str = ""
+    questions: tuple[Question, ...] = Field(min_length=1)
+    fields: Fields
+    default_capacity: int = Field(1, ge=0, le=3)
+
+    def question(self, key: str) -> Question:
+        """The question with this key."""
+        for question in self.questions:
+            if question.key == key:
+                return question
+        raise KeyError(key)
+
+    def has(self, key: str | None) -> bool:
+        """Whether the side has a question with this key."""
+        return key is not None and any(q.key == key for q in self.questions)
+
+
+class Condition(_Model):
+    """An extra rule of a form: an answer, or the mentor's answer minus the mentee's, in ``[min, max]``."""
+
+    label: str
+    mentor: Key | None = None
+    mentee: Key | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+class Form(_Model):
+    """A form of mentoring and the roles it pairs (DOMAIN.md: «педагог – педагог» pairs two teachers)."""
+
+    key: Key
+    label: str
+    mentor: tuple[Key, ...] = Field(min_length=1)
+    mentee: tuple[Key, ...] = Field(min_length=1)
+    conditions: tuple[Condition, ...] = ()
+
+
+class Component(_Model):
+    """One part of a pair's score: how a mentee question is compared with a mentor question.
+
+    Attributes
+    ----------
+    kind : str
+        ``overlap``: answers in common (``measure``: ``cover`` = share of the mentee's answers the mentor
+        has, weighted by a Likert level; ``jaccard``; ``any``; ``count`` = common answers / ``enough``).
+        ``difference``: mentor's number minus mentee's, through ``curve``.
+        ``level``: one side's number (``side``) through ``curve``.
+        ``text``: similarity of free-text answers.
+        ``named``: the mentee named this mentor (or the mentor this mentee) in an id question.
+    weight : float
+        Weight in the score; the score is the weighted mean of the component values.
+    curve : list of [x, y] or None
+        Piecewise linear map of a number to [0, 1].
+    missing : float
+        Value when an answer needed by the component is missing.
+    reason : str or None
+        Russian template of the reason (``{n}``, ``{total}``, ``{items}``, ``{diff}``, ``{mentor}``,
+        ``{mentee}``; ``{n:запрос|запроса|запросов}`` adds the plural form).
+    reason_min : float
+        The reason is given only when the value reaches this.
+    """
+
+    key: Key
+    label: str
+    kind: Literal["overlap", "difference", "level", "text", "named"]
+    mentee: Key | None = None
+    mentor: Key | None = None
+    side: Literal["mentors", "mentees"] = "mentors"
+    weight: float = Field(ge=0)
+    measure: Literal["cover", "jaccard", "any", "count"] = "cover"
+    enough: int = Field(1, ge=1)
+    curve: tuple[tuple[float, float], ...] | None = None
+    missing: float = Field(0.5, ge=0, le=1)
+    reason: str | None = None
+    reason_min: float = Field(0.5, ge=0, le=1)
+
+
+class Spec(_Model):
+    """A questionnaire spec: both sides' questions, the forms of mentoring, the score components.
+
+    Load one with :func:`load_spec`; a spec is immutable.
+    """
+
+    name: str
+    title: str
+    version: int = 1
+    description: str = ""
+    choices: dict[Key, tuple[Choice, ...]] = {}
+    forms: tuple[Form, ...] = Field(min_length=1)
+    mentors: Side
+    mentees: Side
+    components: tuple[Component, ...] = Field(min_length=1)
+
+    def side(self, side: str) -> Side:
+        """The ``"mentors"`` or ``"mentees"`` side."""
+        if side not in SIDES:
+            raise ValueError(f"side must be 'mentors' or 'mentees'. Got {side!r} instead.")
+        return self.mentors if side == "mentors" else self.mentees
+
+    def form(self, key: str) -> Form:
+        """The form with this key."""
+        for form in self.forms:
+            if form.key == key:
+                return form
+        raise KeyError(key)
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used. ``problems`` lists every problem, in Russian, with where it is.
+
+    Attributes
+    ----------
+    problems : list of str
+        Each problem as ``"<place>: <what is wrong>"``.
+    source : str
+        The spec's file name or name.
+    """
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f" «{source}»" if source else ""
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"Ошибки в описании анкеты{where} ({len(self.problems)}):\n{lines}")
+
+
+def load_spec(source: str | Path | Mapping[str, Any] = "teacher") -> Spec:
+    """Load a questionnaire spec.
+
+    Parameters
+    ----------
+    source : str, Path or mapping
+        ``"teacher"`` or ``"pupil"`` (the defaults), a path to a YAML or JSON file, or an already
+        parsed mapping.
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    SpecError
+        Listing every problem of the spec at once, in Russian.
+
+    Examples
+    --------
+    >>> spec = load_spec("teacher")
+    >>> [form.label for form in spec.forms]
+    ['педагог – педагог', 'руководитель ОО – педагог', 'работодатель – студент педвуза/колледжа']
+    >>> load_spec({"name": "x"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    features.spec.SpecError: Ошибки в описании анкеты «x» (5):
+      - title: обязательное поле не указано
+    ...
+    """
+    raw, origin = _read_source(source)
+    problems = _resolve_choice_lists(raw)
+    try:
+        spec = Spec.model_validate(raw)
+    except ValidationError as error:
+        raise SpecError(problems + _pydantic_problems(error), origin) from None
+    problems += list(_check(spec))
+    if problems:
+        raise SpecError(problems, origin)
+    return spec
+
+
+def _read_source(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    if isinstance(source, Mapping):
+        raw: Any = dict(source)
+        return raw, str(raw.get("name", ""))
+    path = Path(source)
+    if isinstance(source, str) and (DEFAULT_SPECS / f"{source}.yaml").is_file():
+        path = DEFAULT_SPECS / f"{source}.yaml"
+    if not path.is_file():
+        defaults = ", ".join(sorted(p.stem for p in DEFAULT_SPECS.glob("*.yaml")))
+        raise SpecError(
+            [f"нет такого файла и нет такой стандартной анкеты (есть: {defaults})"], str(source)
+        )
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as error:
+        raise SpecError([f"файл не читается как YAML/JSON: {error}"], path.name) from None
+    if not isinstance(raw, dict):
+        raise SpecError(["в файле должно быть описание анкеты (словарь полей)"], path.name)
+    return raw, path.name
+
+
+def _resolve_choice_lists(raw: dict[str, Any]) -> list[str]:
+    """Replace ``choices: areas`` (a shared list's name) by the list itself."""
+    shared = raw.get("choices") or {}
+    problems = []
+    for side in SIDES:
+        questions = (
+            (raw.get(side) or {}).get("questions") if isinstance(raw.get(side), dict) else None
+        )
+        for position, question in enumerate(questions if isinstance(questions, list) else []):
+            for field in ("choices", "items"):
+                if not isinstance(question, dict) or not isinstance(question.get(field), str):
+                    continue
+                name = question[field]
+                if isinstance(shared, dict) and name in shared:
+                    question[field] = shared[name]
+                else:
+                    problems.append(
+                        f"{side}.questions[{position}].{field}: нет общего списка ответов «{name}»"
+                    )
+                    question[field] = []
+    return problems
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "обязательное поле не указано",
+    "extra_forbidden": "неизвестное поле",
+    "string_pattern_mismatch": "ключ пишется латиницей в нижнем регистре: буквы, цифры, _",
+    "string_too_short": "пустая строка",
+    "too_short": "пустой список",
+    "greater_than_equal": "должно быть не меньше {ge}",
+    "less_than_equal": "должно быть не больше {le}",
+    "literal_error": "допустимые значения: {expected}",
+    "string_type": "ожидалась строка",
+    "int_parsing": "ожидалось целое число",
+    "int_type": "ожидалось целое число",
+    "float_parsing": "ожидалось число",
+    "float_type": "ожидалось число",
+    "bool_parsing": "ожидалось true или false",
+    "bool_type": "ожидалось true или false",
+    "list_type": "ожидался список",
+    "tuple_type": "ожидался список",
+    "dict_type": "ожидался словарь полей",
+    "model_type": "ожидался словарь полей",
+    "model_attributes_type": "ожидался словарь полей",
+}
+
+
+def _pydantic_problems(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        place = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in item["loc"]).lstrip(
+            "."
+        )
+        template = _PYDANTIC_MESSAGES.get(item["type"])
+        message = template.format(**item.get("ctx", {})) if template else item["msg"]
+        problems.append(f"{place or 'анкета'}: {message}")
+    return problems
+
+
+def _check(spec: Spec) -> Iterator[str]:
+    for side_name in SIDES:
+        yield from _check_side(spec, side_name)
+    yield from _check_forms(spec)
+    yield from _check_components(spec)
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    repeated = []
+    for value in values:
+        if value in seen and value not in repeated:
+            repeated.append(value)
+        seen.add(value)
+    return repeated
+
+
+def _check_side(spec: Spec, side_name: str) -> Iterator[str]:
+    side = spec.side(side_name)
+    for key in _duplicates(q.key for q in side.questions):
+        yield f"{side_name}: вопрос с ключом «{key}» описан дважды"
+    for header in _duplicates(normalize(h) for q in side.questions for _, h in q.headers()):
+        yield f"{side_name}: заголовок столбца «{header}» относится к двум вопросам"
+    for position, question in enumerate(side.questions):
+        place = f"{side_name}.questions[{position}] ({question.key})"
+        for problem in _question_problems(question):
+            yield f"{place}: {problem}"
+    yield from _check_fields(spec, side_name)
+
+
+def _question_problems(question: Question) -> Iterator[str]:
+    kind = question.type
+    if kind in ("single", "multi", "slots") and not question.choices:
+        yield f"для типа «{TYPE_NAMES[kind]}» нужен список ответов (choices)"
+    if kind == "likert" and not question.choices and (question.min is None or question.max is None):
+        yield "для шкалы нужны уровни (choices со значениями value) или границы min и max"
+    if kind == "likert" and any(c.value is None for c in question.choices):
+        yield "у каждого уровня шкалы должно быть значение value"
+    if question.items and kind != "likert":
+        yield "строки (items) бывают только у шкалы (likert)"
+    if kind == "slots":
+        for choice in question.choices:
+            if choice.hours is not None and not 0 <= choice.hours[0] < choice.hours[1] <= 24:
+                yield f"часы части дня «{choice.label}» должны быть в пределах 0–24, начало раньше конца"
+    if question.min is not None and question.max is not None and question.min > question.max:
+        yield f"min ({question.min:g}) больше max ({question.max:g})"
+    if question.format and kind != "text":
+        yield "формат (format) бывает только у текстового вопроса"
+    for field, choices in (("choices", question.choices), ("items", question.items)):
+        for key in _duplicates(c.key for c in choices):
+            yield f"{field}: ответ с ключом «{key}» описан дважды"
+        spelled = [normalize(s) for c in choices for s in set(map(normalize, c.spellings()))]
+        for spelling in _duplicates(spelled):
+            yield f"{field}: написание «{spelling}» относится к двум ответам"
+
+
+_FIELD_TYPES: dict[str, tuple[str, ...]] = {
+    "id": ("text",),
+    "name": ("text",),
+    "organisation": ("text", "single"),
+    "role": ("single",),
+    "forms": ("single", "multi"),
+    "remote": ("yesno", "consent", "single", "multi"),
+    "capacity": ("number", "single"),
+    "entry_date": ("date",),
+    "age": ("number",),
+    "consents": ("consent", "yesno"),
+    "parent_consent": ("consent", "yesno"),
+}
+
+
+def _check_fields(spec: Spec, side_name: str) -> Iterator[str]:
+    side = spec.side(side_name)
+    fields = side.fields
+    for field, allowed in _FIELD_TYPES.items():
+        value = getattr(fields, field)
+        for key in value if isinstance(value, tuple) else (value,):
+            if key is None:
+                continue
+            if not side.has(key):
+                yield f"{side_name}.fields.{field}: нет вопроса с ключом «{key}»"
+                continue
+            question = side.question(key)
+            if question.type not in allowed:
+                names = ", ".join(TYPE_NAMES[t] for t in allowed)
+                yield f"{side_name}.fields.{field}: вопрос «{key}» должен быть типа: {names}"
+    if side.has(fields.id) and not side.question(fields.id).required:
+        yield f"{side_name}.fields.id: вопрос «{fields.id}» должен быть обязательным (required: true)"
+    if fields.capacity and side.has(fields.capacity):
+        question = side.question(fields.capacity)
+        if question.type == "number" and (question.min is None or question.max is None):
+            yield f"{side_name}.fields.capacity: у вопроса «{question.key}» нужны границы min и max"
+        bounds = [question.min, question.max] + [c.value for c in question.choices]
+        if any(b is not None and not 0 <= b <= 3 for b in bounds) or (
+            question.type == "single" and any(c.value is None for c in question.choices)
+        ):
+            yield f"{side_name}.fields.capacity: наставник может взять от 0 до 3 наставляемых"
+    if fields.remote and side.has(fields.remote):
+        question = side.question(fields.remote)
+        if question.type in ("single", "multi") and not any(c.remote for c in question.choices):
+            yield (
+                f"{side_name}.fields.remote: ни один ответ вопроса «{question.key}» "
+                "не отмечен как согласие на дистанционный формат (remote: true)"
+            )
+    if fields.forms and side.has(fields.forms):
+        form_keys = {f.key for f in spec.forms}
+        for choice in side.question(fields.forms).choices:
+            if choice.key not in form_keys:
+                yield f"{side_name}.fields.forms: ответ «{choice.key}» не совпадает ни с одной формой"
+    if fields.parent_consent and not fields.age:
+        yield f"{side_name}.fields.parent_consent: нужен и вопрос о возрасте (fields.age)"
+
+
+def _check_forms(spec: Spec) -> Iterator[str]:
+    if len(spec.forms) > MAX_FORMS:
+        yield f"forms: не больше {MAX_FORMS} форм наставничества"
+    for key in _duplicates(f.key for f in spec.forms):
+        yield f"forms: форма «{key}» описана дважды"
+    for position, form in enumerate(spec.forms):
+        place = f"forms[{position}] ({form.key})"
+        for side_name, roles in (("mentors", form.mentor), ("mentees", form.mentee)):
+            side = spec.side(side_name)
+            field = "mentor" if side_name == "mentors" else "mentee"
+            if not side.fields.role or not side.has(side.fields.role):
+                if roles != ("any",):
+                    yield f"{place}.{field}: без вопроса о роли (fields.role) пишите [any]"
+                continue
+            known = {c.key for c in side.question(side.fields.role).choices}
+            for role in roles:
+                if role not in known:
+                    yield f"{place}.{field}: роли «{role}» нет среди ответов вопроса о роли"
+        for index, condition in enumerate(form.conditions):
+            yield from _condition_problems(spec, f"{place}.conditions[{index}]", condition)
+
+
+def _condition_problems(spec: Spec, place: str, condition: Condition) -> Iterator[str]:
+    if condition.mentor is None and condition.mentee is None:
+        yield f"{place}: укажите вопрос наставника (mentor) и/или наставляемого (mentee)"
+    if condition.min is None and condition.max is None:
+        yield f"{place}: укажите границу min и/или max"
+    for side_name, key in (("mentors", condition.mentor), ("mentees", condition.mentee)):
+        yield from _numeric_problems(spec, place, side_name, key)
+
+
+def _numeric_problems(spec: Spec, place: str, side_name: str, key: str | None) -> Iterator[str]:
+    side = spec.side(side_name)
+    if key is None:
+        return
+    if not side.has(key):
+        yield f"{place}: в анкете {_side_genitive(side_name)} нет вопроса «{key}»"
+    elif not side.question(key).is_numeric:
+        yield f"{place}: вопрос «{key}» должен давать число (число, шкала или ответы со значениями value)"
+
+
+def _side_genitive(side_name: str) -> str:
+    return "наставников" if side_name == "mentors" else "наставляемых"
+
+
+_ITEM_TYPES = ("single", "multi", "likert", "slots")
+_REASON_FIELDS = {"n": 1, "total": 2, "items": "x", "diff": 1.0, "mentor": "x", "mentee": "x"}
+
+
+def _check_components(spec: Spec) -> Iterator[str]:
+    for key in _duplicates(c.key for c in spec.components):
+        yield f"components: составляющая «{key}» описана дважды"
+    if not any(c.weight > 0 for c in spec.components):
+        yield "components: хотя бы у одной составляющей вес должен быть больше нуля"
+    for position, component in enumerate(spec.components):
+        place = f"components[{position}] ({component.key})"
+        yield from _component_problems(spec, place, component)
+
+
+def _component_problems(spec: Spec, place: str, component: Component) -> Iterator[str]:
+    questions: dict[str, Question] = {}
+    for side_name, key in (("mentees", component.mentee), ("mentors", component.mentor)):
+        if key is None:
+            continue
+        if spec.side(side_name).has(key):
+            questions[side_name] = spec.side(side_name).question(key)
+        else:
+            yield f"{place}: в анкете {_side_genitive(side_name)} нет вопроса «{key}»"
+    kind = component.kind
+    needs_both = kind in ("overlap", "difference", "text")
+    if needs_both and (component.mentee is None or component.mentor is None):
+        yield f"{place}: нужны оба вопроса, mentee и mentor"
+    if kind == "level" and component.side == "mentors" and component.mentor is None:
+        yield f"{place}: укажите вопрос наставника (mentor)"
+    if kind == "level" and component.side == "mentees" and component.mentee is None:
+        yield f"{place}: укажите вопрос наставляемого (mentee)"
+    if kind == "named" and component.mentee is None and component.mentor is None:
+        yield f"{place}: укажите вопрос mentee и/или mentor, где называют человека"
+    if kind in ("difference", "level") and component.curve is None:
+        yield f"{place}: нужна кривая curve: [[x, y], ...]"
+    if component.curve is not None:
+        xs = [x for x, _ in component.curve]
+        if len(xs) < 2 or any(b <= a for a, b in itertools.pairwise(xs)):
+            yield f"{place}.curve: нужно не меньше двух точек с возрастающими x"
+        if any(not 0 <= y <= 1 for _, y in component.curve):
+            yield f"{place}.curve: значения y должны быть от 0 до 1"
+    yield from _component_types(place, component, questions)
+    if component.reason is not None:
+        try:
+            render(component.reason, _REASON_FIELDS)
+        except (KeyError, IndexError, ValueError) as error:
+            yield f"{place}.reason: шаблон не подходит ({error}); доступны {{n}}, {{total}}, " + (
+                "{items}, {diff}, {mentor}, {mentee}"
+            )
+
+
+def _component_types(
+    place: str, component: Component, questions: dict[str, Question]
+) -> Iterator[str]:
+    kind = component.kind
+    for question in questions.values():
+        wanted: tuple[str, ...] = ()
+        if kind == "overlap":
+            wanted = _ITEM_TYPES
+        elif kind == "text" or kind == "named":
+            wanted = ("text",)
+        if kind == "overlap" and question.type == "likert" and not question.items:
+            yield f"{place}: у шкалы «{question.key}» нужны строки (items), чтобы сравнивать ответы"
+        if wanted and question.type not in wanted:
+            names = ", ".join(TYPE_NAMES[t] for t in wanted)
+            yield f"{place}: вопрос «{question.key}» должен быть типа: {names}"
+        if kind in ("difference", "level") and not question.is_numeric:
+            yield f"{place}: вопрос «{question.key}» должен давать число"
+    if kind == "overlap" and len(questions) == 2:
+        mentee_keys = _item_keys(questions["mentees"])
+        mentor_keys = _item_keys(questions["mentors"])
+        if mentee_keys and mentor_keys and not mentee_keys & mentor_keys:
+            yield f"{place}: у вопросов «{component.mentee}» и «{component.mentor}» нет общих ответов"
+
+
+def _item_keys(question: Question) -> set[str]:
+    return {c.key for c in (question.items or question.choices)}

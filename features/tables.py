@@ -1,0 +1,171 @@
+"""Read a questionnaire export (XLSX, or CSV in UTF-8 / UTF-8 BOM / Windows-1251, `,` `;` or tab)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Table", "TableError", "read_table"]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+_ENCODINGS = ("utf-8-sig", "cp1251")
+_DELIMITERS = ",;\t"
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table at all (the message is Russian)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """Cells of an export as read, with the spreadsheet row number of each data row.
+
+    Attributes
+    ----------
+    header : list of str
+        Column headers as written in the file.
+    cells : pandas.DataFrame
+        Data rows, one column per header position (integer column labels), object dtype.
+    rows : list of int
+        Spreadsheet row number of each data row (the header is row 1).
+    encoding, delimiter : str or None
+        What was detected for a CSV file.
+    """
+
+    header: list[str]
+    cells: pd.DataFrame
+    rows: list[int]
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def read_table(data: bytes | str | Path | pd.DataFrame, filename: str | None = None) -> Table:
+    """Read an export into a :class:`Table`; XLSX is recognised by content, anything else is CSV.
+
+    Parameters
+    ----------
+    data : bytes, path or pandas.DataFrame
+        The file's content, its path, or a table already in memory (its columns are the headers).
+    filename : str, optional
+        Only used in messages.
+
+    Raises
+    ------
+    TableError
+        The file is empty, an old XLS, a broken XLSX, or text in an unknown encoding.
+    """
+    if isinstance(data, pd.DataFrame):
+        return _from_frame(data)
+    if isinstance(data, str | Path):
+        try:
+            data = Path(data).read_bytes()
+        except OSError as error:
+            raise TableError(f"не удалось открыть файл: {error.strerror}") from None
+    if not data.strip():
+        raise TableError("файл пустой")
+    if data.startswith(_OLE_MAGIC):
+        raise TableError("старый формат XLS не поддерживается: сохраните файл как XLSX или CSV")
+    if data.startswith(_ZIP_MAGIC):
+        return _read_xlsx(data)
+    return _read_csv(data)
+
+
+def _from_frame(frame: pd.DataFrame) -> Table:
+    cells = frame.astype(object).where(frame.notna(), None)
+    cells.columns = pd.RangeIndex(len(frame.columns))
+    cells = cells.reset_index(drop=True)
+    return _drop_blank(
+        Table([str(c) for c in frame.columns], cells, list(range(2, len(frame) + 2)))
+    )
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        raise TableError(f"файл не читается как XLSX: {error}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        values: list[tuple[Any, ...]] = list(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    while values and all(_blank(v) for v in values[-1]):
+        values.pop()
+    if not values:
+        raise TableError("на первом листе нет данных")
+    header_at = next(i for i, row in enumerate(values) if not all(_blank(v) for v in row))
+    header = ["" if v is None else str(v).strip() for v in values[header_at]]
+    width = len(header)
+    body = [tuple(row[:width]) + (None,) * (width - len(row)) for row in values[header_at + 1 :]]
+    cells = pd.DataFrame(body, columns=pd.RangeIndex(width), dtype=object)
+    rows = list(range(header_at + 2, header_at + 2 + len(body)))
+    return _drop_blank(Table(header, cells, rows))
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    for encoding in _ENCODINGS:
+        try:
+            return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding
+        except UnicodeDecodeError:
+            continue
+    raise TableError("не удалось определить кодировку: сохраните файл в UTF-8 или Windows-1251")
+
+
+def _delimiter(text: str) -> str:
+    sample = text[:65536]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        first_line = sample.splitlines()[0] if sample else ""
+        counts = {d: first_line.count(d) for d in _DELIMITERS}
+        return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
+
+
+def _read_csv(data: bytes) -> Table:
+    text, encoding = _decode(data)
+    delimiter = _delimiter(text)
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="python",
+        )
+    except (pd.errors.ParserError, csv.Error) as error:
+        raise TableError(f"файл не читается как таблица CSV: {error}") from None
+    if raw.empty:
+        raise TableError("файл пустой")
+    header = [str(v).strip() for v in raw.iloc[0]]
+    cells = raw.iloc[1:].reset_index(drop=True).astype(object)
+    cells.columns = pd.RangeIndex(len(header))
+    rows = list(range(2, len(cells) + 2))
+    return _drop_blank(Table(header, cells, rows, encoding, delimiter))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _drop_blank(table: Table) -> Table:
+    """Drop empty rows and unnamed empty columns: spreadsheets keep them after deleted answers."""
+    cells = table.cells
+    filled = ~cells.map(_blank)
+    keep_rows = filled.any(axis=1).to_numpy()
+    keep_columns = [i for i, name in enumerate(table.header) if name or filled[i].any()]
+    cells = cells.loc[keep_rows, keep_columns].reset_index(drop=True)
+    cells.columns = pd.RangeIndex(len(keep_columns))
+    rows = [r for r, keep in zip(table.rows, keep_rows, strict=True) if keep]
+    header = [table.header[i] for i in keep_columns]
+    return Table(header, cells, rows, table.encoding, table.delimiter)
