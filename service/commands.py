@@ -1,8 +1,14 @@
-"""Service commands of the `nastavnik` command line: the demo and, later, serve / orgs / users."""
+"""Service commands of the `nastavnik` command line: demo, serve, db, orgs, users."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+orgs_app = typer.Typer(help="Организации (школы).", no_args_is_help=True)
+users_app = typer.Typer(help="Пользователи и их токены.", no_args_is_help=True)
+db_app = typer.Typer(help="База данных сервиса.", no_args_is_help=True)
 
 
 def demo(
@@ -28,6 +34,125 @@ def demo(
     typer.echo(f"Сумма оценок: {result.total_score:.3f}")
 
 
+def _fail(exc: Exception) -> typer.Exit:
+    from service.errors import ServiceError
+
+    message = exc.message if isinstance(exc, ServiceError) else str(exc)
+    typer.echo(f"Ошибка: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _database() -> object:
+    from service.config import get_settings
+    from service.db import Database, upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    return Database(settings.database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Создать или обновить схему базы данных (NASTAVNIK_DATABASE_URL)."""
+    from service.config import get_settings
+    from service.db import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("База данных в актуальном состоянии.")
+
+
+@orgs_app.command("add")
+def orgs_add(
+    code: str = typer.Argument(
+        ..., help="Код школы (латиница, цифры, '_', '.', '-'); он в адресах API."
+    ),
+    name: str = typer.Option(..., "--name", help="Название школы."),
+    municipality: str | None = typer.Option(None, "--municipality", help="Муниципалитет."),
+) -> None:
+    """Добавить школу."""
+    from service.accounts import add_organisation
+    from service.db import Database
+    from service.errors import ServiceError
+
+    db = _database()
+    assert isinstance(db, Database)
+    try:
+        add_organisation(db, code, name, municipality)
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    typer.echo(f"Школа {code} добавлена.")
+
+
+@users_app.command("add")
+def users_add(
+    login: str = typer.Option(..., "--login", help="Имя пользователя."),
+    role: str = typer.Option(..., "--role", help="admin, coordinator или curator."),
+    org: str | None = typer.Option(None, "--org", help="Код школы (для куратора)."),
+    municipality: str | None = typer.Option(
+        None, "--municipality", help="Муниципалитет (для координатора; по умолчанию — школы --org)."
+    ),
+) -> None:
+    """Добавить пользователя и напечатать его токен (последним словом; он показывается один раз)."""
+    from service.accounts import add_user
+    from service.config import get_settings
+    from service.db import Database
+    from service.errors import ServiceError
+
+    db = _database()
+    assert isinstance(db, Database)
+    try:
+        token = add_user(db, get_settings().secret_key, login, role, org, municipality)
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+    typer.echo(
+        f"Пользователь {login} ({role}) добавлен. Токен (сохраните, он больше не покажется): {token}"
+    )
+
+
+_SAMPLE_OPTION = typer.Option(
+    None,
+    "--sample",
+    help="Папка с примерами анкет (*mentor*.csv, *mentee*.csv): загрузить демо-школу перед запуском.",
+)
+
+
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Адрес (по умолчанию 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Порт (по умолчанию 8000)."),
+    sample: Path | None = _SAMPLE_OPTION,
+) -> None:
+    """Запустить сервис (API, страницы для кураторов, документация на /docs)."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.config import get_settings
+    from service.db import Database
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    db = _database()
+    assert isinstance(db, Database)
+    if sample is not None:
+        from service.sample import load_sample
+
+        token = load_sample(db, settings, sample)
+        typer.echo(f"Демо-школа загружена из {sample}.")
+        typer.echo(f"Страницы куратора: http://{host}:{port}/login  (токен: {token})")
+        typer.echo(f"Документация API:  http://{host}:{port}/docs")
+        typer.echo(
+            f'Пример: curl -H "Authorization: Bearer {token}" http://{host}:{port}/api/v1/orgs'
+        )
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+
+
 def register(app: typer.Typer) -> None:
     """Add the service commands to the root application."""
     app.command("demo")(demo)
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(orgs_app, name="orgs")
+    app.add_typer(users_app, name="users")

@@ -75,10 +75,9 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """Open a read-only transaction (rolled back at the end)."""
+        """Open a transaction for reading; objects read stay usable after it ends."""
         with self._reader() as session, session.begin():
             yield session
-            session.rollback()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

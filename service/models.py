@@ -286,6 +286,7 @@ class Proposal(Base):
     mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
+    form: Mapped[str | None] = mapped_column(String(100), doc="Key of the form of mentoring.")
     status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.open.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]

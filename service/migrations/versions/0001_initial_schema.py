@@ -208,6 +208,7 @@ def upgrade() -> None:
         sa.Column("mentor_id", sa.Integer(), nullable=False),
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("form", sa.String(length=100), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),

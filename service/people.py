@@ -1,0 +1,256 @@
+"""People and their questionnaires: imports, versions of answers, consents, capacity limits."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.audit import record
+from service.db import Database
+from service.errors import Invalid, NotFound
+from service.models import MAX_CAPACITY, Answers, Consent, Import, Person, Side, utcnow
+from service.scoring import load_spec_named
+from service.security import Actor, organisation_for
+
+__all__ = ["ImportResult", "import_answers", "record_consent", "set_capacity_limit"]
+
+log = logging.getLogger("nastavnik.service.people")
+
+SIDES = {"mentors": Side.mentor, "mentees": Side.mentee}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import changed."""
+
+    import_id: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _plain(records: dict[str, Any]) -> dict[str, Any]:
+    # Compare answers as the database returns them (JSON), not as pandas produced them.
+    return json.loads(json.dumps(records, ensure_ascii=False, default=str))
+
+
+def _parse(data: bytes, spec_name: str, side: str, filename: str | None) -> Any:
+    from features import ImportFailed, read_answers
+
+    spec = load_spec_named(spec_name)
+    try:
+        return read_answers(data, spec, side=side, filename=filename)
+    except ImportFailed as exc:
+        errors = [
+            {"row": i.row, "column": i.column, "value": _value(i.value), "message": i.message}
+            for i in exc.issues
+        ]
+        raise Invalid(
+            f"Файл {filename or ''} не принят: проблем — {len(errors)}. Ничего не сохранено.",
+            errors,
+        ) from exc
+
+
+def _value(value: Any) -> Any:
+    return value if value is None or isinstance(value, int | float | str | bool) else str(value)
+
+
+def import_answers(
+    db: Database,
+    actor: Actor,
+    org: str,
+    side: str,
+    data: bytes,
+    filename: str | None = None,
+    spec: str = "teacher",
+) -> ImportResult:
+    """Import one questionnaire file of a school: new people are created, known ones updated.
+
+    A person is known by the identifying answer of the spec (code or e-mail) within the school and
+    side. Changed answers become a new version; the earlier versions are kept. A file with any
+    problem is rejected whole (``Invalid`` with every problem) and nothing is stored.
+    """
+    if side not in SIDES:
+        raise NotFound("side", side)
+    with db.read() as session:
+        organisation_for(session, actor, org)  # another school's curator learns nothing
+    answers = _parse(data, spec, side, filename)
+    with db.write() as session:
+        organisation = organisation_for(session, actor, org)
+        batch = Import(
+            org_id=organisation.id,
+            side=SIDES[side].value,
+            spec=spec,
+            filename=filename,
+            user_id=actor.user_id,
+        )
+        session.add(batch)
+        session.flush()
+        known = {
+            p.external_id: p
+            for p in session.scalars(
+                select(Person)
+                .where(
+                    Person.org_id == organisation.id,
+                    Person.side == SIDES[side].value,
+                    Person.external_id.in_([str(i) for i in answers.person_ids]),
+                )
+                .with_for_update()
+            )
+        }
+        entries = _entry_times(answers)
+        capacity = getattr(answers, "capacity", None) if side == "mentors" else None
+        for k, person_id in enumerate(answers.person_ids):
+            outcome = _upsert(
+                session,
+                batch,
+                known.get(str(person_id)),
+                str(person_id),
+                answers.names[k] if answers.names else None,
+                _plain(answers.records[k]),
+                bool(answers.consent[k]),
+                entries[k],
+                None if capacity is None else int(capacity[k]),
+            )
+            setattr(batch, outcome, getattr(batch, outcome) + 1)
+        record(
+            session,
+            actor,
+            "import",
+            "import",
+            batch.id,
+            organisation.id,
+            side=side,
+            spec=spec,
+            created=batch.created,
+            updated=batch.updated,
+            unchanged=batch.unchanged,
+        )
+        log.info(
+            "import %d into org %d: %d created, %d updated, %d unchanged",
+            batch.id,
+            organisation.id,
+            batch.created,
+            batch.updated,
+            batch.unchanged,
+        )
+        return ImportResult(batch.id, batch.created, batch.updated, batch.unchanged)
+
+
+def _upsert(
+    session: Session,
+    batch: Import,
+    person: Person | None,
+    external_id: str,
+    name: str | None,
+    records: dict[str, Any],
+    consent: bool,
+    entered: datetime | None,
+    capacity: int | None,
+) -> str:
+    """Create or update one person; return "created", "updated" or "unchanged"."""
+    now = utcnow()
+    if person is not None and capacity is not None:
+        person.capacity = capacity
+    if person is None:
+        person = Person(
+            org_id=batch.org_id,
+            side=batch.side,
+            external_id=external_id,
+            name=name,
+            spec=batch.spec,
+            consent=consent,
+            capacity=capacity,
+            version=1,
+            entered_at=entered or now,
+            updated_at=now,
+        )
+        session.add(person)
+        session.flush()
+        outcome = "created"
+    else:
+        current = session.scalar(
+            select(Answers.records).where(
+                Answers.person_id == person.id, Answers.version == person.version
+            )
+        )
+        same = (current, person.spec, person.name) == (records, batch.spec, name)
+        if same and person.consent == consent:
+            return "unchanged"
+        if same:
+            _consent(session, person, consent, batch)
+            return "updated"
+        person.version += 1
+        person.spec, person.name, person.updated_at = batch.spec, name, now
+        outcome = "updated"
+    session.add(
+        Answers(
+            person_id=person.id,
+            version=person.version,
+            spec=batch.spec,
+            records=records,
+            import_id=batch.id,
+            created_at=now,
+        )
+    )
+    if outcome == "created" or person.consent != consent:
+        _consent(session, person, consent, batch)
+    return outcome
+
+
+def _entry_times(answers: Any) -> list[datetime | None]:
+    """When each person entered the programme (the form's date), as UTC midnight."""
+    dates = getattr(answers, "entry_dates", None) or [None] * len(answers.person_ids)
+    return [None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC) for d in dates]
+
+
+def _consent(session: Session, person: Person, given: bool, batch: Import) -> None:
+    person.consent = given
+    session.add(
+        Consent(
+            person_id=person.id,
+            given=given,
+            source="questionnaire",
+            import_id=batch.id,
+            user_id=batch.user_id,
+        )
+    )
+
+
+def _person(session: Session, actor: Actor, org: str, person_id: int) -> Person:
+    organisation = organisation_for(session, actor, org)
+    person = session.scalar(select(Person).where(Person.id == person_id).with_for_update())
+    if person is None or person.org_id != organisation.id:
+        raise NotFound("person", person_id)
+    return person
+
+
+def record_consent(db: Database, actor: Actor, org: str, person_id: int, given: bool) -> None:
+    """Record a consent given on paper, or its withdrawal, with today's date."""
+    with db.write() as session:
+        person = _person(session, actor, org, person_id)
+        person.consent = given
+        session.add(
+            Consent(person_id=person.id, given=given, source="curator", user_id=actor.user_id)
+        )
+        record(session, actor, "consent", "person", person.id, person.org_id, given=given)
+
+
+def set_capacity_limit(
+    db: Database, actor: Actor, org: str, person_id: int, limit: int | None
+) -> None:
+    """Set (or clear, with None) a curator's lower limit of a mentor's mentees."""
+    if limit is not None and not 0 <= limit <= MAX_CAPACITY:
+        raise Invalid(f"Предел наставляемых должен быть от 0 до {MAX_CAPACITY}; получено {limit}.")
+    with db.write() as session:
+        person = _person(session, actor, org, person_id)
+        if person.side != Side.mentor.value:
+            raise NotFound("mentor", person_id)
+        person.capacity_limit = limit
+        record(session, actor, "capacity_limit", "person", person.id, person.org_id, limit=limit)

@@ -1,0 +1,117 @@
+"""The monitoring report of a school: people, pairs, coverage, load, waiting, satisfaction."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from service.db import Database
+from service.models import Feedback, Pair, PairStatus, Person, Side, utcnow
+from service.scoring import form_title
+from service.security import Actor, organisation_for
+
+__all__ = ["SATISFACTION_TARGETS", "report", "satisfaction_target"]
+
+# Federal targets of satisfaction with the programme, by year (004 §7.7).
+SATISFACTION_TARGETS = {2022: 65.0, 2023: 75.0, 2024: 85.0}
+ASSIGN_WITHIN_DAYS = 30  # a mentee gets a mentor within 30 days (000 §3.7)
+
+
+def satisfaction_target(year: int) -> float:
+    """Return the target share of satisfied participants (percent) for ``year``."""
+    years = sorted(SATISFACTION_TARGETS)
+    return SATISFACTION_TARGETS[min(max(year, years[0]), years[-1])]
+
+
+def _satisfaction(scores: list[int], target: float) -> dict[str, Any]:
+    percent = round(10.0 * statistics.fmean(scores), 1) if scores else None
+    return {
+        "responses": len(scores),
+        "percent": percent,
+        "target": target,
+        "meets_target": None if percent is None else percent >= target,
+    }
+
+
+def report(db: Database, actor: Actor, org: str, now: datetime | None = None) -> dict[str, Any]:
+    """Return the monitoring report of school ``org`` (no names: counts, ids and shares)."""
+    now = now or utcnow()
+    with db.read() as session:
+        organisation = organisation_for(session, actor, org)
+        people = session.scalars(select(Person).where(Person.org_id == organisation.id)).all()
+        pairs = session.scalars(
+            select(Pair).where(
+                (Pair.org_id == organisation.id)
+                | Pair.mentor_id.in_([p.id for p in people if p.side == Side.mentor.value])
+            )
+        ).all()
+        feedback = [
+            (author, int(score or 0))
+            for author, score in session.execute(
+                select(Feedback.author, Feedback.score).where(
+                    Feedback.kind == "satisfaction",
+                    Feedback.score.is_not(None),
+                    Feedback.pair_id.in_([p.id for p in pairs]),
+                )
+            )
+        ]
+    active = [p for p in pairs if p.status == PairStatus.active.value]
+    paired_mentees = {p.mentee_id for p in active}
+    mentees = [p for p in people if p.side == Side.mentee.value]
+    mentors = [p for p in people if p.side == Side.mentor.value]
+    load = Counter(p.mentor_id for p in active)
+    last_end: dict[int, datetime] = {}
+    for pair in pairs:
+        if pair.ended_at is not None:
+            last_end[pair.mentee_id] = max(
+                pair.ended_at, last_end.get(pair.mentee_id, pair.ended_at)
+            )
+    waiting_days = sorted(
+        (now - max(m.entered_at, last_end.get(m.id, m.entered_at))).days
+        for m in mentees
+        if m.consent and m.id not in paired_mentees
+    )
+    target = satisfaction_target(now.year)
+    consenting = [m for m in mentees if m.consent]
+    return {
+        "org": organisation.code,
+        "generated_at": now.isoformat(),
+        "people": [
+            {"form": form_title(form), "role": role, "count": n}
+            for (form, role), n in sorted(Counter((p.spec, p.side) for p in people).items())
+        ],
+        "pairs": [
+            {"form": form_title(form), "status": status, "count": n}
+            for (form, status), n in sorted(Counter((p.form, p.status) for p in pairs).items())
+        ],
+        "coverage": {
+            "mentees": len(mentees),
+            "mentees_with_consent": len(consenting),
+            "mentees_with_pair": len(paired_mentees),
+            "share": round(len(paired_mentees) / len(consenting), 4) if consenting else None,
+        },
+        "mentor_load": {
+            "mentors": len(mentors),
+            "active_pairs": len(active),
+            "by_mentor": [
+                {"mentor_id": m.id, "active": load.get(m.id, 0), "capacity": m.places()}
+                for m in mentors
+            ],
+            "full": sum(1 for m in mentors if m.consent and load.get(m.id, 0) >= m.places()),
+            "over_capacity": sum(1 for m in mentors if load.get(m.id, 0) > m.places()),
+        },
+        "waiting": {
+            "mentees": len(waiting_days),
+            "max_days": waiting_days[-1] if waiting_days else None,
+            "median_days": statistics.median(waiting_days) if waiting_days else None,
+            f"over_{ASSIGN_WITHIN_DAYS}_days": sum(d > ASSIGN_WITHIN_DAYS for d in waiting_days),
+        },
+        "satisfaction": {
+            "mentees": _satisfaction([s for a, s in feedback if a == Side.mentee.value], target),
+            "mentors": _satisfaction([s for a, s in feedback if a == Side.mentor.value], target),
+        },
+    }

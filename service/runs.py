@@ -1,0 +1,491 @@
+"""Suggestions and matching runs: stored answers -> ``features`` scores -> ``matching`` pairs.
+
+A run reads a snapshot in one short transaction, solves outside any transaction (in the
+solver's pool, never on the event loop), and writes its proposals in a second short one.
+Confirmed pairs are pinned, active pairs with people outside the run count as load, rejected
+pairs are forbidden, and people without recorded consent are left out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from matching import Problem, suggest
+from service.audit import record
+from service.db import Database
+from service.errors import Conflict, NotFound
+from service.models import (
+    Answers,
+    MatchingRun,
+    Organisation,
+    Pair,
+    PairStatus,
+    Person,
+    Proposal,
+    ProposalStatus,
+    Side,
+)
+from service.scoring import Member, Scored, score_members
+from service.security import Actor, organisation_for, visible_organisations
+from service.solving import Solver
+
+__all__ = ["RunOptions", "RunResult", "propose", "run_matching", "suggestions"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a curator may choose for a run."""
+
+    objective: str = "coverage"
+    min_score: float = 0.0
+
+
+@dataclass
+class Proposed:
+    """One proposal of a run, as returned to the client."""
+
+    proposal_id: int
+    mentee_id: int
+    mentor_id: int
+    score: float
+    reasons: list[str]
+    form: str | None = None
+
+
+@dataclass
+class RunResult:
+    """The answer of a run."""
+
+    run_id: int
+    proposals: list[Proposed]
+    unmatched: list[int]
+    kept: list[int] = field(default_factory=list)
+    without_consent: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Cohort:
+    """The people of one spec in the run's schools, with the curator's earlier decisions."""
+
+    spec: str
+    mentees: list[Member]
+    mentors: list[Member]
+    active: list[tuple[int, int, int]]  # (pair id, mentee id, mentor id)
+    rejected: set[tuple[int, int]]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _members(session: Session, org_ids: list[int], side: Side, spec: str | None) -> list[Member]:
+    query = (
+        select(Person, Answers.records, Organisation.code)
+        .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
+        .join(Organisation, Organisation.id == Person.org_id)
+        .where(Person.org_id.in_(org_ids), Person.side == side.value, Person.consent.is_(True))
+        .order_by(Person.id)
+    )
+    if spec is not None:
+        query = query.where(Person.spec == spec)
+    return [
+        Member(person.id, code, records, person.capacity_limit)
+        for person, records, code in session.execute(query)
+    ]
+
+
+def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
+    specs = session.scalars(
+        select(Person.spec).where(Person.org_id.in_(org_ids)).distinct().order_by(Person.spec)
+    ).all()
+    in_orgs = select(Person.id).where(Person.org_id.in_(org_ids))
+    active = session.execute(
+        select(Pair.id, Pair.mentee_id, Pair.mentor_id).where(
+            Pair.status == PairStatus.active.value,
+            Pair.mentor_id.in_(in_orgs) | Pair.mentee_id.in_(in_orgs),
+        )
+    ).all()
+    rejected = {
+        (mentee, mentor)
+        for mentee, mentor in session.execute(
+            select(Proposal.mentee_id, Proposal.mentor_id).where(
+                Proposal.org_id.in_(org_ids), Proposal.status == ProposalStatus.rejected.value
+            )
+        )
+    }
+    without_consent = len(
+        session.scalars(
+            select(Person.id).where(
+                Person.org_id.in_(org_ids),
+                Person.side == Side.mentee.value,
+                Person.consent.is_(False),
+            )
+        ).all()
+    )
+    cohorts = [
+        _Cohort(
+            spec,
+            _members(session, org_ids, Side.mentee, spec),
+            _members(session, org_ids, Side.mentor, spec),
+            [tuple(row) for row in active],  # type: ignore[misc]
+            rejected,
+        )
+        for spec in specs
+    ]
+    return cohorts, without_consent
+
+
+# -- building the solver's problem ------------------------------------------------------------
+
+
+@dataclass
+class _Built:
+    scored: Scored | None
+    rows: list[int]  # problem row -> scored row
+    problem: Problem | None
+    pinned_pairs: dict[tuple[int, int], int]  # (problem row, column) -> pair id
+    kept: list[int]  # pair ids of active pairs kept
+
+
+def _build(cohort: _Cohort, options: RunOptions) -> _Built:
+    mentee_row = {m.id: i for i, m in enumerate(cohort.mentees)}
+    mentor_column = {m.id: j for j, m in enumerate(cohort.mentors)}
+    load = np.zeros(len(cohort.mentors), dtype=np.int64)
+    pinned: dict[tuple[int, int], int] = {}
+    paired_elsewhere: set[int] = set()
+    kept = []
+    for pair_id, mentee_id, mentor_id in cohort.active:
+        i, j = mentee_row.get(mentee_id), mentor_column.get(mentor_id)
+        if i is not None and j is not None:
+            pinned[(i, j)] = pair_id
+        else:
+            if j is not None:
+                load[j] += 1
+            if i is not None:
+                paired_elsewhere.add(i)
+                kept.append(pair_id)
+    if not cohort.mentees or not cohort.mentors:
+        return _Built(None, [], None, {}, kept + list(pinned.values()))
+    scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
+    for (i, j), pair_id in list(pinned.items()):
+        if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
+            del pinned[(i, j)]
+            load[j] += 1
+            paired_elsewhere.add(i)
+            kept.append(pair_id)
+    rows = [i for i in range(len(cohort.mentees)) if i not in paired_elsewhere]
+    row_of = {i: k for k, i in enumerate(rows)}
+    pins = {(row_of[i], j): pair_id for (i, j), pair_id in pinned.items()}
+    used = load.copy()
+    for _, j in pins:
+        used[j] += 1
+    forbidden = [
+        (row_of[mentee_row[a]], mentor_column[b])
+        for a, b in cohort.rejected
+        if a in mentee_row and b in mentor_column and mentee_row[a] in row_of
+    ]
+    problem = Problem(
+        scored.scores[rows],
+        np.maximum(scored.capacity, used),  # a lowered limit keeps the pairs already made
+        min_score=options.min_score,
+        load=load,
+        pinned=list(pins),
+        forbidden=[pair for pair in forbidden if pair not in pins],
+        objective=options.objective,  # type: ignore[arg-type]
+    )
+    return _Built(scored, rows, problem, pins, kept + list(pins.values()))
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def _scope(db: Database, actor: Actor, org: str | None, municipality: str | None) -> list[int]:
+    with db.read() as session:
+        if org is not None:
+            return [organisation_for(session, actor, org).id]
+        assert municipality is not None
+        actor.require_municipality(municipality)
+        orgs = session.scalars(
+            visible_organisations(actor).where(Organisation.municipality == municipality)
+        ).all()
+        if not orgs:
+            raise NotFound("municipality", municipality)
+        return [o.id for o in orgs]
+
+
+def run_matching(
+    db: Database,
+    solver: Solver,
+    actor: Actor,
+    options: RunOptions,
+    org: str | None = None,
+    municipality: str | None = None,
+) -> RunResult:
+    """Propose pairs for one school (``org``) or for all schools of a ``municipality``."""
+    started = time.perf_counter()
+    org_ids = _scope(db, actor, org, municipality)
+    with db.read() as session:
+        cohorts, without_consent = _cohorts(session, org_ids)
+    found: list[tuple[int, int, float, list[str], str]] = []
+    unmatched: list[int] = []
+    kept: list[int] = []
+    capacities: dict[int, int] = {}
+    for cohort in cohorts:
+        built = _build(cohort, options)
+        kept += built.kept
+        if built.problem is None or built.scored is None:
+            paired = {mentee for _, mentee, _ in cohort.active}
+            unmatched += [m.id for m in cohort.mentees if m.id not in paired]
+            continue
+        scored = built.scored
+        if municipality is not None:
+            pairs = solver.solve_batch(built.problem)
+        else:
+            pairs = solver.solve(built.problem).pairs
+        matched = {row for row, _ in pairs}
+        unmatched += [
+            scored.mentees[built.rows[r]].id for r in range(len(built.rows)) if r not in matched
+        ]
+        for row, column in pairs:
+            if (row, column) in built.pinned_pairs:
+                continue
+            i = built.rows[row]
+            found.append(
+                (
+                    scored.mentees[i].id,
+                    scored.mentors[column].id,
+                    scored.score(i, column),
+                    scored.reasons(i, column),
+                    scored.form(i, column),
+                )
+            )
+        raw = np.asarray(scored.pair_scores.capacity)
+        capacities.update({m.id: int(raw[j]) for j, m in enumerate(scored.mentors)})
+    seconds = time.perf_counter() - started
+    return _store_run(
+        db,
+        actor,
+        options,
+        org_ids,
+        municipality,
+        found,
+        sorted(unmatched),
+        kept,
+        capacities,
+        without_consent,
+        seconds,
+    )
+
+
+def _store_run(
+    db: Database,
+    actor: Actor,
+    options: RunOptions,
+    org_ids: list[int],
+    municipality: str | None,
+    found: list[tuple[int, int, float, list[str], str]],
+    unmatched: list[int],
+    kept: list[int],
+    capacities: dict[int, int],
+    without_consent: int,
+    seconds: float,
+) -> RunResult:
+    with db.write() as session:
+        run = MatchingRun(
+            org_id=org_ids[0] if municipality is None else None,
+            municipality=municipality,
+            user_id=actor.user_id,
+            objective=options.objective,
+            min_score=options.min_score,
+            mentees=len(found) + len(unmatched),
+            mentors=len(capacities),
+            proposed=len(found),
+            kept=len(kept),
+            unmatched=unmatched,
+            total_score=float(sum(f[2] for f in found)),
+            seconds=seconds,
+        )
+        session.add(run)
+        session.flush()
+        session.execute(
+            update(Proposal)
+            .where(Proposal.org_id.in_(org_ids), Proposal.status == ProposalStatus.open.value)
+            .values(status=ProposalStatus.superseded.value)
+        )
+        _store_capacities(session, capacities)
+        org_of = dict(
+            session.execute(
+                select(Person.id, Person.org_id).where(Person.id.in_([f[0] for f in found]))
+            ).all()
+        )
+        rows = [
+            Proposal(
+                run_id=run.id,
+                org_id=org_of[mentee],
+                mentee_id=mentee,
+                mentor_id=mentor,
+                score=round(score, 6),
+                reasons=reasons,
+                form=form,
+            )
+            for mentee, mentor, score, reasons, form in found
+        ]
+        session.add_all(rows)
+        session.flush()
+        record(
+            session,
+            actor,
+            "run",
+            "matching_run",
+            run.id,
+            run.org_id,
+            municipality=municipality,
+            proposed=len(rows),
+            kept=len(kept),
+            unmatched=len(unmatched),
+            objective=options.objective,
+        )
+        proposals = [
+            Proposed(p.id, p.mentee_id, p.mentor_id, p.score, list(p.reasons), p.form) for p in rows
+        ]
+        return RunResult(
+            run.id, proposals, unmatched, sorted(kept), without_consent, round(seconds, 4)
+        )
+
+
+def _store_capacities(session: Session, capacities: dict[int, int]) -> None:
+    by_value: dict[int, list[int]] = defaultdict(list)
+    for person_id, capacity in capacities.items():
+        by_value[capacity].append(person_id)
+    for capacity, ids in by_value.items():
+        session.execute(update(Person).where(Person.id.in_(ids)).values(capacity=capacity))
+
+
+# -- one mentee at a time ---------------------------------------------------------------------
+
+
+def _person(session: Session, actor: Actor, org: str, person_id: int, side: Side) -> Person:
+    organisation = organisation_for(session, actor, org)
+    person = session.get(Person, person_id)
+    if person is None or person.org_id != organisation.id or person.side != side.value:
+        raise NotFound(side.value, person_id)
+    return person
+
+
+def _require_consent(person: Person) -> None:
+    if not person.consent:
+        who = "наставляемого" if person.side == Side.mentee.value else "наставника"
+        raise Conflict("no_consent", f"Нет записанного согласия {who} (id {person.id}).")
+
+
+def _current_member(session: Session, person: Person) -> Member:
+    records = session.scalar(
+        select(Answers.records).where(
+            Answers.person_id == person.id, Answers.version == person.version
+        )
+    )
+    return Member(person.id, person.org.code, records or {}, person.capacity_limit)
+
+
+def _active_load(session: Session, mentor_ids: Iterable[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Pair.mentor_id, Pair.mentee_id).where(
+            Pair.status == PairStatus.active.value, Pair.mentor_id.in_(list(mentor_ids))
+        )
+    ).all()
+    load: dict[int, int] = defaultdict(int)
+    for mentor_id, _ in rows:
+        load[mentor_id] += 1
+    return load
+
+
+def suggestions(
+    db: Database, actor: Actor, org: str, mentee_id: int, k: int = 5
+) -> list[tuple[int, float, list[str]]]:
+    """Return up to ``k`` mentors for one mentee: ``(mentor_id, score, reasons)``, best first.
+
+    Only mentors with a free place, an allowed pair not rejected before, and consent.
+    """
+    with db.read() as session:
+        mentee = _person(session, actor, org, mentee_id, Side.mentee)
+        _require_consent(mentee)
+        member = _current_member(session, mentee)
+        mentors = _members(session, [mentee.org_id], Side.mentor, mentee.spec)
+        load = _active_load(session, [m.id for m in mentors])
+        current = set(
+            session.scalars(
+                select(Pair.mentor_id).where(
+                    Pair.mentee_id == mentee.id, Pair.status == PairStatus.active.value
+                )
+            )
+        )
+        rejected = set(
+            session.scalars(
+                select(Proposal.mentor_id).where(
+                    Proposal.mentee_id == mentee.id,
+                    Proposal.status == ProposalStatus.rejected.value,
+                )
+            )
+        )
+    if not mentors:
+        return []
+    scored = score_members(mentee.spec, [member], mentors)
+    loads = np.array([load.get(m.id, 0) for m in mentors], dtype=np.int64)
+    problem = Problem(
+        scored.scores,
+        np.maximum(scored.capacity, loads),
+        load=loads,
+        forbidden=[(0, j) for j, m in enumerate(mentors) if m.id in rejected | current],
+    )
+    return [
+        (mentors[j].id, round(float(score), 6), scored.reasons(0, j))
+        for j, score in suggest(problem, 0, k=k)
+    ]
+
+
+def propose(db: Database, actor: Actor, org: str, mentee_id: int, mentor_id: int) -> Proposed:
+    """Make a proposal of one pair a curator chose (say, from the suggestions).
+
+    Raises
+    ------
+    Conflict
+        When a person lacks consent or the hard rules do not allow the pair.
+    """
+    with db.read() as session:
+        mentee = _person(session, actor, org, mentee_id, Side.mentee)
+        mentor = session.get(Person, mentor_id)
+        if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
+            raise NotFound("mentor", mentor_id)
+        for person in (mentee, mentor):
+            _require_consent(person)
+        scored = score_members(
+            mentee.spec, [_current_member(session, mentee)], [_current_member(session, mentor)]
+        )
+    if mentor.spec != mentee.spec or not scored.allowed(0, 0):
+        raise Conflict(
+            "not_allowed",
+            "Эта пара не допускается правилами (форма наставничества, организация или "
+            "согласия не подходят).",
+        )
+    with db.write() as session:
+        proposal = Proposal(
+            org_id=mentee.org_id,
+            mentee_id=mentee.id,
+            mentor_id=mentor.id,
+            score=round(scored.score(0, 0), 6),
+            reasons=scored.reasons(0, 0),
+            form=scored.form(0, 0),
+        )
+        session.add(proposal)
+        session.flush()
+        record(session, actor, "create", "proposal", proposal.id, proposal.org_id)
+        return Proposed(
+            proposal.id, mentee.id, mentor.id, proposal.score, proposal.reasons, proposal.form
+        )

@@ -1,0 +1,161 @@
+"""Request and response bodies of the API (English field names; Russian messages)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "ConsentIn",
+    "ErrorOut",
+    "FeedbackIn",
+    "ImportOut",
+    "LimitIn",
+    "PairOut",
+    "PersonOut",
+    "ProposalIn",
+    "ProposalOut",
+    "ReplaceIn",
+    "RunIn",
+    "RunOut",
+    "SuggestionOut",
+]
+
+
+class ErrorItem(BaseModel):
+    """One problem: where (row, column as the curator sees them) and what."""
+
+    row: int | None = None
+    column: str | None = None
+    value: Any = None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """An error answer: a code for programs, a Russian message for people."""
+
+    code: str
+    detail: str
+    errors: list[ErrorItem] = []
+
+
+class ImportOut(BaseModel):
+    """What an import changed."""
+
+    import_id: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+class PersonOut(BaseModel):
+    """A mentor or mentee of a school."""
+
+    id: int
+    side: Literal["mentor", "mentee"]
+    external_id: str
+    name: str | None
+    spec: str
+    consent: bool
+    capacity: int | None = Field(description="Mentors: mentees they may have at once.")
+    active_pairs: int
+    version: int
+
+
+class SuggestionOut(BaseModel):
+    """A mentor who could take this mentee, and why."""
+
+    mentor_id: int
+    score: float
+    reasons: list[str]
+
+
+class RunIn(BaseModel):
+    """Options of a matching run."""
+
+    objective: Literal["coverage", "score"] = "coverage"
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class ProposalOut(BaseModel):
+    """A proposed pair."""
+
+    proposal_id: int
+    mentee_id: int
+    mentor_id: int
+    score: float
+    reasons: list[str]
+    form: str | None = Field(default=None, description="Key of the form of mentoring.")
+    status: str = "open"
+    run_id: int | None = None
+
+
+class RunOut(BaseModel):
+    """The answer of a matching run."""
+
+    run_id: int
+    proposals: list[ProposalOut]
+    unmatched: list[int] = Field(description="Mentees (with consent) left without a mentor.")
+    kept: list[int] = Field(description="Active pairs kept as they are.")
+    without_consent: int = Field(description="Mentees left out for lack of recorded consent.")
+    seconds: float
+
+
+class ProposalIn(BaseModel):
+    """A pair a curator chose (say, from the suggestions)."""
+
+    mentee_id: int
+    mentor_id: int
+
+
+class PairOut(BaseModel):
+    """A pair and its state."""
+
+    pair_id: int
+    org: str
+    mentee_id: int
+    mentor_id: int
+    form: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+    previous_pair_id: int | None
+    proposal_id: int | None
+
+
+class EndIn(BaseModel):
+    """Why a pair ends: ``completed`` or a reason for replacement (see ``GET /api/v1/end-reasons``)."""
+
+    reason: str
+
+
+class ReplaceIn(BaseModel):
+    """The new mentor of a pair and why the old one leaves."""
+
+    mentor_id: int
+    reason: str
+
+
+class FeedbackIn(BaseModel):
+    """Feedback (monthly) or a satisfaction questionnaire (at the end) from one side of a pair."""
+
+    author: Literal["mentor", "mentee"]
+    kind: Literal["feedback", "satisfaction"] = "feedback"
+    score: int | None = Field(default=None, ge=1, le=10)
+    answers: dict[str, Any] = {}
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+class ConsentIn(BaseModel):
+    """A consent given (or withdrawn) on paper."""
+
+    given: bool
+
+
+class LimitIn(BaseModel):
+    """A curator's limit of a mentor's mentees (None clears it)."""
+
+    capacity_limit: int | None = Field(default=None, ge=0, le=3)
