@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The demo school: the sample questionnaires of examples/teachers (tests/service/data until they land).
+SAMPLE ?= $(firstword $(wildcard examples/teachers) tests/service/data)
+DEMO_DATABASE ?= sqlite:///var/demo.sqlite3
+
 run: $(STAMP)
-	$(BIN)/nastavnik demo
+	NASTAVNIK_DATABASE_URL=$${NASTAVNIK_DATABASE_URL:-$(DEMO_DATABASE)} $(BIN)/nastavnik serve --sample $(SAMPLE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q

@@ -137,10 +137,12 @@ def serve(
     db = _database()
     assert isinstance(db, Database)
     if sample is not None:
-        from service.sample import load_sample
+        from service.sample import DEMO_ORG, load_sample
 
-        token = load_sample(db, settings, sample)
-        typer.echo(f"Демо-школа загружена из {sample}.")
+        token, report = load_sample(db, settings, sample)
+        typer.echo(f"Демо-школа «{DEMO_ORG}» загружена из {sample}:")
+        for line in report:
+            typer.echo(f"  {line}")
         typer.echo(f"Страницы куратора: http://{host}:{port}/login  (токен: {token})")
         typer.echo(f"Документация API:  http://{host}:{port}/docs")
         typer.echo(

@@ -234,6 +234,8 @@ class Answers(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    person: Mapped[Person] = relationship()
+
 
 class Consent(Base):
     """A recorded consent (or its withdrawal) with its date and where it came from."""
@@ -247,6 +249,8 @@ class Consent(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship()
 
 
 class MatchingRun(Base):

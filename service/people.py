@@ -104,13 +104,25 @@ def import_answers(
                 .with_for_update()
             )
         }
+        current: dict[int, dict[str, Any]] = dict(
+            session.execute(
+                select(Answers.person_id, Answers.records)
+                .join(Person, Person.id == Answers.person_id)
+                .where(
+                    Person.id.in_([p.id for p in known.values()]),
+                    Answers.version == Person.version,
+                )
+            ).all()
+        )
         entries = _entry_times(answers)
         capacity = getattr(answers, "capacity", None) if side == "mentors" else None
         for k, person_id in enumerate(answers.person_ids):
+            person = known.get(str(person_id))
             outcome = _upsert(
                 session,
                 batch,
-                known.get(str(person_id)),
+                person,
+                current.get(person.id) if person else None,
                 str(person_id),
                 answers.names[k] if answers.names else None,
                 _plain(answers.records[k]),
@@ -147,6 +159,7 @@ def _upsert(
     session: Session,
     batch: Import,
     person: Person | None,
+    current: dict[str, Any] | None,
     external_id: str,
     name: str | None,
     records: dict[str, Any],
@@ -172,14 +185,8 @@ def _upsert(
             updated_at=now,
         )
         session.add(person)
-        session.flush()
         outcome = "created"
     else:
-        current = session.scalar(
-            select(Answers.records).where(
-                Answers.person_id == person.id, Answers.version == person.version
-            )
-        )
         same = (current, person.spec, person.name) == (records, batch.spec, name)
         if same and person.consent == consent:
             return "unchanged"
@@ -191,7 +198,7 @@ def _upsert(
         outcome = "updated"
     session.add(
         Answers(
-            person_id=person.id,
+            person=person,
             version=person.version,
             spec=batch.spec,
             records=records,
@@ -214,7 +221,7 @@ def _consent(session: Session, person: Person, given: bool, batch: Import) -> No
     person.consent = given
     session.add(
         Consent(
-            person_id=person.id,
+            person=person,
             given=given,
             source="questionnaire",
             import_id=batch.id,

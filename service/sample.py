@@ -9,6 +9,7 @@ from sqlalchemy import select
 from service.accounts import add_organisation, add_user
 from service.config import Settings
 from service.db import Database
+from service.errors import Invalid
 from service.models import Organisation
 from service.people import import_answers
 from service.security import Actor
@@ -18,24 +19,37 @@ __all__ = ["DEMO_ORG", "load_sample"]
 DEMO_ORG = "demo"
 
 
-def load_sample(db: Database, settings: Settings, folder: Path, spec: str = "teacher") -> str:
-    """Create the demo school (once), import ``folder``'s questionnaires, return a new token.
+def load_sample(
+    db: Database, settings: Settings, folder: Path, spec: str = "teacher"
+) -> tuple[str, list[str]]:
+    """Create the demo school (once), import ``folder``'s questionnaires; return a new token.
 
     Files whose names contain ``mentor`` are mentors' answers, ``mentee`` mentees'.
-    Re-running is safe: known people are updated, not duplicated.
+    Re-running is safe: known people are updated, not duplicated. Also returns one line per file
+    saying what happened to it (a file that does not fit the spec is reported and skipped).
     """
     with db.read() as session:
         exists = session.scalar(select(Organisation.id).where(Organisation.code == DEMO_ORG))
     if exists is None:
         add_organisation(db, DEMO_ORG, "Демонстрационная школа", "Демо-район")
+    report = []
     for path in sorted(folder.glob("*.csv")) + sorted(folder.glob("*.xlsx")):
         side = "mentees" if "mentee" in path.name else "mentors" if "mentor" in path.name else None
-        if side is not None:
-            import_answers(
+        if side is None:
+            continue
+        try:
+            result = import_answers(
                 db, Actor.command_line(), DEMO_ORG, side, path.read_bytes(), path.name, spec
             )
+        except Invalid as exc:
+            report.append(f"{path.name}: {exc.message}")
+            continue
+        report.append(
+            f"{path.name}: новых — {result.created}, обновлено — {result.updated}, "
+            f"без изменений — {result.unchanged}"
+        )
     login = f"curator-{DEMO_ORG}-{_count_users(db) + 1}"
-    return add_user(db, settings.secret_key, login, "curator", DEMO_ORG)
+    return add_user(db, settings.secret_key, login, "curator", DEMO_ORG), report
 
 
 def _count_users(db: Database) -> int:
