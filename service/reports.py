@@ -70,10 +70,13 @@ def report(db: Database, actor: Actor, org: str, now: datetime | None = None) ->
             last_end[pair.mentee_id] = max(
                 pair.ended_at, last_end.get(pair.mentee_id, pair.ended_at)
             )
+    # A mentee whose programme was completed waits for nobody; one whose pair ended for another
+    # reason waits again, from that day (the mentor is to be replaced, 000 §3.8).
+    done = {p.mentee_id for p in pairs if p.status == PairStatus.completed.value}
     waiting_days = sorted(
         (now - max(m.entered_at, last_end.get(m.id, m.entered_at))).days
         for m in mentees
-        if m.consent and m.id not in paired_mentees
+        if m.consent and m.id not in paired_mentees and m.id not in done
     )
     target = satisfaction_target(now.year)
     consenting = [m for m in mentees if m.consent]

@@ -186,6 +186,11 @@ def test_feedback_and_satisfaction_reach_the_report(s1: School) -> None:
     assert report["satisfaction"]["mentors"]["meets_target"] is False
     assert report["mentor_load"]["over_capacity"] == 0
     assert {"form": "педагог – педагог", "status": "active", "count": 1} in report["pairs"]
+    s1.client.post(
+        f"/api/v1/pairs/{pair['pair_id']}/end", json={"reason": "completed"}, headers=s1.headers
+    )
+    waiting = s1.client.get("/api/v1/orgs/s1/report", headers=s1.headers).json()["waiting"]
+    assert waiting["mentees"] == 1  # a completed programme is not waiting for a mentor
 
 
 def test_every_change_is_in_the_audit_log_without_names(s1: School) -> None:
