@@ -294,6 +294,14 @@ def report(org: str, db: DbDep, actor: ActorDep) -> dict[str, Any]:
     return reports.report(db, actor, org)
 
 
+@router.get("/orgs/{org}/audit", tags=["monitoring"])
+def audit(
+    org: str, db: DbDep, actor: ActorDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    """Who changed what and when in this school, newest first (ids and statuses, no names)."""
+    return listing.audit(db, actor, org, limit)
+
+
 def _error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from service.db import Database
 from service.errors import NotFound
-from service.models import Organisation, Pair, PairStatus, Person, Proposal, Side
+from service.models import AuditEvent, Organisation, Pair, PairStatus, Person, Proposal, Side
 from service.pairs import PairView
 from service.security import Actor, organisation_for, visible_organisations
 
-__all__ = ["ProposalRow", "get_pair", "organisations", "pairs", "people", "proposals"]
+__all__ = ["ProposalRow", "audit", "get_pair", "organisations", "pairs", "people", "proposals"]
 
 
 def organisations(db: Database, actor: Actor) -> list[dict[str, Any]]:
@@ -124,6 +124,29 @@ def pairs(
         return [
             (PairView.of(p, codes[p.org_id]), p.mentee.name, p.mentor.name)
             for p in session.scalars(query)
+        ]
+
+
+def audit(db: Database, actor: Actor, org: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Return the latest audit events of a school, newest first."""
+    with db.read() as session:
+        organisation = organisation_for(session, actor, org)
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.org_id == organisation.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+        return [
+            {
+                "at": e.at,
+                "actor": e.actor,
+                "action": e.action,
+                "entity": e.entity,
+                "entity_id": e.entity_id,
+                "detail": e.detail,
+            }
+            for e in events
         ]
 
 

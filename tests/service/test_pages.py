@@ -120,3 +120,38 @@ def test_a_curator_cannot_open_another_school(db: Database, page: Any) -> None:
         page.get_by_role("button", name="Выйти").click()
         page.goto(f"{base}/ui/orgs/s1")
         assert page.url.endswith("/login")
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_curator_uploads_questionnaires_and_runs_the_matching(
+    db: Database, page: Any, tmp_path: Any
+) -> None:
+    from pathlib import Path
+
+    data = Path(__file__).with_name("data")
+    school(db, "s1")
+    bad = tmp_path / "mentees.csv"
+    lines = (data / "mentees.csv").read_text().splitlines()
+    lines[1] = lines[1].replace(";1;постоянно;", ";много;постоянно;")
+    bad.write_text("\n".join(lines))
+    with live_server(db) as base:
+        _login(page, base, token(db, "curator", "s1"))
+        page.locator("select[name=side]").select_option("mentees")
+        page.locator("input[type=file]").set_input_files(str(bad))
+        page.get_by_role("button", name="Загрузить").click()
+        assert "Файл не принят" in page.locator("h1").inner_text()
+        errors = page.locator("#errors tr").nth(1).inner_text()
+        assert "Педагогический стаж" in errors
+        assert "много" in errors
+
+        for side in ("mentors", "mentees"):
+            page.goto(f"{base}/ui/orgs/s1")
+            page.locator("select[name=side]").select_option(side)
+            page.locator("input[type=file]").set_input_files(str(data / f"{side}.csv"))
+            page.get_by_role("button", name="Загрузить").click()
+            assert "Файл принят: новых — 4" in page.get_by_role("status").inner_text()
+        page.get_by_role("button", name="Подобрать пары").click()
+        assert "Подбор выполнен: предложено пар — 3" in page.get_by_role("status").inner_text()
+        first = page.locator("#proposals tr[data-proposal]").nth(0).inner_text()
+        assert "Иванова Ирина Андреевна" in first
+        assert "закрывает 2 из 2 запросов" in first

@@ -205,3 +205,8 @@ def test_every_change_is_in_the_audit_log_without_names(s1: School) -> None:
     assert actions[-2:] == [("confirm", "proposal"), ("end", "pair")]
     assert all(e.actor.startswith("curator-s1") or e.actor == "cli" for e in events)
     assert "Имя" not in text
+    api = s1.client.get("/api/v1/orgs/s1/audit", headers=s1.headers).json()
+    assert [(e["action"], e["entity"]) for e in api[:2]] == [
+        ("end", "pair"),
+        ("confirm", "proposal"),
+    ]
