@@ -1,8 +1,12 @@
-"""Exact engines for one block: the Hungarian algorithm on a slot-expanded matrix, and min-cost flow.
+"""Exact engines for one block.
 
-Both take a :class:`Block` with integer weights and return the chosen edges. Integer weights make
-the two engines agree exactly: the Hungarian engine works on integer-valued doubles kept below
-2**53, the flow engine on int64 costs kept within OR-Tools' range.
+- ``hungarian``: ``scipy.optimize.linear_sum_assignment`` on a slot-expanded dense matrix;
+- ``network_simplex``: LEMON's network simplex (through ``pylmcf``) on the sparse flow network;
+- ``cost_scaling``: OR-Tools' ``SimpleMinCostFlow`` on the same network.
+
+Each takes a :class:`Block` with integer weights and returns the chosen edges. Integer weights
+make the engines agree exactly: the Hungarian engine works on integer-valued doubles kept below
+2**53, the flow engines on int64 costs kept within their range.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pylmcf
+import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow as ortools_flow
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import maximum_flow
 
-__all__ = ["Block", "EngineError", "hungarian", "min_cost_flow"]
+__all__ = ["ENGINES", "Block", "EngineError", "cost_scaling", "hungarian", "network_simplex"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -85,52 +93,95 @@ def hungarian(block: Block) -> IntArray:
     rows, cols = linear_sum_assignment(cost)
     chosen = cost[rows, cols] < 0
     rows, cols = rows[chosen], cols[chosen]
-    # Map (row, slot column) back to the edge that produced it.
-    lookup = np.full((block.n_mentees, block.n_slots), -1, dtype=np.int64)
-    lookup[block.mentee[edge[useful]], column[useful]] = edge[useful]
-    return np.sort(lookup[rows, cols])
+    # Back from (mentee, place) to the edge: edges are sorted by (mentee, mentor).
+    slot_mentor, _, _ = _places(block.free, block.used)
+    keys = block.mentee * block.n_mentors + block.mentor
+    return np.searchsorted(keys, rows * block.n_mentors + slot_mentor[cols]).astype(np.int64)
 
 
-def min_cost_flow(block: Block) -> IntArray:
+def cost_scaling(block: Block) -> IntArray:
     """Solve a block exactly as a min-cost flow with OR-Tools' ``SimpleMinCostFlow``.
 
-    source -> mentee (capacity 1) -> mentor (capacity 1, cost -weight) -> sink (free places).
     With ``maximize_count`` the maximum flow of minimum cost is taken; otherwise a bypass arc
     source -> sink lets mentees stay unmatched when no pair pays.
     """
-    from ortools.graph.python import min_cost_flow as mcf
-
     n, m = block.n_mentees, block.n_mentors
     source, sink = n + m, n + m + 1
-    n_edges = len(block.mentee)
-    mentee_nodes = np.arange(n, dtype=np.int64)
-    mentor_nodes = np.arange(n, n + m, dtype=np.int64)
-    if block.place_penalty:
-        # One arc per place, each dearer than the last: the flow fills cheaper places first.
-        slot_mentor, place, _ = _places(block.free, block.used)
-        slot_tails = mentor_nodes[slot_mentor]
-        slot_caps, slot_costs = np.ones_like(slot_mentor), place * block.place_penalty
-    else:
-        slot_tails, slot_caps, slot_costs = mentor_nodes, block.free, np.zeros(m, dtype=np.int64)
-    tails = [np.full(n, source), block.mentee, slot_tails]
-    heads = [mentee_nodes, block.mentor + n, np.full(len(slot_tails), sink)]
-    caps = [np.ones(n, dtype=np.int64), np.ones(n_edges, dtype=np.int64), slot_caps]
-    costs = [np.zeros(n, dtype=np.int64), -block.weight, slot_costs]
+    tails, heads, caps, costs = _network(block)
+    costs = np.concatenate([np.zeros(n, dtype=np.int64), -block.weight, costs])
     if not block.maximize_count:
-        tails.append(np.array([source]))
-        heads.append(np.array([sink]))
-        caps.append(np.array([n]))
-        costs.append(np.array([0]))
-    flow = mcf.SimpleMinCostFlow()
+        tails, heads = np.append(tails, source), np.append(heads, sink)
+        caps, costs = np.append(caps, n), np.append(costs, 0)
+    flow = ortools_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails).astype(np.int32),
-        np.concatenate(heads).astype(np.int32),
-        np.concatenate(caps).astype(np.int64),
-        np.concatenate(costs).astype(np.int64),
+        tails.astype(np.int32), heads.astype(np.int32), caps, costs.astype(np.int64)
     )
     flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
     status = flow.solve_max_flow_with_min_cost() if block.maximize_count else flow.solve()
     if status != flow.OPTIMAL:
         raise EngineError(f"OR-Tools min-cost flow ended with status {status}")
-    edge_arcs = np.arange(n, n + n_edges, dtype=np.int32)
+    edge_arcs = np.arange(n, n + len(block.mentee), dtype=np.int32)
     return np.flatnonzero(flow.flows(edge_arcs) > 0).astype(np.int64)
+
+
+def _network(block: Block) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The flow network source -> mentee -> mentor -> sink of a block.
+
+    Returns tails, heads and capacities of every arc, and the costs of the mentor -> sink arcs
+    (one arc per place when places cost differently). Arc ``n + e`` is edge ``e``.
+    """
+    n, m = block.n_mentees, block.n_mentors
+    source, sink = n + m, n + m + 1
+    if block.place_penalty:
+        slot_mentor, place, _ = _places(block.free, block.used)
+        slot_tails, slot_caps = slot_mentor + n, np.ones_like(slot_mentor)
+        slot_costs = place * block.place_penalty
+    else:
+        slot_tails, slot_caps = np.arange(n, n + m, dtype=np.int64), block.free
+        slot_costs = np.zeros(m, dtype=np.int64)
+    tails = np.concatenate([np.full(n, source), block.mentee, slot_tails])
+    heads = np.concatenate([np.arange(n), block.mentor + n, np.full(len(slot_tails), sink)])
+    caps = np.concatenate([np.ones(n + len(block.mentee), dtype=np.int64), slot_caps])
+    return tails, heads, caps.astype(np.int64), slot_costs.astype(np.int64)
+
+
+def network_simplex(block: Block) -> IntArray:
+    """Solve a block exactly with LEMON's network simplex (``pylmcf``).
+
+    LEMON wants non-negative costs, so a pair costs ``top - weight`` where ``top`` is the
+    largest weight: every unit of flow crosses exactly one pair, so the shift changes all answers
+    of the same size alike. With ``maximize_count`` the flow value is first fixed to the maximum
+    (``scipy.sparse.csgraph.maximum_flow``); otherwise a bypass arc of cost ``top`` lets a mentee
+    stay unmatched when no pair pays.
+    """
+    n, m = block.n_mentees, block.n_mentors
+    source, sink = n + m, n + m + 1
+    tails, heads, caps, slot_costs = _network(block)
+    top = int(block.weight.max(initial=0))
+    costs = np.concatenate([np.zeros(n, dtype=np.int64), top - block.weight, slot_costs])
+    if block.maximize_count:
+        graph = sp.csr_array(
+            (caps.astype(np.int32), (tails, heads)), shape=(n + m + 2, n + m + 2)
+        )  # parallel place arcs are summed, as they should be for a maximum flow
+        amount = int(maximum_flow(graph, source, sink).flow_value)
+    else:
+        amount = n
+        tails = np.append(tails, source)
+        heads = np.append(heads, sink)
+        caps = np.append(caps, n)
+        costs = np.append(costs, top)
+    order = np.lexsort((heads, tails))
+    network = pylmcf.Graph(n + m + 2, tails[order], heads[order])
+    network.set_edge_capacities(caps[order])
+    network.set_edge_costs(costs[order])
+    supply = np.zeros(n + m + 2, dtype=np.int64)
+    supply[source], supply[sink] = amount, -amount
+    network.set_node_supply(supply)
+    network.set_pivot_rule("first_eligible")  # fastest on these networks, by measurement
+    network.solve()
+    flows = np.empty(len(order), dtype=np.int64)
+    flows[order] = network.result()
+    return np.flatnonzero(flows[n : n + len(block.mentee)] > 0).astype(np.int64)
+
+
+ENGINES = {"hungarian": hungarian, "network_simplex": network_simplex, "cost_scaling": cost_scaling}

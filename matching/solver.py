@@ -12,16 +12,16 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from matching.engines import Block, hungarian, min_cost_flow
+from matching.engines import ENGINES, Block
 from matching.problem import Candidates, Problem
 
 __all__ = ["HUNGARIAN_MAX_CELLS", "HUNGARIAN_MAX_MENTEES", "Engine", "Matching", "solve", "suggest"]
 
 IntArray = npt.NDArray[np.int64]
-Engine = Literal["auto", "hungarian", "min_cost_flow"]
+Engine = Literal["auto", "hungarian", "network_simplex", "cost_scaling"]
 
 # Blocks with at most this many mentees and (mentee, free place) cells go to the Hungarian
-# engine, larger ones to min-cost flow; chosen by measurement
+# engine, larger ones to the network simplex; chosen by measurement
 # (``python -m experiments.bench_solver --engines``).
 HUNGARIAN_MAX_MENTEES = 400
 HUNGARIAN_MAX_CELLS = 120_000
@@ -66,8 +66,9 @@ def solve(problem: Problem, engine: Engine = "auto") -> Matching:
     The answer is deterministic and satisfies every rule (``violations`` is empty).
 
     Independent blocks (connected components of the candidate graph, such as schools) are
-    solved apart: small ones with the Hungarian algorithm, large ones with min-cost flow;
-    ``engine`` forces one of them (for tests and benchmarks).
+    solved apart: small ones with the Hungarian algorithm, large ones with LEMON's network
+    simplex; ``engine`` forces one of the engines (``"hungarian"``, ``"network_simplex"``,
+    ``"cost_scaling"`` for OR-Tools' min-cost flow) on every block, for tests and benchmarks.
 
     Examples
     --------
@@ -92,7 +93,11 @@ def solve(problem: Problem, engine: Engine = "auto") -> Matching:
     chosen_mentor: list[IntArray] = [np.array([e[1] for e in problem.pinned], dtype=np.int64)]
     engines: Counter[str] = Counter()
     resolution = 0.0
-    for block_edges in _blocks(edges, problem.n_mentees, problem.n_mentors):
+    if len(edges) and problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS:
+        blocks = [edges]  # one school: finding components would cost more than it saves
+    else:
+        blocks = _blocks(edges, problem.n_mentees, problem.n_mentors)
+    for block_edges in blocks:
         picked, used_engine, step = _solve_block(problem, block_edges, free, engine)
         engines[used_engine] += 1
         resolution = max(resolution, step)
@@ -162,23 +167,36 @@ def _blocks(edges: Candidates, n_mentees: int, n_mentors: int) -> list[Candidate
     return blocks
 
 
+def _relabel(ids: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """The distinct ids (sorted) and each id's position among them."""
+    if len(ids) * 16 < size:  # a small block of a large problem: sorting is cheaper
+        distinct, position = np.unique(ids, return_inverse=True)
+        return distinct, position.astype(np.int64)
+    present = np.zeros(size, dtype=bool)
+    present[ids] = True
+    distinct = np.flatnonzero(present)
+    position = np.cumsum(present) - 1
+    return distinct, position[ids]
+
+
 def _solve_block(
     problem: Problem, edges: Candidates, free: IntArray, engine: Engine
 ) -> tuple[IntArray, str, float]:
     """Solve one block; returns the chosen edge indices, the engine name and the resolution."""
-    mentees, local_mentee = np.unique(edges.mentee, return_inverse=True)
-    mentors, local_mentor = np.unique(edges.mentor, return_inverse=True)
+    mentees, local_mentee = _relabel(edges.mentee, problem.n_mentees)
+    mentors, local_mentor = _relabel(edges.mentor, problem.n_mentors)
     block_free = free[mentors]
     n, slots = len(mentees), int(block_free.sum())
     max_pairs = min(n, slots)
-    small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
-    if engine != "auto":
-        small = engine == "hungarian"
+    if engine == "auto":
+        small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
+        engine = "hungarian" if small else "network_simplex"
+    dense = engine == "hungarian"
     count_first = problem.objective == "coverage"
     # Integer weights: the score objective multiplies by (max_pairs + 1) and adds 1 per pair,
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
     multiplier = 1 if count_first else max_pairs + 1
-    if small:
+    if dense:
         bits = 50 - 2 * math.ceil(math.log2(max_pairs + 2)) - math.ceil(math.log2(multiplier + 1))
     else:
         nodes = n + len(mentors) + 2
@@ -202,6 +220,6 @@ def _solve_block(
         place_penalty=penalty,
         maximize_count=count_first,
     )
-    picked = hungarian(block) if small else min_cost_flow(block)
+    picked = ENGINES[engine](block)
     resolution = math.ldexp(1.0, -exponent) if top > 0 else 0.0
-    return picked, "hungarian" if small else "min_cost_flow", resolution
+    return picked, engine, resolution

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 
 from matching import Problem, solve, suggest, violations
+from matching.engines import ENGINES
 from tests.matching.reference import objective_of, optimum
 from tests.matching.strategies import problems
 
@@ -47,15 +48,15 @@ def test_optimal_with_arbitrary_float_scores(problem: Problem) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(problems(max_mentees=12, max_mentors=8))
-def test_both_engines_agree(problem: Problem) -> None:
-    """The min-cost-flow engine gives the same optimum as the Hungarian one on the same block."""
-    small = solve(problem, engine="hungarian")
-    large = solve(problem, engine="min_cost_flow")
-    assert violations(problem, large.pairs) == []
-    a, b = objective_of(problem, small.pairs), objective_of(problem, large.pairs)
-    assert (a.count, a.value) == (b.count, pytest.approx(b.value, abs=1e-9))
-    assert set(small.info["engines"]) <= {"hungarian"}
-    assert set(large.info["engines"]) <= {"min_cost_flow"}
+def test_all_engines_agree(problem: Problem) -> None:
+    """Every engine reaches the same optimum on every block."""
+    answers = {engine: solve(problem, engine=engine) for engine in ENGINES}
+    reference = objective_of(problem, answers["hungarian"].pairs)
+    for engine, answer in answers.items():
+        assert violations(problem, answer.pairs) == []
+        got = objective_of(problem, answer.pairs)
+        assert (got.count, got.value) == (reference.count, pytest.approx(reference.value, abs=1e-9))
+        assert set(answer.info["engines"]) <= {engine}
 
 
 @settings(max_examples=60, deadline=None)
@@ -80,13 +81,17 @@ def test_suggestions_are_proposable_and_best_first(problem: Problem) -> None:
 
 def test_blocks_are_solved_apart() -> None:
     rng = np.random.default_rng(3)
-    blocks = [rng.uniform(size=(5, 2)) for _ in range(4)]
+    blocks = [rng.uniform(size=(200, 80)) for _ in range(4)]
     scores = sp.block_diag(blocks, format="csr")
-    result = solve(Problem(scores, capacity=np.full(8, 3)))
+    problem = Problem(scores, capacity=np.full(320, 2))
+    result = solve(problem)
     assert result.info["blocks"] == 4
-    assert len(result.pairs) == 20
+    assert len(result.pairs) == 640
     for mentee, mentor in result.pairs:
-        assert mentee // 5 == mentor // 2
+        assert mentee // 200 == mentor // 80
+    # Another engine reaches the same optimum.
+    whole = solve(problem, engine="network_simplex")
+    assert whole.total_score == pytest.approx(result.total_score, abs=1e-6)
 
 
 def test_load_penalty_spreads_mentees() -> None:
@@ -111,7 +116,7 @@ def test_coverage_beats_score_when_asked() -> None:
     assert best_total.unmatched == [1]
 
 
-@pytest.mark.parametrize("engine", ["hungarian", "min_cost_flow"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_coverage_takes_one_more_pair_at_any_cost_in_score(engine: str) -> None:
     # Matching both mentees needs the two worst pairs (-1 each) instead of the best one (+1).
     scores = np.array([[1.0, -1.0], [-1.0, -np.inf]])
