@@ -62,6 +62,7 @@ class Answers:
         self._columns = {q.key: list(columns[q.key]) for q in self._side.questions}
         size = len(self._columns[self._side.fields.id])
         self.rows = list(rows) if rows is not None else list(range(1, size + 1))
+        self._numbers: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -176,18 +177,19 @@ class Answers:
     @cached_property
     def forms(self) -> list[tuple[str, ...]]:
         """Keys of the forms each person fits: the role allows it and the person accepts it."""
-        roles = self.roles
-        accepted = self._field("forms")
+        accepted = self._field("forms") or [None] * len(self)
+        known: dict[tuple[Any, ...], tuple[str, ...]] = {}
         result = []
-        for i in range(len(self)):
-            wanted = _as_set(accepted[i]) if accepted is not None else set()
-            result.append(
-                tuple(
+        for role, answer in zip(self.roles, accepted, strict=True):
+            wanted = _as_set(answer)
+            key = (role, *sorted(wanted))
+            if key not in known:
+                known[key] = tuple(
                     f.key
                     for f in self.spec.forms
-                    if self._role_fits(f, roles[i]) and (not wanted or f.key in wanted)
+                    if self._role_fits(f, role) and (not wanted or f.key in wanted)
                 )
-            )
+            result.append(known[key])
         return result
 
     def _role_fits(self, form: Form, role: str | None) -> bool:
@@ -197,12 +199,22 @@ class Answers:
     @cached_property
     def form_mask(self) -> np.ndarray:
         """:attr:`forms` as bits (bit k = the spec's k-th form), one ``uint64`` per person."""
-        bit = {f.key: np.uint64(1) << np.uint64(k) for k, f in enumerate(self.spec.forms)}
-        masks = np.zeros(len(self), dtype=np.uint64)
-        for i, keys in enumerate(self.forms):
-            for key in keys:
-                masks[i] |= bit[key]
-        return masks
+        bit = {f.key: 1 << k for k, f in enumerate(self.spec.forms)}
+        mask_of = {keys: sum(bit[key] for key in keys) for keys in set(self.forms)}
+        return np.array([mask_of[keys] for keys in self.forms], dtype=np.uint64)
+
+    def numbers(self, key: str) -> np.ndarray:
+        """The number behind each answer to a numeric question (NaN when missing); cached."""
+        if key not in self._numbers:
+            question = self._side.question(key)
+            values = self._columns[key]
+            if question.type == "single":
+                table = {c.key: c.value for c in question.choices}
+                values = [table.get(v) if v is not None else None for v in values]
+            self._numbers[key] = np.array(
+                [np.nan if v is None else float(v) for v in values], dtype=float
+            )
+        return self._numbers[key]
 
     @cached_property
     def records(self) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ from features.encoders import (
     ChoiceEncoder,
     TextEncoder,
     all_slot_keys,
-    numeric_answers,
     weighted_answers,
 )
 from features.importer import person_id
@@ -208,12 +207,8 @@ class DifferenceScorer(Scorer):
         super().__init__(component, mentees, mentors)
         self.mentee_question = _question(mentees, component.mentee)
         self.mentor_question = _question(mentors, component.mentor)
-        self.mentee_number = numeric_answers(
-            self.mentee_question, mentees.answers(self.mentee_question.key)
-        )
-        self.mentor_number = numeric_answers(
-            self.mentor_question, mentors.answers(self.mentor_question.key)
-        )
+        self.mentee_number = mentees.numbers(self.mentee_question.key)
+        self.mentor_number = mentors.numbers(self.mentor_question.key)
         assert component.curve is not None
         self.xs = np.array([x for x, _ in component.curve])
         self.ys = np.array([y for _, y in component.curve])
@@ -249,7 +244,7 @@ class LevelScorer(Scorer):
         self.on_mentor = component.side == "mentors"
         answers = mentors if self.on_mentor else mentees
         self.question = _question(answers, component.mentor if self.on_mentor else component.mentee)
-        number = numeric_answers(self.question, answers.answers(self.question.key))
+        number = answers.numbers(self.question.key)
         assert component.curve is not None
         xs = [x for x, _ in component.curve]
         ys = [y for _, y in component.curve]

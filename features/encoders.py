@@ -96,17 +96,17 @@ class ChoiceEncoder(TransformerMixin, BaseEstimator):
     def transform(self, X: Sequence[Any]) -> np.ndarray:
         """Rows of weights, one column per answer key."""
         check_is_fitted(self, "categories_")
-        result = np.zeros((len(X), len(self.categories_)), dtype=np.float32)
+        # Answers repeat a lot (a few formats, common subject sets): encode each distinct one once.
+        distinct: dict[Any, int] = {}
+        codes = [distinct.setdefault(_hashable(answer), len(distinct)) for answer in X]
+        table = np.zeros((len(distinct) + 1, len(self.categories_)), dtype=np.float32)
         column = self._column
-        for row, answer in enumerate(X):
-            if isinstance(answer, dict):
-                for key, weight in answer.items():
-                    if key in column:
-                        result[row, column[key]] = weight
-            else:
-                for key in _keys(answer):
-                    if key in column:
-                        result[row, column[key]] = 1.0
+        for key, code in distinct.items():
+            for item, weight in _weighted_items(key):
+                position = column.get(item)
+                if position is not None:
+                    table[code, position] = weight
+        result = table[np.asarray(codes, dtype=np.int64)] if codes else table[:0]
         return result
 
     def inverse_transform(self, X: Any) -> list[list[str]]:
@@ -119,6 +119,24 @@ class ChoiceEncoder(TransformerMixin, BaseEstimator):
         """Column names: the answer keys."""
         check_is_fitted(self, "categories_")
         return np.asarray(self.categories_, dtype=object)
+
+
+def _hashable(answer: Any) -> Any:
+    if isinstance(answer, dict):
+        return ("weights", *sorted(answer.items()))
+    if isinstance(answer, list | tuple):
+        return ("keys", *answer)
+    return answer
+
+
+def _weighted_items(key: Any) -> list[tuple[str, float]]:
+    if key is None:
+        return []
+    if isinstance(key, tuple) and key[0] == "weights":
+        return list(key[1:])
+    if isinstance(key, tuple):
+        return [(item, 1.0) for item in key[1:]]
+    return [(key, 1.0)]
 
 
 def _keys(answer: Any) -> list[str]:

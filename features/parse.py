@@ -99,6 +99,12 @@ class QuestionParser:
         self.order = {c.key: i for i, c in enumerate(question.choices)}
         self.levels = {normalize(s): c.value for c in question.choices for s in c.spellings()}
         self.items = {normalize(s): c.key for c in question.items for s in c.spellings()}
+        spellings = sorted(self.choices_index(question), key=lambda pair: -len(pair[0]))
+        self.part_of = dict(spellings)
+        alternatives = "|".join(re.escape(s) for s, _ in spellings) or "(?!)"
+        self.part_pattern = re.compile(rf"(?<![a-zа-я])({alternatives})(?![a-zа-я])")
+        self.pieces: dict[str, set[str] | BadAnswer] = {}
+        self.date_formats = list(_DATE_FORMATS)
         parsers: dict[str, Callable[[Any], Any]] = {
             "text": self._text,
             "single": self._single,
@@ -111,6 +117,15 @@ class QuestionParser:
             "slots": self._slots,
         }
         self.parse_value = parsers[question.type]
+
+    @staticmethod
+    def choices_index(question: Question) -> list[tuple[str, int]]:
+        """Normalised spelling -> position of each choice (parts of the day of a slots question)."""
+        return [
+            (spelling, i)
+            for i, choice in enumerate(question.choices)
+            for spelling in {normalize(s) for s in choice.spellings()}
+        ]
 
     def parse(self, raw: object) -> Any:
         """Canonical answer, None when blank; :class:`BadAnswer` when it does not fit."""
@@ -246,11 +261,15 @@ class QuestionParser:
         if isinstance(raw, dt.date):
             return raw
         text = cell_text(raw)
-        for pattern in _DATE_FORMATS:
+        for position, pattern in enumerate(self.date_formats):
             try:
-                return dt.datetime.strptime(text, pattern).date()
+                parsed = dt.datetime.strptime(text, pattern).date()
             except ValueError:
                 continue
+            if position:
+                # A file uses one format throughout: try it first for the next cells.
+                self.date_formats.insert(0, self.date_formats.pop(position))
+            return parsed
         raise BadAnswer("ожидалась дата в виде ДД.ММ.ГГГГ, например 01.09.2024")
 
     def _yesno(self, raw: object) -> bool:
@@ -276,7 +295,16 @@ class QuestionParser:
         else:
             chosen = set()
             for piece in re.split(r"[;,\n]+", normalize(cell_text(raw))):
-                chosen |= self._slot_piece(piece)
+                found = self.pieces.get(piece)
+                if found is None:
+                    try:
+                        found = self._slot_piece(piece)
+                    except BadAnswer as error:
+                        found = error
+                    self.pieces[piece] = found
+                if isinstance(found, BadAnswer):
+                    raise found
+                chosen |= found
         return [slot_key(d, p) for d in range(len(DAYS)) for p in parts if slot_key(d, p) in chosen]
 
     def _slot_piece(self, piece: str) -> set[str]:
@@ -288,15 +316,8 @@ class QuestionParser:
                 if part.hours and part.hours[0] < end and start < part.hours[1]:
                     chosen_parts.add(index)
         piece = _HOURS.sub(" ", piece)
-        spellings = sorted(
-            ((normalize(s), i) for i, p in enumerate(parts) for s in p.spellings()),
-            key=lambda pair: -len(pair[0]),
-        )
-        for spelling, index in spellings:
-            pattern = rf"(?<![a-zа-я]){re.escape(spelling)}(?![a-zа-я])"
-            if re.search(pattern, piece):
-                chosen_parts.add(index)
-                piece = re.sub(pattern, " ", piece)
+        chosen_parts.update(self.part_of[m] for m in self.part_pattern.findall(piece))
+        piece = self.part_pattern.sub(" ", piece)
         days: set[int] = set()
         for word in _WORDS.findall(piece):
             found = _day_numbers(word)

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from features.answers import Answers
-from features.encoders import numeric_answers
 from features.spec import Condition, Spec
 from features.text import normalize
 
@@ -43,7 +42,7 @@ def organisation_codes(
     Explicit ``*_orgs`` win; otherwise the spec's organisation answer; None is one more organisation
     (so a file without an organisation column is one school).
     """
-    labels = []
+    labels: list[object] = []
     for answers, given in ((mentees, mentee_orgs), (mentors, mentor_orgs)):
         values = list(given) if given is not None else answers.organisations
         if len(values) != len(answers):
@@ -51,30 +50,34 @@ def organisation_codes(
                 f"The '{answers.side[:-1]}_orgs' parameter of score_pairs must have one organisation "
                 f"per person ({len(answers)}). Got {len(values)} instead."
             )
-        labels.append(["" if v is None else normalize(v) for v in values])
-    codes, _ = pd.factorize(pd.Series(labels[0] + labels[1], dtype=object))
-    codes = codes.astype(np.int64)
+        labels.extend(values)
+    codes, uniques = pd.factorize(pd.Series(labels, dtype=object), use_na_sentinel=False)
+    # Organisations written differently ("Школа  №5", "школа №5") are one organisation.
+    names = ["" if u is None or u is np.nan else normalize(u) for u in uniques]
+    same, _ = pd.factorize(pd.Series(names, dtype=object))
+    codes = same[codes].astype(np.int64)
     return codes[: len(mentees)], codes[len(mentees) :]
 
 
 def _join(mentee_keys: np.ndarray, mentor_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (mentee, mentor) with equal keys; a negative key joins nothing."""
-    order = np.argsort(mentor_keys, kind="stable")
+    """Every (mentee, mentor) with equal keys, sorted by mentee then mentor; a negative key joins nothing."""
+    order = np.argsort(mentor_keys, kind="stable").astype(np.int32)
     sorted_keys = mentor_keys[order]
     start = np.searchsorted(sorted_keys, mentee_keys, side="left")
     counts = np.searchsorted(sorted_keys, mentee_keys, side="right") - start
     counts[mentee_keys < 0] = 0
-    mentee = np.repeat(np.arange(len(mentee_keys), dtype=np.int64), counts)
-    offsets = np.arange(len(mentee), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    mentor = order[np.repeat(start, counts) + offsets]
-    return mentee, mentor
+    mentee = np.repeat(np.arange(len(mentee_keys), dtype=np.int32), counts)
+    # Position k of the run of mentee i points at sorted mentor start[i] + (k - first k of the run).
+    shift = (start - (np.cumsum(counts) - counts)).astype(np.int64)
+    where = np.arange(len(mentee), dtype=np.int64)
+    where += np.repeat(shift, counts)
+    return mentee, order[where]
 
 
 def _numbers(answers: Answers, key: str | None) -> np.ndarray | None:
     if key is None:
         return None
-    question = answers.spec.side(answers.side).question(key)
-    return numeric_answers(question, answers.answers(key))
+    return answers.numbers(key)
 
 
 def _condition_holds(
@@ -142,14 +145,33 @@ def allowed_pairs(
     remote_mentor = np.where(mentor_ok & mentors.remote, 0, -2)
     across = _join(remote_mentee, remote_mentor)
     keep = mentee_org[across[0]] != mentor_org[across[1]]
-    mentee = np.concatenate([inside[0], across[0][keep]])
-    mentor = np.concatenate([inside[1], across[1][keep]])
-    order = np.argsort(mentee * len(mentors) + mentor, kind="stable")
-    mentee, mentor = mentee[order], mentor[order]
+    mentee, mentor = _merge(inside, (across[0][keep], across[1][keep]), len(mentors))
     forms = _pair_forms(spec, mentees, mentors, mentee, mentor)
-    mentee_code, mentor_code = _same_person(mentees, mentors)
-    keep = (forms != 0) & (mentee_code[mentee] != mentor_code[mentor])
+    keep = forms != 0
+    if set(mentees.person_ids).intersection(mentors.person_ids):
+        mentee_code, mentor_code = _same_person(mentees, mentors)
+        keep &= mentee_code[mentee] != mentor_code[mentor]
     return Candidates(mentee[keep], mentor[keep], forms[keep])
+
+
+def _merge(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], n_mentors: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint pair lists, each sorted by mentee then mentor, merged in that order."""
+    if not len(second[0]):
+        return first
+    first_key = first[0].astype(np.int64) * n_mentors + first[1]
+    second_key = second[0].astype(np.int64) * n_mentors + second[1]
+    position = np.searchsorted(first_key, second_key) + np.arange(len(second_key))
+    from_second = np.zeros(len(first_key) + len(second_key), dtype=bool)
+    from_second[position] = True
+    merged = []
+    for side in (0, 1):
+        out = np.empty(len(from_second), dtype=np.int32)
+        out[from_second] = second[side]
+        out[~from_second] = first[side]
+        merged.append(out)
+    return merged[0], merged[1]
 
 
 def blocked_reasons(

@@ -272,7 +272,8 @@ def score_pairs(
     capacity = np.where(mentors.consent, mentors.capacity, 0).astype(np.int64)
     candidates = allowed_pairs(spec, mentees, mentors, mentee_org, mentor_org, capacity)
     scorers = [make_scorer(c, mentees, mentors) for c in spec.components]
-    values = np.empty((len(candidates.mentee), len(scorers)), dtype=np.float32)
+    # Column-major: each component writes one contiguous column.
+    values = np.empty((len(candidates.mentee), len(scorers)), dtype=np.float32, order="F")
     for k, scorer in enumerate(scorers):
         values[:, k] = scorer.values(candidates.mentee, candidates.mentor)
     weights = np.array([c.weight for c in spec.components], dtype=float)

@@ -1,0 +1,205 @@
+"""Proposed pairs as tables a curator reads: pairs with reasons, mentees left waiting, mentors' load."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.scoring import PairScores
+from features.text import plural
+
+__all__ = ["Proposals", "proposals", "write_proposals"]
+
+WAIT_LIMIT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """The tables of one batch run (column headers in Russian, as the curator sees them).
+
+    Attributes
+    ----------
+    pairs : pandas.DataFrame
+        One proposed pair per row: people, organisations, form, score, reasons, component values.
+    unmatched : pandas.DataFrame
+        Mentees left without a pair, the longest waiting first, with the reason.
+    mentors : pandas.DataFrame
+        Each mentor's places, proposed mentees and free places.
+    """
+
+    pairs: pd.DataFrame
+    unmatched: pd.DataFrame
+    mentors: pd.DataFrame
+
+
+def proposals(
+    scores: PairScores,
+    pairs: Sequence[tuple[int, int]],
+    min_score: float = 0.0,
+    today: dt.date | None = None,
+) -> Proposals:
+    """Tables of a solved batch: ``pairs`` are (mentee, mentor) positions chosen by the solver."""
+    return Proposals(
+        _pairs_table(scores, pairs),
+        _unmatched_table(scores, pairs, min_score, today or dt.date.today()),
+        _mentors_table(scores, pairs),
+    )
+
+
+def _orgs(scores: PairScores, side: str) -> list[str]:
+    answers = scores.mentees if side == "mentees" else scores.mentors
+    return [o or "" for o in answers.organisations]
+
+
+def _pairs_table(scores: PairScores, pairs: Sequence[tuple[int, int]]) -> pd.DataFrame:
+    labels = {c.key: c.label for c in scores.spec.components}
+    forms = {f.key: f.label for f in scores.spec.forms}
+    mentees, mentors = scores.mentees, scores.mentors
+    mentee_orgs, mentor_orgs = _orgs(scores, "mentees"), _orgs(scores, "mentors")
+    ordered = sorted(pairs, key=lambda p: (mentors.names[p[1]] or "", mentees.names[p[0]] or ""))
+    rows = []
+    for number, (mentee, mentor) in enumerate(ordered, start=1):
+        row = {
+            "№": number,
+            "Наставник": mentors.names[mentor] or "",
+            "Код наставника": mentors.person_ids[mentor],
+            "Организация наставника": mentor_orgs[mentor],
+            "Наставляемый": mentees.names[mentee] or "",
+            "Код наставляемого": mentees.person_ids[mentee],
+            "Организация наставляемого": mentee_orgs[mentee],
+            "Форма": forms[scores.form(mentee, mentor)],
+            "Оценка": round(float(scores.score(mentee, mentor) or 0.0), 3),
+            "Почему эта пара": "; ".join(scores.reasons(mentee, mentor, top=3)),
+        }
+        values = scores.component_values(mentee, mentor)
+        row.update({labels[k]: round(v, 3) for k, v in values.items()})
+        rows.append(row)
+    columns = [
+        "№",
+        "Наставник",
+        "Код наставника",
+        "Организация наставника",
+        "Наставляемый",
+        "Код наставляемого",
+        "Организация наставляемого",
+        "Форма",
+        "Оценка",
+        "Почему эта пара",
+        *labels.values(),
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _unmatched_reason(scores: PairScores, mentee: int, min_score: float) -> str:
+    if not scores.mentees.consent[mentee]:
+        fields = scores.spec.mentees.fields
+        if fields.parent_consent and scores.mentees.minor[mentee]:
+            return "нет согласия (для несовершеннолетнего нужно и согласие родителя)"
+        return "нет согласия на участие и обработку персональных данных"
+    start, end = scores.scores.indptr[mentee], scores.scores.indptr[mentee + 1]
+    if start == end:
+        return "нет подходящих наставников: форма, организация или формат встреч не совпадают"
+    if scores.scores.data[start:end].max() < min_score:
+        return "все возможные пары ниже минимальной оценки"
+    return "не хватило свободных мест у подходящих наставников"
+
+
+def _waiting(days: float) -> str:
+    if np.isnan(days):
+        return "дата вступления неизвестна"
+    late = int(days) - WAIT_LIMIT_DAYS
+    if late > 0:
+        return f"срок 30 дней превышен на {late} {plural(late, 'день', 'дня', 'дней')}"
+    left = -late
+    return f"до срока {left} {plural(left, 'день', 'дня', 'дней')}"
+
+
+def _unmatched_table(
+    scores: PairScores, pairs: Sequence[tuple[int, int]], min_score: float, today: dt.date
+) -> pd.DataFrame:
+    mentees = scores.mentees
+    matched = {mentee for mentee, _ in pairs}
+    waiting = mentees.waiting_days(today)
+    orgs = _orgs(scores, "mentees")
+    left = [i for i in range(len(mentees)) if i not in matched]
+    left.sort(key=lambda i: (np.isnan(waiting[i]), -np.nan_to_num(waiting[i]), mentees.rows[i]))
+    rows = []
+    for number, mentee in enumerate(left, start=1):
+        entered = mentees.entry_dates[mentee]
+        rows.append(
+            {
+                "№": number,
+                "Наставляемый": mentees.names[mentee] or "",
+                "Код наставляемого": mentees.person_ids[mentee],
+                "Организация": orgs[mentee],
+                "Дата вступления": entered.strftime("%d.%m.%Y") if entered else "",
+                "Дней ожидания": None if np.isnan(waiting[mentee]) else int(waiting[mentee]),
+                "Срок": _waiting(waiting[mentee]),
+                "Причина": _unmatched_reason(scores, mentee, min_score),
+            }
+        )
+    columns = [
+        "№",
+        "Наставляемый",
+        "Код наставляемого",
+        "Организация",
+        "Дата вступления",
+        "Дней ожидания",
+        "Срок",
+        "Причина",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _mentors_table(scores: PairScores, pairs: Sequence[tuple[int, int]]) -> pd.DataFrame:
+    mentors = scores.mentors
+    taken = np.bincount([mentor for _, mentor in pairs], minlength=len(mentors))
+    orgs = _orgs(scores, "mentors")
+    return pd.DataFrame(
+        {
+            "Наставник": [n or "" for n in mentors.names],
+            "Код наставника": mentors.person_ids,
+            "Организация": orgs,
+            "Мест": scores.capacity,
+            "Предложено наставляемых": taken,
+            "Свободно мест": scores.capacity - taken,
+        }
+    )
+
+
+_SHEETS = {"pairs": "Пары", "unmatched": "Без пары", "mentors": "Наставники"}
+
+
+def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
+    """Write the tables: one XLSX workbook with three sheets, or CSV files (UTF-8 with BOM for Excel).
+
+    With a ``.csv`` path the pairs go to it and the other tables to ``<name>-без-пары.csv`` and
+    ``<name>-наставники.csv`` beside it. Returns the paths written.
+    """
+    path = Path(path)
+    frames = {"pairs": tables.pairs, "unmatched": tables.unmatched, "mentors": tables.mentors}
+    if path.suffix.lower() == ".csv":
+        written = []
+        for key, frame in frames.items():
+            target = path
+            if key != "pairs":
+                suffix = "без-пары" if key == "unmatched" else "наставники"
+                target = path.with_name(f"{path.stem}-{suffix}.csv")
+            frame.to_csv(target, index=False, encoding="utf-8-sig")
+            written.append(target)
+        return written
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for key, frame in frames.items():
+            frame.to_excel(writer, sheet_name=_SHEETS[key], index=False)
+            sheet = writer.sheets[_SHEETS[key]]
+            sheet.freeze_panes = "A2"
+            for column, name in enumerate(frame.columns, start=1):
+                longest = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
+                letter = sheet.cell(row=1, column=column).column_letter
+                sheet.column_dimensions[letter].width = min(60, max(6, longest + 2))
+    return [path]
