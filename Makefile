@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The demo school: the sample questionnaires of examples/teachers (tests/service/data until they land).
-SAMPLE ?= $(firstword $(wildcard examples/teachers) tests/service/data)
+# `make run`: the service on SQLite with the demo school of the sample teacher questionnaires.
+SAMPLE ?= examples/teachers
 DEMO_DATABASE ?= sqlite:///var/demo.sqlite3
 
 run: $(STAMP)
