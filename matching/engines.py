@@ -11,17 +11,24 @@ make the engines agree exactly: the Hungarian engine works on integer-valued dou
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pylmcf
-import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow as ortools_flow
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse.csgraph import maximum_flow
 
-__all__ = ["ENGINES", "Block", "EngineError", "cost_scaling", "hungarian", "network_simplex"]
+__all__ = [
+    "ENGINES",
+    "Block",
+    "EngineError",
+    "cost_scaling",
+    "hungarian",
+    "network_simplex",
+    "weight_bits",
+]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -106,29 +113,57 @@ def cost_scaling(block: Block) -> IntArray:
     source -> sink lets mentees stay unmatched when no pair pays.
     """
     n, m = block.n_mentees, block.n_mentors
-    source, sink = n + m, n + m + 1
-    tails, heads, caps, costs = _network(block)
-    costs = np.concatenate([np.zeros(n, dtype=np.int64), -block.weight, costs])
-    if not block.maximize_count:
-        tails, heads = np.append(tails, source), np.append(heads, sink)
-        caps, costs = np.append(caps, n), np.append(costs, 0)
+    bypass = None if block.maximize_count else 0
+    tails, heads, caps, costs = _network(block, -block.weight, bypass)
     flow = ortools_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps, costs.astype(np.int64)
+        tails.astype(np.int32), heads.astype(np.int32), caps, costs
     )
+    source, sink = n + m, n + m + 1
     flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
     status = flow.solve_max_flow_with_min_cost() if block.maximize_count else flow.solve()
     if status != flow.OPTIMAL:
         raise EngineError(f"OR-Tools min-cost flow ended with status {status}")
-    edge_arcs = np.arange(n, n + len(block.mentee), dtype=np.int32)
-    return np.flatnonzero(flow.flows(edge_arcs) > 0).astype(np.int64)
+    return np.flatnonzero(flow.flows(np.arange(len(block.mentee), dtype=np.int32)) > 0)
 
 
-def _network(block: Block) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-    """The flow network source -> mentee -> mentor -> sink of a block.
+def network_simplex(block: Block) -> IntArray:
+    """Solve a block exactly with LEMON's network simplex (``pylmcf``).
 
-    Returns tails, heads and capacities of every arc, and the costs of the mentor -> sink arcs
-    (one arc per place when places cost differently). Arc ``n + e`` is edge ``e``.
+    LEMON wants non-negative costs, so a pair costs ``top - weight`` where ``top`` is the
+    largest weight: every unit of flow crosses exactly one pair, so the shift changes all
+    answers of the same size alike. A bypass arc source -> sink lets a mentee stay unmatched:
+    it costs ``top`` (a pair is taken when its weight pays) or, with ``maximize_count``, more
+    than any exchange of pairs can gain, so that the most mentees are matched first.
+    """
+    n, m = block.n_mentees, block.n_mentors
+    top = int(block.weight.max(initial=0))
+    bypass = top
+    if block.maximize_count:
+        spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
+        bypass = (min(n, block.n_slots) + 1) * spread + 1
+    tails, heads, caps, costs = _network(block, top - block.weight, bypass)
+    network = pylmcf.Graph(n + m + 2, tails, heads)  # _network lists arcs sorted, as LEMON wants
+    network.set_edge_capacities(caps)
+    network.set_edge_costs(costs)
+    supply = np.zeros(n + m + 2, dtype=np.int64)
+    supply[n + m], supply[n + m + 1] = n, -n
+    network.set_node_supply(supply)
+    network.set_pivot_rule("first_eligible")  # the fastest on these networks, by measurement
+    network.solve()
+    return np.flatnonzero(np.asarray(network.result())[: len(block.mentee)] > 0)
+
+
+def _network(
+    block: Block, edge_costs: IntArray, bypass_cost: int | None
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The flow network mentee -> mentor -> sink, source -> mentee (and source -> sink).
+
+    Nodes: mentees ``0..n-1``, mentors ``n..n+m-1``, source ``n+m``, sink ``n+m+1``. Arc ``e``
+    is edge ``e``; arcs come sorted by (tail, head) because edges are sorted by (mentee, mentor).
+    A mentor has one arc to the sink, or one per place when places cost differently. The bypass
+    arc source -> sink is added when ``bypass_cost`` is given. Returns tails, heads, capacities
+    and costs.
     """
     n, m = block.n_mentees, block.n_mentors
     source, sink = n + m, n + m + 1
@@ -139,49 +174,42 @@ def _network(block: Block) -> tuple[IntArray, IntArray, IntArray, IntArray]:
     else:
         slot_tails, slot_caps = np.arange(n, n + m, dtype=np.int64), block.free
         slot_costs = np.zeros(m, dtype=np.int64)
-    tails = np.concatenate([np.full(n, source), block.mentee, slot_tails])
-    heads = np.concatenate([np.arange(n), block.mentor + n, np.full(len(slot_tails), sink)])
-    caps = np.concatenate([np.ones(n + len(block.mentee), dtype=np.int64), slot_caps])
-    return tails, heads, caps.astype(np.int64), slot_costs.astype(np.int64)
+    extra = [] if bypass_cost is None else [1]
+    tails = np.concatenate([block.mentee, slot_tails, np.full(n + len(extra), source)])
+    heads = np.concatenate(
+        [block.mentor + n, np.full(len(slot_tails), sink), np.arange(n), np.full(len(extra), sink)]
+    )
+    caps = np.concatenate(
+        [np.ones(len(block.mentee)), slot_caps, np.ones(n), np.full(len(extra), n)]
+    )
+    costs = np.concatenate(
+        [edge_costs, slot_costs, np.zeros(n), np.full(len(extra), bypass_cost or 0)]
+    )
+    return (
+        tails.astype(np.int64),
+        heads.astype(np.int64),
+        caps.astype(np.int64),
+        costs.astype(np.int64),
+    )
 
 
-def network_simplex(block: Block) -> IntArray:
-    """Solve a block exactly with LEMON's network simplex (``pylmcf``).
+def weight_bits(engine: str, n_mentees: int, n_mentors: int, multiplier: int) -> int:
+    """How many bits integer weights may use so that ``engine`` never overflows on a block.
 
-    LEMON wants non-negative costs, so a pair costs ``top - weight`` where ``top`` is the
-    largest weight: every unit of flow crosses exactly one pair, so the shift changes all answers
-    of the same size alike. With ``maximize_count`` the flow value is first fixed to the maximum
-    (``scipy.sparse.csgraph.maximum_flow``); otherwise a bypass arc of cost ``top`` lets a mentee
-    stay unmatched when no pair pays.
+    The Hungarian engine sums doubles (exact below 2**53); LEMON and OR-Tools sum int64 costs,
+    LEMON with a bypass cost of about ``n_mentees * spread`` for the coverage objective (then
+    ``multiplier`` is 1), OR-Tools scaling costs by the number of nodes.
     """
-    n, m = block.n_mentees, block.n_mentors
-    source, sink = n + m, n + m + 1
-    tails, heads, caps, slot_costs = _network(block)
-    top = int(block.weight.max(initial=0))
-    costs = np.concatenate([np.zeros(n, dtype=np.int64), top - block.weight, slot_costs])
-    if block.maximize_count:
-        graph = sp.csr_array(
-            (caps.astype(np.int32), (tails, heads)), shape=(n + m + 2, n + m + 2)
-        )  # parallel place arcs are summed, as they should be for a maximum flow
-        amount = int(maximum_flow(graph, source, sink).flow_value)
-    else:
-        amount = n
-        tails = np.append(tails, source)
-        heads = np.append(heads, sink)
-        caps = np.append(caps, n)
-        costs = np.append(costs, top)
-    order = np.lexsort((heads, tails))
-    network = pylmcf.Graph(n + m + 2, tails[order], heads[order])
-    network.set_edge_capacities(caps[order])
-    network.set_edge_costs(costs[order])
-    supply = np.zeros(n + m + 2, dtype=np.int64)
-    supply[source], supply[sink] = amount, -amount
-    network.set_node_supply(supply)
-    network.set_pivot_rule("first_eligible")  # fastest on these networks, by measurement
-    network.solve()
-    flows = np.empty(len(order), dtype=np.int64)
-    flows[order] = network.result()
-    return np.flatnonzero(flows[n : n + len(block.mentee)] > 0).astype(np.int64)
+    pairs = math.ceil(math.log2(min(n_mentees, 3 * n_mentors) + 2))
+    mentees = math.ceil(math.log2(n_mentees + 1))
+    factor = math.ceil(math.log2(multiplier + 1)) if multiplier > 1 else pairs
+    if engine == "hungarian":
+        return 50 - mentees - pairs - math.ceil(math.log2(multiplier + 1))
+    if engine == "network_simplex":
+        return 60 - mentees - factor
+    return (
+        60 - math.ceil(math.log2(n_mentees + n_mentors + 3)) - math.ceil(math.log2(multiplier + 1))
+    )
 
 
 ENGINES = {"hungarian": hungarian, "network_simplex": network_simplex, "cost_scaling": cost_scaling}

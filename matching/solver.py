@@ -12,7 +12,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from matching.engines import ENGINES, Block
+from matching.engines import ENGINES, Block, weight_bits
 from matching.problem import Candidates, Problem
 
 __all__ = ["HUNGARIAN_MAX_CELLS", "HUNGARIAN_MAX_MENTEES", "Engine", "Matching", "solve", "suggest"]
@@ -191,17 +191,11 @@ def _solve_block(
     if engine == "auto":
         small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
         engine = "hungarian" if small else "network_simplex"
-    dense = engine == "hungarian"
     count_first = problem.objective == "coverage"
     # Integer weights: the score objective multiplies by (max_pairs + 1) and adds 1 per pair,
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
     multiplier = 1 if count_first else max_pairs + 1
-    if dense:
-        bits = 50 - 2 * math.ceil(math.log2(max_pairs + 2)) - math.ceil(math.log2(multiplier + 1))
-    else:
-        nodes = n + len(mentors) + 2
-        bits = 60 - math.ceil(math.log2(nodes + 1)) - math.ceil(math.log2(multiplier + 1))
-    bits = min(SCORE_BITS, bits)
+    bits = min(SCORE_BITS, weight_bits(engine, n, len(mentors), multiplier))
     top = max(float(np.abs(edges.score).max()), 2 * problem.load_penalty)
     exponent = bits - math.ceil(math.log2(top)) if top > 0 else 0
     weight = np.rint(np.ldexp(edges.score, exponent)).astype(np.int64) * multiplier
