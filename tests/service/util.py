@@ -91,13 +91,15 @@ def org_id(db: Database, code: str) -> int:
 
 
 @contextmanager
-def live_server(db: Database, **overrides: Any) -> Iterator[str]:
+def live_server(db: Database, solver: Any = None, **overrides: Any) -> Iterator[str]:
     """Serve the real application with uvicorn on a free loopback port; yield its base URL."""
     import uvicorn
 
     from service.app import create_app
 
     app = create_app(settings_for(db, **overrides), db)
+    if solver is not None:
+        app.state.solver = solver
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
