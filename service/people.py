@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.audit import record
 from service.db import Database
-from service.errors import Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound
 from service.models import MAX_CAPACITY, Answers, Consent, Import, Person, Side, utcnow
 from service.scoring import load_spec_named
 from service.security import Actor, organisation_for
@@ -81,78 +82,84 @@ def import_answers(
     with db.read() as session:
         organisation_for(session, actor, org)  # another school's curator learns nothing
     answers = _parse(data, spec, side, filename)
-    with db.write() as session:
-        organisation = organisation_for(session, actor, org)
-        batch = Import(
-            org_id=organisation.id,
-            side=SIDES[side].value,
-            spec=spec,
-            filename=filename,
-            user_id=actor.user_id,
-        )
-        session.add(batch)
-        session.flush()
-        known = {
-            p.external_id: p
-            for p in session.scalars(
-                select(Person)
-                .where(
-                    Person.org_id == organisation.id,
-                    Person.side == SIDES[side].value,
-                    Person.external_id.in_([str(i) for i in answers.person_ids]),
-                )
-                .with_for_update()
+    try:
+        with db.write() as session:
+            organisation = organisation_for(session, actor, org)
+            batch = Import(
+                org_id=organisation.id,
+                side=SIDES[side].value,
+                spec=spec,
+                filename=filename,
+                user_id=actor.user_id,
             )
-        }
-        current: dict[int, dict[str, Any]] = dict(
-            session.execute(
-                select(Answers.person_id, Answers.records)
-                .join(Person, Person.id == Answers.person_id)
-                .where(
-                    Person.id.in_([p.id for p in known.values()]),
-                    Answers.version == Person.version,
+            session.add(batch)
+            session.flush()
+            known = {
+                p.external_id: p
+                for p in session.scalars(
+                    select(Person)
+                    .where(
+                        Person.org_id == organisation.id,
+                        Person.side == SIDES[side].value,
+                        Person.external_id.in_([str(i) for i in answers.person_ids]),
+                    )
+                    .with_for_update()
                 )
-            ).all()
-        )
-        entries = _entry_times(answers)
-        capacity = getattr(answers, "capacity", None) if side == "mentors" else None
-        for k, person_id in enumerate(answers.person_ids):
-            person = known.get(str(person_id))
-            outcome = _upsert(
+            }
+            current: dict[int, dict[str, Any]] = dict(
+                session.execute(
+                    select(Answers.person_id, Answers.records)
+                    .join(Person, Person.id == Answers.person_id)
+                    .where(
+                        Person.id.in_([p.id for p in known.values()]),
+                        Answers.version == Person.version,
+                    )
+                ).all()
+            )
+            entries = _entry_times(answers)
+            capacity = getattr(answers, "capacity", None) if side == "mentors" else None
+            for k, person_id in enumerate(answers.person_ids):
+                person = known.get(str(person_id))
+                outcome = _upsert(
+                    session,
+                    batch,
+                    person,
+                    current.get(person.id) if person else None,
+                    str(person_id),
+                    answers.names[k] if answers.names else None,
+                    _plain(answers.records[k]),
+                    bool(answers.consent[k]),
+                    entries[k],
+                    None if capacity is None else int(capacity[k]),
+                )
+                setattr(batch, outcome, getattr(batch, outcome) + 1)
+            record(
                 session,
-                batch,
-                person,
-                current.get(person.id) if person else None,
-                str(person_id),
-                answers.names[k] if answers.names else None,
-                _plain(answers.records[k]),
-                bool(answers.consent[k]),
-                entries[k],
-                None if capacity is None else int(capacity[k]),
+                actor,
+                "import",
+                "import",
+                batch.id,
+                organisation.id,
+                side=side,
+                spec=spec,
+                created=batch.created,
+                updated=batch.updated,
+                unchanged=batch.unchanged,
             )
-            setattr(batch, outcome, getattr(batch, outcome) + 1)
-        record(
-            session,
-            actor,
-            "import",
-            "import",
-            batch.id,
-            organisation.id,
-            side=side,
-            spec=spec,
-            created=batch.created,
-            updated=batch.updated,
-            unchanged=batch.unchanged,
-        )
-        log.info(
-            "import %d into org %d: %d created, %d updated, %d unchanged",
-            batch.id,
-            organisation.id,
-            batch.created,
-            batch.updated,
-            batch.unchanged,
-        )
-        return ImportResult(batch.id, batch.created, batch.updated, batch.unchanged)
+            log.info(
+                "import %d into org %d: %d created, %d updated, %d unchanged",
+                batch.id,
+                organisation.id,
+                batch.created,
+                batch.updated,
+                batch.unchanged,
+            )
+            return ImportResult(batch.id, batch.created, batch.updated, batch.unchanged)
+    except IntegrityError as exc:  # the same new person imported by two requests at once
+        raise Conflict(
+            "concurrent_import",
+            "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
+        ) from exc
 
 
 def _upsert(

@@ -80,3 +80,36 @@ def test_one_proposal_confirmed_at_once_makes_one_pair(db: Database) -> None:
             responses = _confirm_together(base, tokens, [proposal_id] * 4)
             assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
             assert _active_pairs(db, mentor) == 1
+
+
+def test_the_same_file_imported_at_once_creates_each_person_once(db: Database) -> None:
+    from pathlib import Path
+
+    from service.models import Person
+
+    content = (Path(__file__).with_name("data") / "mentors.csv").read_bytes()
+    school(db, "s1")
+    tokens = [token(db, "curator", "s1") for _ in range(4)]
+    with live_server(db) as base:
+        barrier = threading.Barrier(len(tokens))
+        statuses: list[int] = []
+
+        def upload(value: str) -> None:
+            with httpx.Client(base_url=base, timeout=60) as client:
+                barrier.wait()
+                response = client.post(
+                    "/api/v1/orgs/s1/imports/mentors",
+                    files={"file": ("mentors.csv", content)},
+                    headers=auth(value),
+                )
+                statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=upload, args=(t,)) for t in tokens]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert 201 in statuses
+    assert set(statuses) <= {201, 409}
+    with db.read() as session:
+        assert session.scalar(select(func.count(Person.id))) == 4
