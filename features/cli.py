@@ -25,9 +25,10 @@ def _date(text: str | None) -> dt.date:
     raise typer.BadParameter(f"ожидалась дата ДД.ММ.ГГГГ, получено «{text}»", param_hint="--today")
 
 
-def _fail(console: Any, lines: list[str]) -> NoReturn:
+def _fail(lines: list[str]) -> NoReturn:
+    # Plain lines, never wrapped: a curator may copy them or a script may read them.
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        typer.echo(line, err=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -70,9 +71,9 @@ def match(
     when = _date(today)
     with _Steps(console) as step:
         step("Чтение описания анкет")
-        loaded_spec, loaded_model = _load(console, spec, model)
+        loaded_spec, loaded_model = _load(spec, model)
         step("Проверка анкет")
-        answers = _read_both(console, loaded_spec, mentors, mentees)
+        answers = _read_both(loaded_spec, mentors, mentees)
         step("Оценка допустимых пар")
         from features import score_pairs
 
@@ -91,21 +92,21 @@ def match(
     _summary(scores, tables, written)
 
 
-def _load(console: Any, spec: str, model: Path | None) -> tuple[Any, Any]:
+def _load(spec: str, model: Path | None) -> tuple[Any, Any]:
     from features import SpecError, load_spec
     from features.model import ModelError, load_model
 
     try:
         loaded_spec = load_spec(spec)
     except SpecError as error:
-        _fail(console, str(error).splitlines())
+        _fail(str(error).splitlines())
     try:
         return loaded_spec, (load_model(model) if model else None)
     except ModelError as error:
-        _fail(console, [f"Модель не принята: {error}"])
+        _fail([f"Модель не принята: {error}"])
 
 
-def _read_both(console: Any, spec: Any, mentors: Path, mentees: Path) -> dict[str, Answers]:
+def _read_both(spec: Any, mentors: Path, mentees: Path) -> dict[str, Answers]:
     from features import ImportFailed, read_answers
 
     answers, lines = {}, []
@@ -115,7 +116,7 @@ def _read_both(console: Any, spec: Any, mentors: Path, mentees: Path) -> dict[st
         except ImportFailed as error:
             lines += _failure_lines(error)
     if lines:
-        _fail(console, [*lines, "Исправьте файлы и запустите снова; ничего не записано."])
+        _fail([*lines, "Исправьте файлы и запустите снова; ничего не записано."])
     return answers
 
 

@@ -312,9 +312,11 @@ class NamedScorer(Scorer):
             self.mentor_named = _named(mentors.answers(component.mentor), mentees)
 
     def values(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
-        chosen = (self.mentee_named[mentee] == mentor).astype(np.float32)
+        chosen = (self.mentee_named[mentee] == mentor).astype(np.int8)
         chosen += self.mentor_named[mentor] == mentee
-        return chosen / np.float32(max(1, self.directions))
+        # One side asking for the other is already a strong wish; both asking is the most.
+        steps = (0.0, 1.0) if self.directions < 2 else (0.0, 0.75, 1.0)
+        return np.asarray(steps, dtype=np.float32)[chosen]
 
     def details(self, mentee: int, mentor: int) -> dict[str, Any]:
         by_mentee = self.mentee_named[mentee] == mentor

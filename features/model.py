@@ -78,13 +78,13 @@ class WeightsModel:
 
     def score(self, pairs: PairTable) -> np.ndarray:
         """Score of each pair in [0, 1]."""
+        if self.spec and pairs.spec is not None and pairs.spec.name != self.spec:
+            raise ModelError(f"модель обучена для анкеты «{self.spec}», а не «{pairs.spec.name}»")
         unknown = sorted(set(self.weights) - set(pairs.components))
         if unknown:
             raise ModelError(
                 f"в модели есть составляющие, которых нет в анкете: {', '.join(unknown)}"
             )
-        if self.spec and pairs.spec is not None and pairs.spec.name != self.spec:
-            raise ModelError(f"модель обучена для анкеты «{self.spec}», а не «{pairs.spec.name}»")
         w = np.array([self.weights.get(k, 0.0) for k in pairs.components], dtype=float)
         total = pairs.values @ w
         if self.link == "logistic":

@@ -482,7 +482,13 @@ def _pydantic_problems(error: ValidationError) -> list[str]:
             "."
         )
         template = _PYDANTIC_MESSAGES.get(item["type"])
-        message = template.format(**item.get("ctx", {})) if template else item["msg"]
+        context = {
+            key: f"{value:g}"
+            if isinstance(value, int | float)
+            else str(value).replace(" or ", " или ")
+            for key, value in item.get("ctx", {}).items()
+        }
+        message = template.format(**context) if template else item["msg"]
         problems.append(f"{place or 'анкета'}: {message}")
     return problems
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,9 +142,15 @@ def _read_csv(data: bytes) -> Table:
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
-            engine="python",
         )
     except (pd.errors.ParserError, csv.Error) as error:
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        if ragged:
+            expected, line, found = ragged.groups()
+            raise TableError(
+                f"в строке {line} столбцов {found}, а в заголовке {expected}: "
+                "проверьте разделители и кавычки"
+            ) from None
         raise TableError(f"файл не читается как таблица CSV: {error}") from None
     if raw.empty:
         raise TableError("файл пустой")

@@ -1,0 +1,169 @@
+"""``nastavnik match`` on the sample exports: what a curator finds in the output and on the screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from features import WeightsModel, load_spec, read_answers, save_model, score_pairs
+from features.cli import register
+from tests.features.util import EXAMPLES
+
+TEACHERS = EXAMPLES / "teachers"
+PUPILS = EXAMPLES / "pupils"
+
+
+def make_app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Test root."""
+
+    register(app)
+    return app
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(make_app(), ["match", *args])
+    return result.exit_code, result.output
+
+
+def test_match_writes_pairs_unmatched_and_load(tmp_path: Path) -> None:
+    out = tmp_path / "предложения.xlsx"
+    code, output = run(
+        "--mentors", str(TEACHERS / "mentors.csv"),
+        "--mentees", str(TEACHERS / "mentees.csv"),
+        "--out", str(out),
+        "--today", "01.10.2024",
+    )  # fmt: skip
+    assert code == 0, output
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert list(sheets) == ["Пары", "Без пары", "Наставники"]
+    pairs, unmatched, mentors = sheets["Пары"], sheets["Без пары"], sheets["Наставники"]
+
+    spec = load_spec("teacher")
+    mentor_answers = read_answers(TEACHERS / "mentors.csv", spec, "mentors")
+    mentee_answers = read_answers(TEACHERS / "mentees.csv", spec, "mentees")
+    scores = score_pairs(spec, mentor_answers, mentee_answers)
+    for row in pairs.itertuples(index=False):
+        mentee = mentee_answers.index(row[5])
+        mentor = mentor_answers.index(row[2])
+        assert scores.allowed(mentee, mentor)
+        assert row[8] == pytest.approx(scores.score(mentee, mentor), abs=1e-3)
+        assert row[9] == "; ".join(scores.reasons(mentee, mentor))
+    assert pairs["Код наставляемого"].is_unique
+    load = pairs["Код наставника"].value_counts()
+    places = dict(zip(mentors["Код наставника"], mentors["Мест"], strict=True))
+    assert all(load[m] <= places[m] for m in load.index)
+    assert set(pairs["Код наставляемого"]) | set(unmatched["Код наставляемого"]) == set(
+        mentee_answers.person_ids
+    )
+    assert unmatched["Дней ожидания"].fillna(-1).is_monotonic_decreasing
+    assert "нет согласия" in " ".join(unmatched["Причина"])
+    assert f"Предложено пар: {len(pairs)}; без пары: {len(unmatched)}" in output
+    assert f"допустимых пар: {scores.n_pairs}" in output
+
+
+def test_pupils_in_windows_1251_with_a_minimum_score(tmp_path: Path) -> None:
+    out = tmp_path / "p.xlsx"
+    code, output = run(
+        "--mentors", str(PUPILS / "mentors.csv"),
+        "--mentees", str(PUPILS / "mentees.csv"),
+        "--spec", "pupil",
+        "--out", str(out),
+        "--min-score", "0.5",
+        "--today", "2024-10-01",
+    )  # fmt: skip
+    assert code == 0, output
+    pairs = pd.read_excel(out, sheet_name="Пары")
+    unmatched = pd.read_excel(out, sheet_name="Без пары")
+    assert (pairs["Оценка"] >= 0.5).all()
+    assert set(pairs["Форма"]) <= {"ученик – ученик", "студент – ученик", "работодатель – ученик"}
+    late = unmatched[unmatched["Дней ожидания"] > 30]
+    assert late["Срок"].str.startswith("срок 30 дней превышен на").all()
+    assert f"из них ждут больше 30 дней: {len(late)}" in output
+
+
+def test_a_bad_file_exits_with_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    table = pd.read_csv(TEACHERS / "mentors.csv", dtype=str, keep_default_na=False)
+    table.loc[2, "Педагогический стаж (лет)"] = "много"
+    table.loc[4, "Должность"] = "сторож"
+    bad = tmp_path / "наставники.csv"
+    table.to_csv(bad, index=False, sep=";", encoding="cp1251")
+    mentees = tmp_path / "наставляемые.csv"
+    mentees.write_text("ФИО\nИванов\n", "utf-8")
+    out = tmp_path / "out.xlsx"
+    code, output = run("--mentors", str(bad), "--mentees", str(mentees), "--out", str(out))
+    assert code == 1
+    assert not out.exists()
+    lines = output.splitlines()
+    assert lines[0] == "Файл «наставники.csv» не принят, ошибок: 2."
+    assert lines[1] == (
+        "  строка 4, столбец «Педагогический стаж (лет)»: значение «много»: "
+        "ожидалось число от 0 до 60"
+    )
+    assert lines[2].startswith("  строка 6, столбец «Должность»: значение «сторож»: ")
+    assert lines[3].startswith("Файл «наставляемые.csv» не принят, ошибок: 5.")
+    assert (
+        "  строка 1, столбец «Адрес электронной почты»: в файле нет обязательного столбца" in lines
+    )
+    assert lines[-1] == "Исправьте файлы и запустите снова; ничего не записано."
+
+
+def test_csv_output_and_a_learned_model(tmp_path: Path) -> None:
+    model = tmp_path / "model.json"
+    save_model(WeightsModel({"subject": 1.0}, spec="teacher"), model)
+    out = tmp_path / "pairs.csv"
+    code, output = run(
+        "--mentors", str(TEACHERS / "mentors.csv"),
+        "--mentees", str(TEACHERS / "mentees.csv"),
+        "--out", str(out),
+        "--model", str(model),
+    )  # fmt: skip
+    assert code == 0, output
+    pairs = pd.read_csv(out, encoding="utf-8-sig")
+    assert set(pairs["Оценка"].round(3)) <= {0.0, 1.0}
+    assert (tmp_path / "pairs-без-пары.csv").exists()
+    assert (tmp_path / "pairs-наставники.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--spec", "нет-такой"], "нет такого файла и нет такой стандартной анкеты"),
+        (["--model", "missing.json"], "Модель не принята: файл модели «missing.json» не найден"),
+        (["--today", "вчера"], "ожидалась дата ДД.ММ.ГГГГ"),
+    ],
+)
+def test_bad_options_are_explained(args: list[str], message: str) -> None:
+    code, output = run(
+        "--mentors", str(TEACHERS / "mentors.csv"),
+        "--mentees", str(TEACHERS / "mentees.csv"),
+        *args,
+    )  # fmt: skip
+    assert code != 0
+    assert message in output
+
+
+def test_the_installed_command_runs(tmp_path: Path) -> None:
+    command = shutil.which("nastavnik", path=str(Path(sys.executable).parent))
+    assert command is not None
+    out = tmp_path / "proposals.xlsx"
+    today = dt.date(2024, 10, 1).strftime("%d.%m.%Y")
+    result = subprocess.run(
+        [command, "match", "--mentors", str(TEACHERS / "mentors.csv"),
+         "--mentees", str(TEACHERS / "mentees.csv"), "--out", str(out), "--today", today],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Результат: " + str(out) in result.stdout
+    assert len(pd.read_excel(out, sheet_name="Пары")) > 0
