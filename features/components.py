@@ -8,6 +8,7 @@ and explains the value for one pair in Russian.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,7 @@ class OverlapScorer(Scorer):
         self.need_total = self.need.sum(axis=1)
         self.need_size = (self.need > 0).sum(axis=1).astype(np.float32)
         self.offer_size = offer.sum(axis=1).astype(np.float32)
+        self.offer = offer
         self.offer_bits = _pack(offer)
         self.need_bits = _pack(self.need > 0)
         self.planes = self._planes()
@@ -140,9 +142,7 @@ class OverlapScorer(Scorer):
             for step, bits in self.planes:
                 covered += np.float32(step) * _common(bits, self.offer_bits, mentee, mentor)
             return covered
-        offer = np.unpackbits(
-            self.offer_bits.view(np.uint8), axis=1, bitorder="little", count=self.need.shape[1]
-        )
+        offer = self.offer
         covered = np.empty(len(mentee), dtype=np.float32)
         for start in range(0, len(mentee), _CHUNK):
             part = slice(start, start + _CHUNK)
@@ -170,24 +170,18 @@ class OverlapScorer(Scorer):
 
     def details(self, mentee: int, mentor: int) -> dict[str, Any]:
         need = self.need[mentee]
-        offered = self.encoder.inverse_transform(self.offer_bits_row(mentor))[0]
-        order = sorted(np.flatnonzero(need), key=lambda k: -need[k])
-        wanted = [self.encoder.categories_[k] for k in order]
-        common = [key for key in wanted if key in set(offered)]
+        offered = self.offer[mentor]
+        wanted = sorted(np.flatnonzero(need).tolist(), key=lambda k: -need[k])
+        common = [k for k in wanted if offered[k]]
         return {
             "n": len(common),
             "total": len(wanted),
-            "items": join_items(self._label(key) for key in common),
+            "items": join_items(self._labels[k] for k in common),
         }
 
-    def offer_bits_row(self, mentor: int) -> np.ndarray:
-        """The mentor's answers as a 0/1 row over the categories."""
-        row = np.unpackbits(
-            self.offer_bits[mentor].view(np.uint8),
-            bitorder="little",
-            count=len(self.encoder.categories_),
-        )
-        return row[None, :]
+    @cached_property
+    def _labels(self) -> list[str]:
+        return [self._label(key) for key in self.encoder.categories_]
 
     def _label(self, key: str) -> str:
         if self.mentee_question.type == "slots":

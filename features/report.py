@@ -193,13 +193,31 @@ def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
             frame.to_csv(target, index=False, encoding="utf-8-sig")
             written.append(target)
         return written
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for key, frame in frames.items():
-            frame.to_excel(writer, sheet_name=_SHEETS[key], index=False)
-            sheet = writer.sheets[_SHEETS[key]]
-            sheet.freeze_panes = "A2"
-            for column, name in enumerate(frame.columns, start=1):
-                longest = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
-                letter = sheet.cell(row=1, column=column).column_letter
-                sheet.column_dimensions[letter].width = min(60, max(6, longest + 2))
+    _write_xlsx(frames, path)
     return [path]
+
+
+def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table; openpyxl's write-only mode keeps a city's workbook fast to write."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    for key, frame in frames.items():
+        sheet = workbook.create_sheet(_SHEETS[key])
+        sheet.freeze_panes = "A2"
+        for column, name in enumerate(frame.columns, start=1):
+            longest = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
+            sheet.column_dimensions[get_column_letter(column)].width = min(60, max(6, longest + 2))
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False):
+            sheet.append([None if _missing(v) else _plain(v) for v in row])
+    workbook.save(path)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
