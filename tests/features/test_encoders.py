@@ -23,6 +23,7 @@ from features.parse import QuestionParser
 from tests.features.util import EXAMPLES
 
 KEYS = ("math", "physics", "ict", "methods", "legal")
+TEACHER_SLOTS = load_spec("teacher").mentors.question("free_time")
 answer = st.one_of(
     st.none(),
     st.sampled_from(KEYS),
@@ -93,7 +94,7 @@ def test_slot_encoder_has_a_column_per_day_and_part(answers: list[list[str]]) ->
     st.sampled_from([", ", "; ", " и ", "\n"]),
 )
 def test_slot_text_names_each_day_and_part(days: list[str], part: str, glue: str) -> None:
-    parser = QuestionParser(load_spec("teacher").mentors.question("free_time"))
+    parser = QuestionParser(TEACHER_SLOTS)
     text = (
         glue.join(f"{day} {part}" for day in days)
         if glue != " и "
