@@ -1,4 +1,6 @@
-"""Read a questionnaire export (XLSX, or CSV in UTF-8 / UTF-8 BOM / Windows-1251, `,` `;` or tab)."""
+"""Read a questionnaire export: XLSX, or CSV in UTF-8 / UTF-8 BOM / Windows-1251 / UTF-16 (Excel's
+"Unicode text"), separated by `,` `;` or tab.
+"""
 
 from __future__ import annotations
 
@@ -113,6 +115,9 @@ def _read_xlsx(data: bytes) -> Table:
 
 
 def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" export: UTF-16 with a byte order mark, tab-separated.
+        return data.decode("utf-16"), "utf-16"
     for encoding in _ENCODINGS:
         try:
             return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding

@@ -93,6 +93,12 @@ def test_every_encoding_and_separator_reads_the_same(encoding: str, sep: str, si
     assert answers.rows == reference.rows
 
 
+def test_excel_unicode_text_is_utf16_with_tabs() -> None:
+    reference = read_answers(EXAMPLES / "teachers" / "mentees.csv", TEACHER, "mentees")
+    data = example_table("mentees.csv").to_csv(index=False, sep="\t").encode("utf-16")
+    assert read_answers(data, TEACHER, "mentees").records == reference.records
+
+
 def test_xlsx_with_typed_cells_reads_like_the_csv() -> None:
     reference = read_answers(EXAMPLES / "teachers" / "mentors.csv", TEACHER, "mentors")
     table = example_table("mentors.csv")
