@@ -114,9 +114,8 @@ class OverlapScorer(Scorer):
         mentor_raw = mentors.answers(self.mentor_question.key)
         self.need = self.encoder.transform(weighted_answers(self.mentee_question, mentee_raw))
         offer = self.encoder.transform(weighted_answers(self.mentor_question, mentor_raw)) > 0
-        self.mentee_missing = (self.need.sum(axis=1) <= 0) | np.array(
-            [v is None for v in mentee_raw]
-        )
+        unanswered = np.array([v is None for v in mentee_raw], dtype=bool)
+        self.mentee_missing = (self.need.sum(axis=1) <= 0) | unanswered
         self.mentor_missing = np.array([v is None for v in mentor_raw], dtype=bool)
         self.need_total = self.need.sum(axis=1)
         self.need_size = (self.need > 0).sum(axis=1).astype(np.float32)

@@ -296,6 +296,13 @@ class TextEncoder(TransformerMixin, BaseEstimator):
     def transform(self, X: Sequence[str | None]) -> np.ndarray:
         """Unit rows (zero rows for empty texts)."""
         check_is_fitted(self, "vectorizer_")
+        if not len(X):
+            width = (
+                self.svd_.n_components
+                if self.svd_ is not None
+                else len(self.vectorizer_.vocabulary_)
+            )
+            return np.zeros((0, width), dtype=np.float32)
         present = np.array([bool(t) for t in X], dtype=bool)
         matrix = self.vectorizer_.transform([t or "" for t in X])
         dense = self.svd_.transform(matrix) if self.svd_ is not None else matrix.toarray()

@@ -265,3 +265,19 @@ def test_bad_model_files_are_named(tmp_path: Path, content: str, message: str) -
         load_model(path)
     with pytest.raises(ModelError, match="не найден"):
         load_model(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("spec", [TEACHER, PUPIL])
+def test_empty_sides_score_to_an_empty_matrix(spec: Any) -> None:
+    """Regression: a school with mentors but no mentees yet (or none at all) crashed scoring."""
+    make = {"teacher": (teacher_mentor, teacher_mentee), "pupil": (pupil_mentor, pupil_mentee)}
+    mentor, mentee = make[spec.name]
+    for mentor_records, mentee_records in (([], []), ([mentor("m")], []), ([], [mentee("e")])):
+        scores = score_pairs(
+            spec,
+            answers(spec, "mentors", mentor_records),
+            answers(spec, "mentees", mentee_records),
+        )
+        assert scores.scores.shape == (len(mentee_records), len(mentor_records))
+        assert scores.n_pairs == 0
+        assert scores.capacity.tolist() == [2] * len(mentor_records)
