@@ -117,7 +117,10 @@ def _read_xlsx(data: bytes) -> Table:
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" export: UTF-16 with a byte order mark, tab-separated.
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise TableError("файл начинается как UTF-16, но дальше не читается") from None
     for encoding in _ENCODINGS:
         try:
             return data.decode(encoding), "utf-8" if encoding == "utf-8-sig" else encoding
@@ -138,6 +141,8 @@ def _delimiter(text: str) -> str:
 
 def _read_csv(data: bytes) -> Table:
     text, encoding = _decode(data)
+    if not text.strip():
+        raise TableError("файл пустой")
     delimiter = _delimiter(text)
     try:
         raw = pd.read_csv(
@@ -148,6 +153,8 @@ def _read_csv(data: bytes) -> Table:
             keep_default_na=False,
             skip_blank_lines=False,
         )
+    except pd.errors.EmptyDataError:
+        raise TableError("файл пустой") from None
     except (pd.errors.ParserError, csv.Error) as error:
         ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if ragged:

@@ -9,9 +9,18 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from features import ImportFailed, ImportIssue, answers_from_records, load_spec, read_answers
+from features import (
+    Answers,
+    ImportFailed,
+    ImportIssue,
+    answers_from_records,
+    load_spec,
+    read_answers,
+)
 from tests.features.util import EXAMPLES, teacher_mentee, teacher_mentor
 
 TEACHER = load_spec("teacher")
@@ -377,3 +386,49 @@ def test_mentee_answers_give_what_the_service_stores() -> None:
     assert answers.remote.tolist() == [False, True]
     assert answers.consent.tolist() == [True, False]
     assert answers.forms == [("teacher_teacher", "head_teacher")] * 2
+
+
+def read_or_issues(data: bytes) -> Answers | list[ImportIssue]:
+    """The answers of a file, or the issues it was rejected with (any other error fails the test)."""
+    try:
+        return read_answers(data, TEACHER, "mentees")
+    except ImportFailed as error:
+        return error.issues
+
+
+GRID = TEACHER.mentees.question("difficulties")
+FUZZ_HEADERS = [q.header for q in TEACHER.mentees.questions if not q.is_grid] + [
+    GRID.item_header.format(header=GRID.header, item=i.label) for i in GRID.items
+]
+odd_cells = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "да", "пн 25-30", "1,5", "01.02.2024", "Очно,", "постоянно", '"', ",,"]),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(
+        st.lists(odd_cells, min_size=len(FUZZ_HEADERS), max_size=len(FUZZ_HEADERS)), max_size=3
+    ),
+    st.sampled_from([",", ";", "\t"]),
+    st.sampled_from(["utf-8", "cp1251", "utf-16"]),
+)
+def test_any_cells_are_either_read_or_rejected_with_issues(
+    rows: list[list[str]], sep: str, encoding: str
+) -> None:
+    table = pd.DataFrame(rows, columns=FUZZ_HEADERS)
+    outcome = read_or_issues(table.to_csv(index=False, sep=sep).encode(encoding, errors="replace"))
+    if isinstance(outcome, list):
+        assert outcome
+        assert all(issue.message for issue in outcome)
+    else:
+        assert len(outcome) == len(rows)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=120))
+def test_any_bytes_are_either_read_or_rejected_with_issues(data: bytes) -> None:
+    """Regression: a file holding only a UTF-16 byte order mark raised pandas' EmptyDataError."""
+    outcome = read_or_issues(data)
+    assert not isinstance(outcome, list) or outcome
