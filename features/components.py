@@ -250,8 +250,8 @@ class LevelScorer(Scorer):
     def details(self, mentee: int, mentor: int) -> dict[str, Any]:
         answers = self.mentors if self.on_mentor else self.mentees
         label = _answer_label(self.question, answers, mentor if self.on_mentor else mentee)
-        key = "mentor" if self.on_mentor else "mentee"
-        return {key: label, "items": label}
+        mentor, mentee = (label, "") if self.on_mentor else ("", label)
+        return {"mentor": mentor, "mentee": mentee, "items": label}
 
 
 class TextScorer(Scorer):

@@ -652,7 +652,14 @@ def _side_genitive(side_name: str) -> str:
 
 
 _ITEM_TYPES = ("single", "multi", "likert", "slots")
-_REASON_FIELDS = {"n": 1, "total": 2, "items": "x", "diff": 1.0, "mentor": "x", "mentee": "x"}
+# What each kind of component can put into its reason template (dummy values to try it with).
+_REASON_FIELDS: dict[str, dict[str, Any]] = {
+    "overlap": {"n": 1, "total": 2, "items": "x"},
+    "difference": {"diff": 1.0, "mentor": "x", "mentee": "x"},
+    "level": {"items": "x", "mentor": "x", "mentee": "x"},
+    "text": {"items": "x"},
+    "named": {"items": "x"},
+}
 
 
 def _check_components(spec: Spec) -> Iterator[str]:
@@ -694,12 +701,12 @@ def _component_problems(spec: Spec, place: str, component: Component) -> Iterato
             yield f"{place}.curve: значения y должны быть от 0 до 1"
     yield from _component_types(place, component, questions)
     if component.reason is not None:
+        fields = _REASON_FIELDS[component.kind]
         try:
-            render(component.reason, _REASON_FIELDS)
+            render(component.reason, fields)
         except (KeyError, IndexError, ValueError) as error:
-            yield f"{place}.reason: шаблон не подходит ({error}); доступны {{n}}, {{total}}, " + (
-                "{items}, {diff}, {mentor}, {mentee}"
-            )
+            names = ", ".join("{" + name + "}" for name in fields)
+            yield f"{place}.reason: шаблон не подходит ({error}); доступны {names}"
 
 
 def _component_types(

@@ -115,7 +115,7 @@ def test_every_problem_is_listed_with_its_place() -> None:
         "forms[0] (teacher_teacher).mentor: роли «pupil» нет среди ответов вопроса о роли",
         "components[0] (needs): в анкете наставников нет вопроса «skills»",
         "components[1] (subject).reason: шаблон не подходит ('subject'); доступны {n}, "
-        "{total}, {items}, {diff}, {mentor}, {mentee}",
+        "{total}, {items}",
         "components[2] (experience).curve: нужно не меньше двух точек с возрастающими x",
         "components[2] (experience).curve: значения y должны быть от 0 до 1",
     ]
@@ -157,6 +157,14 @@ def test_every_problem_is_listed_with_its_place() -> None:
                 {"key": "teacher2", "label": "Учитель"}
             ),
             "choices: написание «учитель» относится к двум ответам",
+        ),
+        (
+            lambda raw: raw["components"][0].update(reason="стаж больше на {diff}"),
+            "components[0] (needs).reason: шаблон не подходит ('diff'); доступны {n}, {total}",
+        ),
+        (
+            lambda raw: raw["components"][2].update(reason="{diff:год|года}"),
+            "components[2] (experience).reason: шаблон не подходит (a plural needs three forms",
         ),
         (
             lambda raw: raw.update(unknown_section=1),
