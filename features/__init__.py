@@ -4,7 +4,12 @@ The flow is: a questionnaire spec (:func:`load_spec`) says which column is which
 is validated whole into :class:`Answers` (:func:`read_answers`, or :func:`answers_from_records` for
 stored records); :func:`score_pairs` applies the hard rules and scores every allowed pair into a
 sparse matrix with the component values and Russian reasons kept (:class:`PairScores`), ready for
-``matching.Problem``.
+``matching.Problem``; :func:`proposals` and :func:`write_proposals` turn solved pairs into the tables
+a curator reads. ``nastavnik match`` (``features/cli.py``) runs the whole chain on two files.
+
+A learned model replaces the spec's weights through ``score_pairs(..., model=...)``: any object with
+``score(pairs: PairTable) -> array`` (:class:`PairModel`); :class:`WeightsModel` and
+:func:`load_model` give the file format.
 
 Examples
 --------
@@ -38,6 +43,7 @@ from features.encoders import (
 )
 from features.importer import ImportFailed, ImportIssue, answers_from_records, read_answers
 from features.model import ModelError, WeightsModel, load_model, save_model
+from features.report import Proposals, proposals, write_proposals
 from features.scoring import PairModel, PairScores, PairTable, score_pairs
 from features.spec import Spec, SpecError, load_spec
 
@@ -50,6 +56,7 @@ __all__ = [
     "PairModel",
     "PairScores",
     "PairTable",
+    "Proposals",
     "QuestionnaireEncoder",
     "ScaleEncoder",
     "SlotEncoder",
@@ -60,7 +67,9 @@ __all__ = [
     "answers_from_records",
     "load_model",
     "load_spec",
+    "proposals",
     "read_answers",
     "save_model",
     "score_pairs",
+    "write_proposals",
 ]

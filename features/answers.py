@@ -29,6 +29,30 @@ class Answers:
         Which questionnaire.
     rows : list of int
         Spreadsheet row number of each person (header = row 1); for records, the position from 1.
+    records : list of dict
+        JSON-serialisable answers by question key (what a service stores).
+    frame : pandas.DataFrame
+        The answers as a table indexed by ``person_ids``.
+    person_ids : list of str
+        The identifying answer (code, or e-mail in lower case), unique.
+    names : list of str or None
+        Full names.
+    organisations : list of str or None
+        The school each person named (None without the question or the answer).
+    roles : list of str or None
+        The role answer (``teacher``, ``head``, ``young``, ``pupil``...).
+    entry_dates : list of datetime.date or None
+        When each person entered the programme; see :meth:`waiting_days`.
+    remote : numpy.ndarray of bool
+        Accepts remote (virtual) mentoring, which lets a pair cross organisations.
+    forms : list of tuple of str
+        Keys of the forms of mentoring each person fits (role and own choice).
+    consent : numpy.ndarray of bool
+        Every required consent given, a parent's too for a minor.
+    minor : numpy.ndarray of bool
+        Younger than the spec's adult age.
+    capacity : numpy.ndarray of int
+        Mentees each person can take, 0..3 (mentors), before the consent rule.
 
     Examples
     --------

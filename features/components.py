@@ -250,8 +250,8 @@ class LevelScorer(Scorer):
     def details(self, mentee: int, mentor: int) -> dict[str, Any]:
         answers = self.mentors if self.on_mentor else self.mentees
         label = _answer_label(self.question, answers, mentor if self.on_mentor else mentee)
-        mentor, mentee = (label, "") if self.on_mentor else ("", label)
-        return {"mentor": mentor, "mentee": mentee, "items": label}
+        mentor_label, mentee_label = (label, "") if self.on_mentor else ("", label)
+        return {"mentor": mentor_label, "mentee": mentee_label, "items": label}
 
 
 class TextScorer(Scorer):
