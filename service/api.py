@@ -10,11 +10,11 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
-from service import listing, pairs, people, reports, runs
+from service import listing, orders, pairs, people, reports, runs, surveys
 from service.config import Settings
 from service.db import Database
 from service.errors import Conflict, Denied, Invalid, NotFound, ServiceError, Unauthorized
@@ -24,8 +24,10 @@ from service.schemas import (
     EndIn,
     ErrorOut,
     FeedbackIn,
+    FeedbackOut,
     ImportOut,
     LimitIn,
+    OrderIn,
     PairOut,
     PersonOut,
     ProposalIn,
@@ -38,7 +40,15 @@ from service.schemas import (
 from service.security import Actor, hash_token
 from service.solving import Solver
 
-__all__ = ["COOKIE", "ActorDep", "DbDep", "actor_for_token", "install_error_handlers", "router"]
+__all__ = [
+    "COOKIE",
+    "ActorDep",
+    "DbDep",
+    "actor_for_token",
+    "install_error_handlers",
+    "router",
+    "status_of",
+]
 
 COOKIE = "nastavnik_token"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -288,6 +298,58 @@ def feedback(pair_id: int, body: FeedbackIn, db: DbDep, actor: ActorDep) -> dict
     return {"feedback_id": item, "pair_id": pair_id}
 
 
+@router.get("/pairs/{pair_id}/feedback", tags=["pairs"])
+def list_feedback(pair_id: int, db: DbDep, actor: ActorDep) -> list[FeedbackOut]:
+    """Feedback and satisfaction answers of one pair, oldest first."""
+    return [FeedbackOut(**row) for row in listing.feedback(db, actor, pair_id)]
+
+
+@router.get("/surveys/satisfaction", tags=["pairs"])
+def satisfaction_survey() -> dict[str, Any]:
+    """The satisfaction questionnaire: items scored 1-10, open questions, "would you continue"."""
+    return {
+        "items": surveys.SATISFACTION_ITEMS,
+        "open_questions": surveys.OPEN_QUESTIONS,
+        "would_continue": surveys.CONTINUE[1],
+    }
+
+
+@router.post(
+    "/orgs/{org}/orders",
+    tags=["pairs"],
+    response_class=Response,
+    responses={200: {"content": {orders.MEDIA_TYPE: {}}, "description": "The order (DOCX)."}},
+)
+def make_order(org: str, body: OrderIn, db: DbDep, actor: ActorDep) -> Response:
+    """The order fixing pairs (приказ о закреплении наставнических пар) as a DOCX document."""
+    order = orders.make_order(
+        db,
+        actor,
+        org,
+        orders.OrderRequest(
+            body.number, body.date, body.basis, body.end_date, body.pair_ids, body.head
+        ),
+    )
+    return _document(order)
+
+
+def _document(order: orders.Order) -> Response:
+    return Response(
+        order.content,
+        media_type=orders.MEDIA_TYPE,
+        headers={"Content-Disposition": order.content_disposition},
+    )
+
+
+@router.get("/orgs/{org}/waiting", tags=["monitoring"])
+def waiting(org: str, db: DbDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """Mentees waiting for a mentor, the longest wait first (30 days at most, 000 §3.7)."""
+    return [
+        {"mentee_id": w.mentee_id, "since": w.since, "days": w.days, "overdue": w.overdue}
+        for w in reports.waiting_mentees(db, actor, org)
+    ]
+
+
 @router.get("/orgs/{org}/report", tags=["monitoring"])
 def report(org: str, db: DbDep, actor: ActorDep) -> dict[str, Any]:
     """Monitoring: people and pairs by form, coverage, mentor load, waiting, satisfaction."""
@@ -302,9 +364,14 @@ def audit(
     return listing.audit(db, actor, org, limit)
 
 
+def status_of(exc: ServiceError) -> int:
+    """The HTTP status code of a domain error."""
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+
+
 def _error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    status = status_of(exc)
     body = {"code": exc.code, "detail": exc.message, **exc.extra}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)

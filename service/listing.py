@@ -10,11 +10,31 @@ from sqlalchemy import select
 
 from service.db import Database
 from service.errors import NotFound
-from service.models import AuditEvent, Organisation, Pair, PairStatus, Person, Proposal, Side
+from service.models import (
+    AuditEvent,
+    Feedback,
+    Organisation,
+    Pair,
+    PairStatus,
+    Person,
+    Proposal,
+    Side,
+)
 from service.pairs import PairView
 from service.security import Actor, organisation_for, visible_organisations
 
-__all__ = ["ProposalRow", "audit", "get_pair", "organisations", "pairs", "people", "proposals"]
+__all__ = [
+    "ProposalRow",
+    "audit",
+    "feedback",
+    "get_pair",
+    "municipality",
+    "organisations",
+    "pair_with_names",
+    "pairs",
+    "people",
+    "proposals",
+]
 
 
 def organisations(db: Database, actor: Actor) -> list[dict[str, Any]]:
@@ -150,6 +170,18 @@ def audit(db: Database, actor: Actor, org: str, limit: int = 100) -> list[dict[s
         ]
 
 
+def pair_with_names(
+    db: Database, actor: Actor, pair_id: int
+) -> tuple[PairView, str | None, str | None]:
+    """Return one pair the actor may see, with the mentee's and the mentor's names."""
+    with db.read() as session:
+        pair = session.get(Pair, pair_id)
+        org = session.get(Organisation, pair.org_id) if pair else None
+        if pair is None or org is None or not actor.sees(org):
+            raise NotFound("pair", pair_id)
+        return PairView.of(pair, org.code), pair.mentee.name, pair.mentor.name
+
+
 def get_pair(db: Database, actor: Actor, pair_id: int) -> PairView:
     """Return one pair the actor may see."""
     with db.read() as session:
@@ -158,3 +190,73 @@ def get_pair(db: Database, actor: Actor, pair_id: int) -> PairView:
         if pair is None or org is None or not actor.sees(org):
             raise NotFound("pair", pair_id)
         return PairView.of(pair, org.code)
+
+
+def feedback(db: Database, actor: Actor, pair_id: int) -> list[dict[str, Any]]:
+    """Return the feedback and satisfaction answers of one pair, oldest first."""
+    with db.read() as session:
+        pair = session.get(Pair, pair_id)
+        org = session.get(Organisation, pair.org_id) if pair else None
+        if pair is None or org is None or not actor.sees(org):
+            raise NotFound("pair", pair_id)
+        return [
+            {
+                "feedback_id": f.id,
+                "pair_id": f.pair_id,
+                "author": f.author,
+                "kind": f.kind,
+                "score": f.score,
+                "answers": dict(f.answers or {}),
+                "comment": f.comment,
+                "created_at": f.created_at,
+            }
+            for f in session.scalars(
+                select(Feedback).where(Feedback.pair_id == pair_id).order_by(Feedback.id)
+            )
+        ]
+
+
+def municipality(db: Database, actor: Actor, name: str) -> list[dict[str, Any]]:
+    """Return the schools of a municipality with their counts, for a coordinator's batch run."""
+    actor.require_municipality(name)
+    with db.read() as session:
+        orgs = session.scalars(
+            visible_organisations(actor).where(Organisation.municipality == name)
+        ).all()
+        if not orgs:
+            raise NotFound("municipality", name)
+        ids = [o.id for o in orgs]
+        people = Counter[tuple[int, str]](
+            (org_id, side)
+            for org_id, side in session.execute(
+                select(Person.org_id, Person.side).where(
+                    Person.org_id.in_(ids), Person.consent.is_(True)
+                )
+            )
+        )
+        active = Counter[int](
+            session.scalars(
+                select(Pair.org_id).where(
+                    Pair.org_id.in_(ids), Pair.status == PairStatus.active.value
+                )
+            )
+        )
+        proposals = Counter[tuple[int, bool]]()
+        for org_id, mentor_org in session.execute(
+            select(Proposal.org_id, Person.org_id)
+            .join(Person, Person.id == Proposal.mentor_id)
+            .where(Proposal.org_id.in_(ids), Proposal.status == "open")
+        ):
+            proposals[(org_id, org_id != mentor_org)] += 1
+    return [
+        {
+            "code": o.code,
+            "name": o.name,
+            "mentors": people[(o.id, Side.mentor.value)],
+            "mentees": people[(o.id, Side.mentee.value)],
+            "active_pairs": active[o.id],
+            "open_proposals": proposals[(o.id, False)] + proposals[(o.id, True)],
+            "across_schools": proposals[(o.id, True)],
+        }
+        for o in orgs
+    ]

@@ -31,6 +31,7 @@ from service.models import (
 )
 from service.scoring import score_members
 from service.security import Actor
+from service.surveys import check_response
 
 __all__ = [
     "END_REASONS",
@@ -354,19 +355,28 @@ def give_feedback(
     answers: dict[str, Any],
     comment: str | None,
 ) -> int:
-    """Store feedback or a satisfaction questionnaire of one side of a pair; return its id."""
+    """Store feedback or a satisfaction questionnaire of one side of a pair; return its id.
+
+    Raises
+    ------
+    NotFound
+        When the pair does not exist or is another school's.
+    Invalid
+        With every problem of the answers (see :func:`service.surveys.check_response`).
+    """
     with db.write() as session:
         pair = session.get(Pair, pair_id)
         if pair is None:
             raise NotFound("pair", pair_id)
         _visible_org(session, actor, pair.org_id, "pair", pair_id)
+        response = check_response(kind, score, answers, comment)
         item = Feedback(
             pair_id=pair.id,
             author=author,
             kind=kind,
-            score=score,
-            answers=answers,
-            comment=comment,
+            score=response.score,
+            answers=response.answers,
+            comment=(comment or "").strip() or None,
             user_id=actor.user_id,
         )
         session.add(item)

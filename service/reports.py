@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +15,17 @@ from service.db import Database
 from service.models import Feedback, Pair, PairStatus, Person, Side, utcnow
 from service.scoring import form_title
 from service.security import Actor, organisation_for
+from service.surveys import satisfaction_value
 
-__all__ = ["SATISFACTION_TARGETS", "report", "satisfaction_target"]
+__all__ = [
+    "ASSIGN_WITHIN_DAYS",
+    "SATISFACTION_TARGETS",
+    "Waiting",
+    "overview",
+    "report",
+    "satisfaction_target",
+    "waiting_mentees",
+]
 
 # Federal targets of satisfaction with the programme, by year (004 §7.7).
 SATISFACTION_TARGETS = {2022: 65.0, 2023: 75.0, 2024: 85.0}
@@ -27,7 +38,7 @@ def satisfaction_target(year: int) -> float:
     return SATISFACTION_TARGETS[min(max(year, years[0]), years[-1])]
 
 
-def _satisfaction(scores: list[int], target: float) -> dict[str, Any]:
+def _satisfaction(scores: list[float], target: float) -> dict[str, Any]:
     percent = round(10.0 * statistics.fmean(scores), 1) if scores else None
     return {
         "responses": len(scores),
@@ -37,51 +48,111 @@ def _satisfaction(scores: list[int], target: float) -> dict[str, Any]:
     }
 
 
-def report(db: Database, actor: Actor, org: str, now: datetime | None = None) -> dict[str, Any]:
-    """Return the monitoring report of school ``org`` (no names: counts, ids and shares)."""
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Waiting:
+    """A mentee with consent and no active pair, waiting for a mentor since ``since``."""
+
+    mentee_id: int
+    name: str | None
+    since: datetime
+    days: int
+
+    @property
+    def overdue(self) -> bool:
+        """Waiting longer than the regulation allows (30 days, 000 §3.7)."""
+        return self.days > ASSIGN_WITHIN_DAYS
+
+
+@dataclass
+class _School:
+    """What a report reads of one school, in one transaction."""
+
+    code: str
+    people: Sequence[Person]
+    pairs: Sequence[Pair]
+    responses: list[tuple[str, float]]  # (author, satisfaction on the 1-10 scale)
+
+
+def _read(db: Database, actor: Actor, org: str) -> _School:
     with db.read() as session:
         organisation = organisation_for(session, actor, org)
-        people = session.scalars(select(Person).where(Person.org_id == organisation.id)).all()
+        people = session.scalars(
+            select(Person).where(Person.org_id == organisation.id).order_by(Person.id)
+        ).all()
         pairs = session.scalars(
             select(Pair).where(
                 (Pair.org_id == organisation.id)
                 | Pair.mentor_id.in_([p.id for p in people if p.side == Side.mentor.value])
             )
         ).all()
-        feedback = [
-            (author, int(score or 0))
-            for author, score in session.execute(
-                select(Feedback.author, Feedback.score).where(
-                    Feedback.kind == "satisfaction",
-                    Feedback.score.is_not(None),
-                    Feedback.pair_id.in_([p.id for p in pairs]),
-                )
+        rows = session.execute(
+            select(Feedback.author, Feedback.score, Feedback.answers).where(
+                Feedback.kind == "satisfaction", Feedback.pair_id.in_([p.id for p in pairs])
             )
+        )
+        responses = [
+            (author, value)
+            for author, score, answers in rows
+            if (value := satisfaction_value(score, answers)) is not None
         ]
-    active = [p for p in pairs if p.status == PairStatus.active.value]
-    paired_mentees = {p.mentee_id for p in active}
-    mentees = [p for p in people if p.side == Side.mentee.value]
-    mentors = [p for p in people if p.side == Side.mentor.value]
-    load = Counter(p.mentor_id for p in active)
+        return _School(organisation.code, people, pairs, responses)
+
+
+def _waiting(school: _School, now: datetime) -> list[Waiting]:
+    """Mentees waiting for a mentor, the longest wait first."""
+    active = {p.mentee_id for p in school.pairs if p.status == PairStatus.active.value}
     last_end: dict[int, datetime] = {}
-    for pair in pairs:
+    for pair in school.pairs:
         if pair.ended_at is not None:
             last_end[pair.mentee_id] = max(
                 pair.ended_at, last_end.get(pair.mentee_id, pair.ended_at)
             )
     # A mentee whose programme was completed waits for nobody; one whose pair ended for another
     # reason waits again, from that day (the mentor is to be replaced, 000 §3.8).
-    done = {p.mentee_id for p in pairs if p.status == PairStatus.completed.value}
-    waiting_days = sorted(
-        (now - max(m.entered_at, last_end.get(m.id, m.entered_at))).days
-        for m in mentees
-        if m.consent and m.id not in paired_mentees and m.id not in done
-    )
+    done = {p.mentee_id for p in school.pairs if p.status == PairStatus.completed.value}
+    waiting = []
+    for m in school.people:
+        if m.side != Side.mentee.value or not m.consent or m.id in active or m.id in done:
+            continue
+        since = max(m.entered_at, last_end.get(m.id, m.entered_at))
+        waiting.append(Waiting(m.id, m.name, since, (now - since).days))
+    return sorted(waiting, key=lambda w: (-w.days, w.mentee_id))
+
+
+def waiting_mentees(
+    db: Database, actor: Actor, org: str, now: datetime | None = None
+) -> list[Waiting]:
+    """Return the mentees of school ``org`` waiting for a mentor (with names: for the pages)."""
+    return _waiting(_read(db, actor, org), now or utcnow())
+
+
+def report(db: Database, actor: Actor, org: str, now: datetime | None = None) -> dict[str, Any]:
+    """Return the monitoring report of school ``org`` (no names: counts, ids and shares)."""
+    return overview(db, actor, org, now)[0]
+
+
+def overview(
+    db: Database, actor: Actor, org: str, now: datetime | None = None
+) -> tuple[dict[str, Any], list[Waiting]]:
+    """Return the report of school ``org`` and its waiting mentees, read in one transaction."""
+    now = now or utcnow()
+    school = _read(db, actor, org)
+    waiting = _waiting(school, now)
+    return _summary(school, waiting, now), waiting
+
+
+def _summary(school: _School, waiting: list[Waiting], now: datetime) -> dict[str, Any]:
+    people, pairs = school.people, school.pairs
+    active = [p for p in pairs if p.status == PairStatus.active.value]
+    paired_mentees = {p.mentee_id for p in active}
+    mentees = [p for p in people if p.side == Side.mentee.value]
+    mentors = [p for p in people if p.side == Side.mentor.value]
+    load = Counter(p.mentor_id for p in active)
+    waiting_days = sorted(w.days for w in waiting)
     target = satisfaction_target(now.year)
     consenting = [m for m in mentees if m.consent]
     return {
-        "org": organisation.code,
+        "org": school.code,
         "generated_at": now.isoformat(),
         "people": [
             {"form": form_title(form), "role": role, "count": n}
@@ -114,7 +185,11 @@ def report(db: Database, actor: Actor, org: str, now: datetime | None = None) ->
             f"over_{ASSIGN_WITHIN_DAYS}_days": sum(d > ASSIGN_WITHIN_DAYS for d in waiting_days),
         },
         "satisfaction": {
-            "mentees": _satisfaction([s for a, s in feedback if a == Side.mentee.value], target),
-            "mentors": _satisfaction([s for a, s in feedback if a == Side.mentor.value], target),
+            "mentees": _satisfaction(
+                [v for a, v in school.responses if a == Side.mentee.value], target
+            ),
+            "mentors": _satisfaction(
+                [v for a, v in school.responses if a == Side.mentor.value], target
+            ),
         },
     }

@@ -475,6 +475,22 @@ def propose(db: Database, actor: Actor, org: str, mentee_id: int, mentor_id: int
             "согласия не подходят).",
         )
     with db.write() as session:
+        existing = session.scalar(
+            select(Proposal).where(
+                Proposal.mentee_id == mentee.id,
+                Proposal.mentor_id == mentor.id,
+                Proposal.status == ProposalStatus.open.value,
+            )
+        )
+        if existing is not None:  # proposing the same pair twice (a double click) makes one
+            return Proposed(
+                existing.id,
+                mentee.id,
+                mentor.id,
+                existing.score,
+                list(existing.reasons),
+                existing.form,
+            )
         proposal = Proposal(
             org_id=mentee.org_id,
             mentee_id=mentee.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from typing import Any, Literal
 
@@ -11,8 +12,10 @@ __all__ = [
     "ConsentIn",
     "ErrorOut",
     "FeedbackIn",
+    "FeedbackOut",
     "ImportOut",
     "LimitIn",
+    "OrderIn",
     "PairOut",
     "PersonOut",
     "ProposalIn",
@@ -159,3 +162,36 @@ class LimitIn(BaseModel):
     """A curator's limit of a mentor's mentees (None clears it)."""
 
     capacity_limit: int | None = Field(default=None, ge=0, le=3)
+
+
+class FeedbackOut(BaseModel):
+    """A stored response about a pair (the curator's own school only)."""
+
+    feedback_id: int
+    pair_id: int
+    author: Literal["mentor", "mentee"]
+    kind: Literal["feedback", "satisfaction"]
+    score: int | None
+    answers: dict[str, Any]
+    comment: str | None
+    created_at: datetime
+
+
+class OrderIn(BaseModel):
+    """The order fixing pairs: number, date, basis and which active pairs (all when omitted)."""
+
+    number: str = Field(description="Number of the order, e.g. '45-о'.", max_length=50)
+    date: dt.date
+    basis: str = Field(
+        default="Положением о системе наставничества",
+        description="What the order is based on; follows «В соответствии с».",
+        max_length=2000,
+    )
+    end_date: dt.date | None = Field(
+        default=None,
+        description="Planned end of every pair; by default one year after each pair's start.",
+    )
+    pair_ids: list[int] | None = Field(default=None, description="Active pairs; all when omitted.")
+    head: str | None = Field(
+        default=None, description="Name of the head who signs.", max_length=200
+    )

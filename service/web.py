@@ -10,19 +10,24 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlparse
 
-from fastapi import APIRouter, FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from service import listing, pairs, people, reports, runs
-from service.api import COOKIE, MAX_UPLOAD_BYTES, actor_for_token
+from service.api import COOKIE, MAX_UPLOAD_BYTES, actor_for_token, status_of
 from service.errors import Invalid, ServiceError, Unauthorized
+from service.forms import FormReader
 from service.scoring import form_title
 from service.security import Actor
 
-__all__ = ["install"]
+__all__ = ["FormDep", "actor_of", "back", "install", "render", "templates"]
 
 FLASH = "nastavnik_flash"
+ALERT = "nastavnik_alert"
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 templates.env.globals["form_title"] = form_title
 templates.env.globals["end_reasons"] = pairs.END_REASONS
@@ -37,29 +42,52 @@ STATUS_TITLES = {
 }
 templates.env.globals["status_title"] = lambda s: STATUS_TITLES.get(s, s)
 
+templates.env.globals["date"] = lambda value: value.strftime("%d.%m.%Y") if value else "—"
+
 router = APIRouter(include_in_schema=False)
 
 
-def _actor(request: Request) -> Actor:
+def actor_of(request: Request) -> Actor:
+    """The user of a page request (the login cookie), or raise Unauthorized."""
     return actor_for_token(
         request.app.state.db, request.app.state.settings, request.cookies.get(COOKIE)
     )
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    flash = request.cookies.get(FLASH)
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render the template ``name`` with the message left by the previous step, if any."""
+    messages = {
+        key: request.cookies.get(cookie) for key, cookie in (("flash", FLASH), ("alert", ALERT))
+    }
     response = templates.TemplateResponse(
-        request, name, {"flash": unquote(flash) if flash else None, **context}, status_code=status
+        request,
+        name,
+        {key: unquote(value) if value else None for key, value in messages.items()} | context,
+        status_code=status,
     )
-    if flash:
-        response.delete_cookie(FLASH)
+    for cookie in (FLASH, ALERT):
+        if request.cookies.get(cookie):
+            response.delete_cookie(cookie)
     return response
 
 
-def _back(url: str, message: str) -> RedirectResponse:
+def back(url: str, message: str, error: bool = False) -> RedirectResponse:
+    """Redirect to ``url`` (one of our pages) and show ``message`` there once."""
     response = RedirectResponse(url, status_code=303)
-    response.set_cookie(FLASH, quote(message), max_age=60, httponly=True, samesite="strict")
+    cookie = ALERT if error else FLASH
+    response.set_cookie(cookie, quote(message), max_age=60, httponly=True, samesite="strict")
     return response
+
+
+async def _form_fields(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {
+        key: values if len(values := form.getlist(key)) > 1 else values[0]
+        for key in form.keys()  # noqa: SIM118 (a form is a multi-dict: keys repeat)
+    }
+
+
+FormDep = Annotated[dict[str, Any], Depends(_form_fields)]
 
 
 @router.get("/")
@@ -71,7 +99,7 @@ def root() -> RedirectResponse:
 @router.get("/login")
 def login_form(request: Request) -> HTMLResponse:
     """The login page."""
-    return _page(request, "login.html")
+    return render(request, "login.html")
 
 
 @router.post("/login")
@@ -80,7 +108,7 @@ def login(request: Request, token: Annotated[str, Form()]) -> Response:
     try:
         actor_for_token(request.app.state.db, request.app.state.settings, token.strip())
     except Unauthorized:
-        return _page(request, "login.html", 401, error="Токен не подошёл. Проверьте и повторите.")
+        return render(request, "login.html", 401, error="Токен не подошёл. Проверьте и повторите.")
     response = RedirectResponse("/ui", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -104,22 +132,22 @@ def logout() -> RedirectResponse:
 @router.get("/ui")
 def home(request: Request) -> Response:
     """The schools the user may see (a curator goes straight to their school)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     orgs = listing.organisations(request.app.state.db, actor)
     if len(orgs) == 1:
         return RedirectResponse(f"/ui/orgs/{orgs[0]['code']}", status_code=303)
-    return _page(request, "orgs.html", actor=actor, orgs=orgs)
+    return render(request, "orgs.html", actor=actor, orgs=orgs)
 
 
 @router.get("/ui/orgs/{org}")
 def school(request: Request, org: str) -> HTMLResponse:
     """A school: open proposals with reasons, and what to do with them."""
-    actor = _actor(request)
+    actor = actor_of(request)
     db = request.app.state.db
     found = listing.proposals(db, actor, org, "open")
     everyone = listing.people(db, actor, org)
-    summary = reports.report(db, actor, org)
-    return _page(
+    summary, waiting = reports.overview(db, actor, org)
+    return render(
         request,
         "school.html",
         actor=actor,
@@ -127,27 +155,38 @@ def school(request: Request, org: str) -> HTMLResponse:
         proposals=found,
         people=everyone,
         report=summary,
+        waiting=waiting,
+        within_days=reports.ASSIGN_WITHIN_DAYS,
     )
 
 
 @router.get("/ui/orgs/{org}/pairs")
 def school_pairs(request: Request, org: str) -> HTMLResponse:
     """The pairs of a school."""
-    actor = _actor(request)
+    actor = actor_of(request)
     db = request.app.state.db
     rows = listing.pairs(db, actor, org)
     mentors = [p for p in listing.people(db, actor, org, "mentor") if p["consent"]]
-    return _page(request, "pairs.html", actor=actor, org=org, pairs=rows, mentors=mentors)
+    has_active = any(view.status == "active" for view, _, _ in rows)
+    return render(
+        request,
+        "pairs.html",
+        actor=actor,
+        org=org,
+        pairs=rows,
+        mentors=mentors,
+        has_active=has_active,
+    )
 
 
 @router.post("/ui/orgs/{org}/run")
 def run(request: Request, org: str) -> RedirectResponse:
     """Run the matching of a school."""
-    actor = _actor(request)
+    actor = actor_of(request)
     state = request.app.state
     options = runs.RunOptions(min_score=state.settings.min_score)
     result = runs.run_matching(state.db, state.solver, actor, options, org=org)
-    return _back(
+    return back(
         f"/ui/orgs/{org}",
         f"Подбор выполнен: предложено пар — {len(result.proposals)}, "
         f"без пары осталось — {len(result.unmatched)}.",
@@ -163,7 +202,7 @@ def upload(
     spec: Annotated[str, Form()] = "teacher",
 ) -> Response:
     """Import a questionnaire file from the school page."""
-    actor = _actor(request)
+    actor = actor_of(request)
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     try:
         if len(data) > MAX_UPLOAD_BYTES:
@@ -172,7 +211,7 @@ def upload(
             request.app.state.db, actor, org, side, data, file.filename, spec
         )
     except Invalid as exc:
-        return _page(
+        return render(
             request,
             "import_errors.html",
             422,
@@ -181,7 +220,7 @@ def upload(
             message=exc.message,
             errors=exc.extra.get("errors", []),
         )
-    return _back(
+    return back(
         f"/ui/orgs/{org}",
         f"Файл принят: новых — {result.created}, обновлено — {result.updated}, "
         f"без изменений — {result.unchanged}.",
@@ -193,7 +232,7 @@ def decide(
     request: Request, proposal_id: int, decision: str, org: Annotated[str, Form()]
 ) -> Response:
     """Confirm or reject a proposal from the school page."""
-    actor = _actor(request)
+    actor = actor_of(request)
     db = request.app.state.db
     if decision == "confirm":
         pair = pairs.confirm(db, actor, proposal_id)
@@ -203,44 +242,68 @@ def decide(
         message = "Предложение отклонено; эта пара больше не будет предложена."
     else:
         return Response(status_code=404)
-    return _back(f"/ui/orgs/{org}", message)
+    return back(f"/ui/orgs/{org}", message)
 
 
 @router.post("/ui/pairs/{pair_id}/end")
-def end(
-    request: Request, pair_id: int, org: Annotated[str, Form()], reason: Annotated[str, Form()]
-) -> RedirectResponse:
-    """End a pair from the pairs page."""
-    pairs.end_pair(request.app.state.db, _actor(request), pair_id, reason)
-    return _back(f"/ui/orgs/{org}/pairs", f"Пара № {pair_id} закрыта.")
+def end(request: Request, pair_id: int, fields: FormDep) -> RedirectResponse:
+    """End a pair from the pairs page, with one of the regulation's reasons."""
+    actor = actor_of(request)
+    form = FormReader(fields)
+    reason = form.choice("reason", "Причина", pairs.END_REASONS)
+    org = listing.get_pair(request.app.state.db, actor, pair_id).org
+    if reason is None:
+        return back(f"/ui/orgs/{org}/pairs", "Выберите причину, по которой пара закрывается.", True)
+    pairs.end_pair(request.app.state.db, actor, pair_id, reason)
+    return back(f"/ui/orgs/{org}/pairs", f"Пара № {pair_id} закрыта: {pairs.END_REASONS[reason]}.")
 
 
 def _error_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
     if isinstance(exc, Unauthorized):
         return RedirectResponse("/login", status_code=303)
-    back = urlparse(request.headers.get("referer", "")).path
-    if request.method == "POST" and back.startswith("/ui"):  # only our own pages, never a host
-        return _back(back, exc.message)
+    origin = urlparse(request.headers.get("referer", "")).path
+    if request.method == "POST" and origin.startswith("/ui"):  # only our own pages, never a host
+        return back(origin, exc.message, error=True)
+    return _message_page(request, exc.message, status_of(exc))
+
+
+def _message_page(request: Request, message: str, status: int) -> Response:
     try:
-        actor: Actor | None = _actor(request)
+        actor: Actor | None = actor_of(request)
     except ServiceError:
         actor = None
-    status = 404 if exc.code == "not_found" else 409
-    return _page(request, "error.html", status, message=exc.message, actor=actor)
+    return render(request, "error.html", status, message=message, actor=actor)
+
+
+async def _unreadable_request(request: Request, exc: Exception) -> Response:
+    """A page request whose address or form could not be read (say, a hand-edited address)."""
+    if request.url.path.startswith("/api/"):
+        assert isinstance(exc, RequestValidationError)
+        return await request_validation_exception_handler(request, exc)
+    return await run_in_threadpool(
+        _message_page,
+        request,
+        "Запрос не понят: проверьте адрес страницы или заполните форму заново.",
+        404 if request.method == "GET" else 422,
+    )
 
 
 def install(app: FastAPI) -> None:
     """Add the pages to ``app``; errors on a page become a Russian page, not JSON."""
+    from service import pages
+
     app.include_router(router)
+    app.include_router(pages.router)
     api_handler = app.exception_handlers[ServiceError]
 
     async def handler(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api/"):
             return await _maybe_await(api_handler(request, exc))
-        return _error_page(request, exc)
+        return await run_in_threadpool(_error_page, request, exc)  # it reads the database
 
     app.add_exception_handler(ServiceError, handler)
+    app.add_exception_handler(RequestValidationError, _unreadable_request)
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -155,3 +155,128 @@ def test_a_curator_uploads_questionnaires_and_runs_the_matching(
         first = page.locator("#proposals tr[data-proposal]").nth(0).inner_text()
         assert "Иванова Ирина Андреевна" in first
         assert "закрывает 2 из 2 запросов" in first
+
+
+def _import_sample(db: Database, org: str) -> None:
+    from pathlib import Path
+
+    from service.people import import_answers
+    from service.security import Actor
+
+    data = Path(__file__).with_name("data")
+    for side in ("mentors", "mentees"):
+        content = (data / f"{side}.csv").read_bytes()
+        import_answers(db, Actor.command_line(), org, side, content, f"{side}.csv")
+
+
+def _row(page: Any, table: str, text: str) -> Any:
+    return page.locator(f"{table} tr").filter(has_text=text)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_curator_walks_from_suggestions_to_the_report_and_the_order(
+    db: Database, page: Any, tmp_path: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    import docx
+
+    school(db, "s1")
+    _import_sample(db, "s1")
+    today = datetime.now(UTC).strftime("%d.%m.%Y")
+    with live_server(db) as base:
+        _login(page, base, token(db, "curator", "s1"))
+        waiting = _row(page, "#waiting", "Иванова Ирина Андреевна")
+        assert "срок 30 дней пропущен" in waiting.inner_text()  # entered in September 2024
+        waiting.get_by_role("link", name="Подобрать наставника").click()
+
+        # Suggestions: ranked mentors with score and reasons; no mentor without consent.
+        assert page.locator("h1").inner_text() == "Кто мог бы стать наставником"
+        suggestions = page.locator("#suggestions tr[data-mentor]")
+        assert suggestions.count() == 3
+        best = suggestions.nth(0).inner_text()
+        assert "Петрова Анна Ивановна" in best
+        assert "закрывает 2 из 2 запросов: методика, ИКТ" in best
+        assert "0 из 2" in best  # places taken of the mentor's capacity
+        assert "Носов" not in page.locator("#suggestions").inner_text()
+        suggestions.nth(0).get_by_role("button", name="Предложить пару").click()
+
+        # Propose -> confirm on the school page.
+        assert "Пара предложена" in page.get_by_role("status").inner_text()
+        proposed = _row(page, "#proposals", "Иванова Ирина Андреевна")
+        assert "Петрова Анна Ивановна" in proposed.inner_text()
+        proposed.get_by_role("button", name="Подтвердить").click()
+        assert "Пара подтверждена" in page.get_by_role("status").inner_text()
+        assert "Иванова" not in page.locator("#waiting").inner_text()
+
+        # Replace the mentor: an empty form is refused with every problem, then accepted.
+        page.get_by_role("link", name="Пары").click()
+        _row(page, "#pairs", "Иванова").get_by_role("link", name="Заменить наставника").click()
+        page.get_by_role("button", name="Заменить наставника").click()
+        problems = page.locator("#problems").inner_text()
+        assert "Причина замены: выберите одно из" in problems
+        assert "Новый наставник: выберите нового наставника из списка" in problems
+        page.locator("#reason").select_option("mentee_request")
+        page.get_by_label("Смирнов Игорь Павлович").check()
+        page.get_by_role("button", name="Заменить наставника").click()
+        assert "Наставник заменён" in page.get_by_role("status").inner_text()
+        rows = page.locator("#pairs tr[data-pair]")
+        assert rows.count() == 2
+        assert "прекращена (по просьбе наставляемого)" in rows.nth(0).inner_text()
+        assert "Петрова Анна Ивановна" in rows.nth(0).inner_text()
+        assert "Смирнов Игорь Павлович" in rows.nth(1).inner_text()
+        assert "действует" in rows.nth(1).inner_text()
+
+        # The satisfaction questionnaire: a half-filled form keeps the answers and names the rest.
+        rows.nth(1).get_by_role("link", name="Отзывы и анкеты").click()
+        form = page.locator("#satisfaction")
+        form.locator("select[name=author]").select_option("mentee")
+        scores = {"effectiveness": "9", "comfort": "9", "usefulness": "8", "clarity": "8"}
+        for key, value in scores.items():
+            form.locator(f"select[name={key}]").select_option(value)
+        form.locator("textarea[name=valuable]").fill("Разбор уроков")
+        form.get_by_role("button", name="Сохранить анкету").click()
+        problems = page.locator("#problems").inner_text()
+        assert "Насколько вы ощущали поддержку: поле не заполнено" in problems
+        assert "Хотели бы вы продолжить работу в паре: выберите одно из" in problems
+        assert "Ответов пока нет" in page.content()  # nothing stored
+        form = page.locator("#satisfaction")
+        assert form.locator("select[name=effectiveness]").input_value() == "9"
+        assert form.locator("textarea[name=valuable]").input_value() == "Разбор уроков"
+        form.locator("select[name=support]").select_option("10")
+        form.locator("select[name=joint_work]").select_option("9")
+        form.get_by_role("radio", name="да").check()
+        form.get_by_role("button", name="Сохранить анкету").click()
+        assert "Ответ сохранён" in page.get_by_role("status").inner_text()
+        response = page.locator("#responses tr").nth(1).inner_text()
+        assert "наставляемый" in response
+        assert "Разбор уроков" in response
+
+        # The report: coverage, satisfaction against the target, waiting mentees, mentor load.
+        page.get_by_role("link", name="Отчёт").click()
+        assert "33,3 %" in page.locator("#coverage").inner_text()  # 1 of 3 with consent
+        mentees = page.locator("#satisfaction tr[data-side=mentees]").inner_text()
+        assert "88,3 %" in mentees  # mean of 9, 9, 8, 8, 10, 9 on the 1-10 scale
+        assert "цель достигнута" in mentees
+        waiting_now = page.locator("#waiting").inner_text()
+        assert "Козлов Денис Олегович" in waiting_now
+        assert "Иванова" not in waiting_now
+        assert "срок 30 дней пропущен" in waiting_now
+        load = page.locator("#load tr[data-mentor]").filter(has_text="Смирнов").inner_text()
+        assert "мест нет" in load
+
+        # The order fixing the pairs, from the pairs page.
+        page.get_by_role("link", name="Пары").click()
+        page.get_by_role("button", name="Сформировать приказ о закреплении пар").click()
+        page.locator("input[name=number]").fill("12-о")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Скачать приказ (Word)").click()
+        path = tmp_path / "order.docx"
+        download.value.save_as(path)
+    table = docx.Document(str(path)).tables[0]
+    assert len(table.rows) == 2
+    cells = [cell.text for cell in table.rows[1].cells]
+    assert cells[0] == "1"
+    assert cells[1].startswith("Смирнов Игорь Павлович")
+    assert cells[2].startswith("Иванова Ирина Андреевна")
+    assert cells[3:5] == ["педагог – педагог", today]
