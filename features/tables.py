@@ -130,13 +130,28 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _delimiter(text: str) -> str:
+    """The separator that splits the header into the most columns and every row alike.
+
+    ``csv.Sniffer`` alone guesses ``,`` for a ``;``-separated file of one data row whose cells
+    contain commas (a common form-service export), so each candidate is tried: the one whose
+    rows all have as many fields as the header wins, then the one with the most columns.
+    """
     sample = text[:65536]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        first_line = sample.splitlines()[0] if sample else ""
-        counts = {d: first_line.count(d) for d in _DELIMITERS}
-        return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
+    if len(text) > len(sample):
+        sample = sample[: sample.rfind("\n") + 1] or sample  # drop the cut last line
+    best, best_key = ",", (-1.0, 0)
+    for candidate in _DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample), delimiter=candidate) if any(r)]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        alike = sum(len(r) == width for r in rows) / len(rows)
+        if (alike, width) > best_key:
+            best, best_key = candidate, (alike, width)
+    return best
 
 
 def _read_csv(data: bytes) -> Table:

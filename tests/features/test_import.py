@@ -432,3 +432,12 @@ def test_any_bytes_are_either_read_or_rejected_with_issues(data: bytes) -> None:
     """Regression: a file holding only a UTF-16 byte order mark raised pandas' EmptyDataError."""
     outcome = read_or_issues(data)
     assert not isinstance(outcome, list) or outcome
+
+
+def test_one_row_semicolon_file_with_commas_in_cells_is_read() -> None:
+    """Regression: csv.Sniffer took ',' for the separator of this ';' export of one mentee
+    and every required column was reported missing."""
+    data = (Path(__file__).parent / "data" / "one_row_semicolon_commas.csv").read_bytes()
+    answers = read_answers(data, load_spec("teacher"), side="mentees", filename="mentees.csv")
+    assert answers.person_ids == ["ivanova@school.ru"]
+    assert answers.names == ["Иванова Ирина Андреевна"]
