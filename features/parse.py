@@ -99,6 +99,7 @@ class QuestionParser:
         self.order = {c.key: i for i, c in enumerate(question.choices)}
         self.levels = {normalize(s): c.value for c in question.choices for s in c.spellings()}
         self.items = {normalize(s): c.key for c in question.items for s in c.spellings()}
+        self.patterns = [(re.compile(p), c.key) for c in question.choices for p in c.patterns]
         spellings = sorted(self.choices_index(question), key=lambda pair: -len(pair[0]))
         self.part_of = dict(spellings)
         alternatives = "|".join(re.escape(s) for s, _ in spellings) or "(?!)"
@@ -144,7 +145,10 @@ class QuestionParser:
 
     def _single(self, raw: object) -> str:
         text = cell_text(raw)
-        key = self.choices.get(normalize(text))
+        folded = normalize(text)
+        key = self.choices.get(folded)
+        if key is None:
+            key = next((k for pattern, k in self.patterns if pattern.fullmatch(folded)), None)
         if key is not None:
             return key
         found, _ = self._split(text)

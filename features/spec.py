@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from features.text import normalize, render
 
@@ -70,6 +78,9 @@ class Choice(_Model):
         Short name for reasons («ИКТ» for «ИКТ-компетенции и цифровизация»).
     synonyms : tuple of str
         Other spellings accepted on import.
+    patterns : tuple of str
+        Regular expressions for spellings too many to list (a class «7А», «7-б», «7 «В» класс»):
+        an answer matching one of them in full, after case, spaces and ё are folded, is this choice.
     value : float or None
         Number behind the answer (a Likert level, a category's rank, a class).
     remote : bool
@@ -82,9 +93,22 @@ class Choice(_Model):
     label: str = Field(min_length=1)
     short: str | None = None
     synonyms: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
     value: float | None = None
     remote: bool = False
     hours: tuple[int, int] | None = None
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(
+                    f"шаблон «{pattern}» не является регулярным выражением: {error}"
+                ) from None
+        return patterns
 
     @property
     def name(self) -> str:

@@ -21,6 +21,7 @@ from features import (
     load_spec,
     read_answers,
 )
+from features.parse import BadAnswer, QuestionParser
 from tests.features.util import EXAMPLES, teacher_mentee, teacher_mentor
 
 TEACHER = load_spec("teacher")
@@ -441,3 +442,28 @@ def test_one_row_semicolon_file_with_commas_in_cells_is_read() -> None:
     answers = read_answers(data, load_spec("teacher"), side="mentees", filename="mentees.csv")
     assert answers.person_ids == ["ivanova@school.ru"]
     assert answers.names == ["Иванова Ирина Андреевна"]
+
+
+@pytest.mark.parametrize(
+    ("written", "grade"),
+    [
+        ("7А", "g7"),
+        ("7 а", "g7"),
+        ("7-Б", "g7"),
+        ("10 «В» класс", "g10"),
+        ("11б класс", "g11"),
+        ("7 класс", "g7"),
+        ("9", "g9"),
+    ],
+)
+def test_class_with_its_letter_is_read_as_the_class(written: str, grade: str) -> None:
+    """Schools write a class with its letter (7А, 10 «В»); the pupil spec's patterns accept it."""
+    question = next(q for q in load_spec("pupil").mentees.questions if q.key == "grade")
+    assert QuestionParser(question).parse(written) == grade
+
+
+@pytest.mark.parametrize("written", ["12а", "7АБ", "седьмой"])
+def test_a_class_that_does_not_exist_is_still_an_error(written: str) -> None:
+    question = next(q for q in load_spec("pupil").mentees.questions if q.key == "grade")
+    with pytest.raises(BadAnswer, match="такого ответа нет в списке"):
+        QuestionParser(question).parse(written)

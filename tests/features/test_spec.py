@@ -188,3 +188,10 @@ def test_spec_error_message_is_russian_and_lists_all() -> None:
     message = str(caught.value)
     assert message.startswith("Ошибки в описании анкеты «пустая» (5):")
     assert "  - mentors: обязательное поле не указано" in message
+
+
+def test_a_broken_answer_pattern_is_named() -> None:
+    raw = copy.deepcopy(raw_spec("pupil"))
+    raw["choices"]["grades"][6]["patterns"] = ["7 (а"]
+    problems = problems_of(raw)
+    assert any("шаблон «7 (а» не является регулярным выражением" in p for p in problems), problems
