@@ -72,7 +72,12 @@ def test_a_curator_sees_only_their_school(
         ("post", f"/api/v1/orgs/s1/people/{ids['s1-mentee']}/consent", {"given": False}),
         ("post", "/api/v1/orgs/s1/matching-runs", None),
         ("get", f"/api/v1/orgs/s2/mentees/{ids['s1-mentee']}/suggestions", None),
-    ]
+        ("get", "/api/v1/orgs/s1/waiting", None),
+        ("get", f"/api/v1/pairs/{ids['s1-pair']}/feedback", None),
+        ("post", "/api/v1/orgs/s1/orders", {"number": "1", "date": "2024-09-01"}),
+        ("post", "/api/v1/orgs/s2/orders", {"number": "1", "date": "2024-09-01",
+                                            "pair_ids": [ids["s1-pair"]]}),
+    ]  # fmt: skip
     for method, url, body in requests:
         response = client.request(method, url, headers=own, json=body)
         assert response.status_code == 404, (url, response.text)
