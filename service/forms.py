@@ -7,8 +7,6 @@ problems of the whole form at once, as ``{row, column, message}`` items of :clas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -111,13 +109,3 @@ class FormReader:
         """Raise :class:`Invalid` with every problem found so far, if any."""
         if self.problems:
             raise Invalid(message, list(self.problems))
-
-    @contextmanager
-    def collecting(self) -> Iterator[None]:
-        """Add the problems of an :class:`Invalid` raised inside the block to this form's."""
-        try:
-            yield
-        except Invalid as exc:
-            self.problems.extend(exc.extra.get("errors") or [])
-            if not exc.extra.get("errors"):
-                self.problem("", exc.message)
