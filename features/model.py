@@ -122,6 +122,10 @@ def load_model(path: str | Path) -> PairModel:
     if path.suffix.lower() == ".json":
         try:
             raw = json.loads(path.read_text("utf-8"))
+            if raw.get("format") == "nastavnik-linear":
+                from features.learned import LinearPairModel
+
+                return LinearPairModel.from_dict(raw)
             if raw.get("format") != FORMAT:
                 raise ModelError(f"в «{path.name}» нет весов nastavnik (format: {FORMAT})")
             return WeightsModel(

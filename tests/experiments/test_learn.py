@@ -1,0 +1,223 @@
+"""Learning from outcomes: grouped folds, the history file's errors, and a signal that is found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+
+from experiments.learn import (
+    History,
+    LearnError,
+    PersonGroupKFold,
+    history_table,
+    learn,
+    person_folds,
+    read_history,
+    save,
+)
+from features import ImportFailed, WeightsModel, load_model, load_spec, score_pairs
+from features.learned import LinearPairModel
+from tests.experiments.util import histories, people_of
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_no_person_is_in_training_and_in_test(history: tuple[list[str], list[str]]) -> None:
+    mentors, mentees = history
+    groups = np.array([mentors, mentees], dtype=object).T.reshape(-1, 2)
+    try:
+        splits = list(PersonGroupKFold(5).split(groups, groups=groups))
+    except LearnError:
+        return  # everybody is linked: no honest split exists, and it is said so
+    tested: list[int] = []
+    for train, test in splits:
+        assert not people_of(mentors, mentees, train) & people_of(mentors, mentees, test)
+        tested += test.tolist()
+    assert len(tested) == len(set(tested)), "a pair is tested twice"
+
+
+@settings(max_examples=100, deadline=None)
+@given(histories())
+def test_stratified_folds_keep_people_apart_too(history: tuple[list[str], list[str]]) -> None:
+    mentors, mentees = history
+    outcome = np.arange(len(mentors)) % 2
+    try:
+        mentor_fold, mentee_fold = person_folds(mentors, mentees, 4, outcome, seed=1)
+    except LearnError:
+        return
+    fold_of: dict[str, int] = {}
+    for person, fold in [
+        *zip(mentors, mentor_fold, strict=True),
+        *zip(mentees, mentee_fold, strict=True),
+    ]:
+        assert fold_of.setdefault(person, int(fold)) == fold, f"{person} is in two folds"
+
+
+def test_small_groups_lose_no_pair() -> None:
+    # Each mentor with their own mentees: every pair is tested exactly once.
+    mentors = [f"m{k // 3}" for k in range(30)]
+    mentees = [f"e{k}" for k in range(30)]
+    groups = np.array([mentors, mentees], dtype=object).T
+    tests = [test for _, test in PersonGroupKFold(5).split(groups, groups=groups)]
+    assert len(tests) == 5
+    assert sorted(np.concatenate(tests).tolist()) == list(range(30))
+
+
+def test_a_replaced_mentor_does_not_leak_the_mentee() -> None:
+    # A dense history: every mentee had two mentors, and so everybody is in one component.
+    rng = np.random.default_rng(0)
+    mentors = [f"m{k}" for k in rng.integers(0, 10, 120)]
+    mentees = [f"e{k // 2}" for k in range(120)]
+    mentor_fold, mentee_fold = person_folds(mentors, mentees, 5)
+    assert len(set(mentor_fold.tolist())) == 5
+    for k in range(120):
+        for j in range(120):
+            if mentors[k] == mentors[j]:
+                assert mentor_fold[k] == mentor_fold[j]
+            if mentees[k] == mentees[j]:
+                assert mentee_fold[k] == mentee_fold[j]
+
+
+def test_one_mentor_for_everybody_cannot_be_split() -> None:
+    with pytest.raises(LearnError, match="связаны"):
+        person_folds(["m"] * 30, [f"e{k}" for k in range(30)], 5)
+
+
+# ----------------------------------------------------------------------------- the history file
+
+
+@pytest.fixture(scope="module")
+def past() -> tuple[object, object, object]:
+    from experiments.cohorts import make_city
+
+    cohort = make_city(seed=21, spec="teacher", mentees=240, mentors=160, schools=4)
+    return cohort.spec, cohort.answers("mentors"), cohort.answers("mentees")
+
+
+def test_history_file_is_read_by_person_ids(past: tuple, tmp_path: Path) -> None:
+    _, mentors, mentees = past
+    path = tmp_path / "история.csv"
+    path.write_text(
+        "Mentor_ID;mentee_id;Outcome\n"
+        f"{mentors.person_ids[3].upper()};{mentees.person_ids[5]};7,5\n"
+        f"{mentors.person_ids[4]};{mentees.person_ids[6]};да\n",
+        encoding="cp1251",
+    )
+    history = read_history(path, mentors, mentees, filename=path.name)
+    assert history.mentor.tolist() == [3, 4]
+    assert history.mentee.tolist() == [5, 6]
+    assert history.outcome.tolist() == [7.5, 1.0]
+    assert history.rows == [2, 3]
+    assert not history.binary
+
+
+def test_a_bad_history_file_lists_every_problem_in_russian(past: tuple) -> None:
+    _, mentors, mentees = past
+    frame = pd.DataFrame(
+        {
+            "mentor_id": [mentors.person_ids[0], "nobody@school.example", ""],
+            "mentee_id": [mentees.person_ids[0], mentees.person_ids[1], "кто-то"],
+            "outcome": ["хорошо", "8", ""],
+        }
+    )
+    with pytest.raises(ImportFailed) as caught:
+        read_history(frame, mentors, mentees, filename="history.csv")
+    found = [str(issue) for issue in caught.value.issues]
+    assert found == [
+        "строка 2, столбец «outcome»: значение «хорошо»: ожидалось число: оценка "
+        "удовлетворённости (например 8) или 1/0 (завершили или нет)",
+        "строка 3, столбец «mentor_id»: значение «nobody@school.example»: такого наставника "
+        "нет в анкетах наставников",
+        "строка 4, столбец «mentor_id»: не указан код или e-mail наставника",
+        "строка 4, столбец «mentee_id»: значение «кто-то»: такого наставляемого нет в анкетах "
+        "наставляемых",
+        "строка 4, столбец «outcome»: не указан исход пары",
+    ]
+    assert "history.csv" in str(caught.value)
+
+
+def test_missing_columns_are_named(past: tuple) -> None:
+    _, mentors, mentees = past
+    with pytest.raises(ImportFailed) as caught:
+        read_history(pd.DataFrame({"mentor_id": ["x"], "result": [1]}), mentors, mentees)
+    assert [issue.column for issue in caught.value.issues] == ["mentee_id", "outcome"]
+    assert all(issue.row is None for issue in caught.value.issues)
+    assert "нет столбца «outcome»" in caught.value.issues[1].message
+
+
+# ----------------------------------------------------------------------------- learning
+
+
+def _planted(past: tuple, binary: bool) -> tuple[History, dict[str, float]]:
+    """Outcomes made from a known weighting of two components, far from the spec's weights."""
+    spec, mentors, mentees = past
+    scores = score_pairs(spec, mentors, mentees)
+    mentee, mentor = scores.pairs
+    rng = np.random.default_rng(8)
+    chosen = np.sort(rng.choice(len(mentee), size=min(500, len(mentee)), replace=False))
+    history = History(mentee[chosen], mentor[chosen], np.zeros(len(chosen)))
+    table = history_table(spec, mentors, mentees, history)
+    planted = {"schedule": 3.0, "experience": 2.0}
+    signal = sum(w * table.values[:, table.components.index(k)] for k, w in planted.items())
+    signal = signal - signal.mean() + rng.normal(0, 0.3, len(chosen))
+    outcome = (signal > 0).astype(float) if binary else np.clip(np.rint(5.5 + 3 * signal), 1, 10)
+    return History(history.mentee, history.mentor, outcome), planted
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_learning_finds_a_planted_signal_the_hand_weights_miss(past: tuple, binary: bool) -> None:
+    spec, mentors, mentees = past
+    history, planted = _planted(past, binary)
+    found = learn(spec, mentors, mentees, history, seed=2)
+    assert found.binary is binary
+    assert found.metric == ("ROC-AUC" if binary else "корреляция Спирмена")
+    summary = found.summary()
+    assert summary.loc["weights", "mean"] > summary.loc["hand", "mean"] + 0.1
+    assert isinstance(found.model, WeightsModel | LinearPairModel)
+    weights = found.models["weights"].weights  # type: ignore[attr-defined]
+    top_two = sorted(weights, key=weights.get, reverse=True)[:2]
+    assert set(top_two) == set(planted)
+
+
+def test_folds_of_learning_keep_people_apart(past: tuple) -> None:
+    spec, mentors, mentees = past
+    history, _ = _planted(past, True)
+    found = learn(spec, mentors, mentees, history, n_splits=4, seed=0)
+    assert set(found.folds["method"]) == {"hand", "weights", "linear"}
+    assert (found.folds["train"] + found.folds["test"] <= len(history)).all()
+
+
+def test_too_little_or_uniform_history_is_refused(past: tuple) -> None:
+    spec, mentors, mentees = past
+    few = History(np.arange(5), np.arange(5), np.array([1.0, 0, 1, 0, 1]))
+    with pytest.raises(LearnError, match="хотя бы 20"):
+        learn(spec, mentors, mentees, few)
+    same = History(np.arange(40) % 20, np.arange(40) % 15, np.full(40, 7.0))
+    with pytest.raises(LearnError, match="один и тот же исход"):
+        learn(spec, mentors, mentees, same)
+
+
+@pytest.mark.parametrize("kind", ["weights", "linear"])
+def test_a_saved_model_scores_like_the_learned_one(past: tuple, kind: str, tmp_path: Path) -> None:
+    spec, mentors, mentees = past
+    history, _ = _planted(past, False)
+    found = learn(spec, mentors, mentees, history, kind=kind)
+    path = save(found.model, tmp_path / "model.json")
+    loaded = load_model(path)
+    direct = score_pairs(spec, mentors, mentees, model=found.model).scores
+    again = score_pairs(spec, mentors, mentees, model=loaded).scores
+    assert type(loaded) is type(found.model)
+    np.testing.assert_allclose(again.data, direct.data)
+    hand = score_pairs(spec, mentors, mentees).scores
+    assert not np.allclose(direct.data, hand.data)
+
+
+def test_a_model_for_another_spec_is_refused(past: tuple) -> None:
+    _, mentors, mentees = past
+    model = LinearPairModel({"needs": 1.0}, {"experience": 1.0}, spec="pupil")
+    with pytest.raises(ValueError, match="обучена для анкеты «pupil»"):
+        score_pairs(load_spec("teacher"), mentors, mentees, model=model)
