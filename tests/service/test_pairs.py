@@ -210,3 +210,27 @@ def test_every_change_is_in_the_audit_log_without_names(s1: School) -> None:
         ("end", "pair"),
         ("confirm", "proposal"),
     ]
+
+
+def test_waiting_mentees_longest_first_and_again_after_a_mentor_leaves(s1: School) -> None:
+    from datetime import timedelta
+
+    from service.models import Person, utcnow
+
+    long_ago, recently, paired = s1.mentee("e1"), s1.mentee("e2"), s1.mentee("e3")
+    with s1.db.write() as session:
+        for mentee, days in ((long_ago, 45), (recently, 3), (paired, 60)):
+            session.get(Person, mentee).entered_at = utcnow() - timedelta(days=days)  # type: ignore[union-attr]
+    _, pair = s1.confirm(paired, s1.mentor("m1"))
+    waiting = s1.client.get("/api/v1/orgs/s1/waiting", headers=s1.headers).json()
+    assert [(w["mentee_id"], w["days"], w["overdue"]) for w in waiting] == [
+        (long_ago, 45, True),
+        (recently, 3, False),
+    ]
+    s1.client.post(
+        f"/api/v1/pairs/{pair['pair_id']}/end", json={"reason": "transfer"}, headers=s1.headers
+    )
+    waiting = s1.client.get("/api/v1/orgs/s1/waiting", headers=s1.headers).json()
+    assert [(w["mentee_id"], w["days"]) for w in waiting] == [
+        (long_ago, 45), (recently, 3), (paired, 0)
+    ]  # fmt: skip
