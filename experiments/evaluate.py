@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from experiments.baselines import deferred_acceptance, greedy_pairs, random_pairs
-from experiments.learn import History, Learned, learn
+from experiments.learn import History, Learned, history_table, learn
 from experiments.metrics import measure, mentor_loads, most_matched
 from features import Answers, PairModel, PairScores, Spec, read_answers, score_pairs
 from matching import Problem, solve, violations
@@ -64,7 +64,7 @@ METHODS = {
     "solver_learned": "Решатель: охват, обученная модель",
 }
 #: Sizes of the synthetic cohorts: the current one and the past programme learned from.
-_PAST = {"school": (600, 400, 10), "city": (6_000, 2_400, 60)}
+_PAST = {"school": (400, 260, 8), "city": (6_000, 2_400, 60)}
 
 
 @dataclass
@@ -262,7 +262,9 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
     )
     scoring_time = time.perf_counter() - started
     problem = Problem(scores.scores, scores.capacity)
+    started = time.perf_counter()
     learned = _learn(programme, seed)
+    learning_time = time.perf_counter() - started
     model = learned[LEARN_ON].model if LEARN_ON in learned else programme.model
     runs: dict[str, Callable[[], list[Pair]]] = {
         "random": lambda: random_pairs(problem, seed),
@@ -272,7 +274,7 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
         "solver_coverage": lambda: _solve(scores),
         "solver_balanced": lambda: _solve(scores, load_penalty=LOAD_PENALTY),
     }
-    pairs, timings = {}, {"scoring": scoring_time}
+    pairs, timings = {}, {"scoring": scoring_time, "learning": learning_time}
     rescored = None
     if model is not None:
         started = time.perf_counter()
@@ -286,13 +288,16 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
         broken = violations(problem, pairs[method])
         assert not broken, f"{method} broke the rules: {broken[:3]}"
     table = _measure(programme, problem, pairs)
+    started = time.perf_counter()
+    curve = _coverage_curve(scores)
+    timings["coverage_curve"] = time.perf_counter() - started
     return Evaluation(
         programme=programme,
         scores=scores,
         table=table,
         pairs=pairs,
         timings=timings,
-        coverage_curve=_coverage_curve(scores),
+        coverage_curve=curve,
         learned=learned,
         model=model,
         truth_correlation=_truth_correlation(programme, scores, rescored, seed),
@@ -318,14 +323,15 @@ def _learn(programme: Programme, seed: int) -> dict[str, Learned]:
     if programme.past is None:
         return {}
     mentors, mentees, past = programme.past
+    mentee = past["mentee"].to_numpy(dtype=np.int64)
+    mentor = past["mentor"].to_numpy(dtype=np.int64)
+    table = history_table(
+        programme.spec, mentors, mentees, History(mentee, mentor, np.zeros(len(mentee)))
+    )
     found = {}
     for column in OUTCOMES:
-        history = History(
-            past["mentee"].to_numpy(dtype=np.int64),
-            past["mentor"].to_numpy(dtype=np.int64),
-            past[column].to_numpy(dtype=float),
-        )
-        found[column] = learn(programme.spec, mentors, mentees, history, seed=seed)
+        history = History(mentee, mentor, past[column].to_numpy(dtype=float))
+        found[column] = learn(programme.spec, mentors, mentees, history, seed=seed, table=table)
     return found
 
 

@@ -514,6 +514,7 @@ def learn(
     kind: str = "auto",
     n_splits: int = 5,
     seed: int = 0,
+    table: PairTable | None = None,
 ) -> Learned:
     """Cross-validate the hand weights and every kind of model by person, then fit on everything.
 
@@ -528,6 +529,9 @@ def learn(
     n_splits : int
         Folds of the cross-validation.
     seed : int
+    table : PairTable, optional
+        :func:`history_table` of the history, when already computed (several outcomes of the same
+        pairs).
 
     Raises
     ------
@@ -537,7 +541,8 @@ def learn(
     if kind not in ("auto", *KINDS):
         raise ValueError(f"The 'kind' parameter of learn must be 'auto' or one of {KINDS}.")
     _check_history(history)
-    table = history_table(spec, mentors, mentees, history)
+    if table is None:
+        table = history_table(spec, mentors, mentees, history)
     design = _design(table)
     outcome, binary = history.outcome, history.binary
     mentor_fold, mentee_fold = person_folds(

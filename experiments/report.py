@@ -293,7 +293,12 @@ def _definitions() -> str:
 
 
 def _timings(result: Evaluation) -> str:
-    names = {"scoring": "Оценка пар по анкете", "learned_scoring": "Оценка пар обученной моделью"}
+    names = {
+        "scoring": "Оценка пар по анкете",
+        "learning": "Обучение с перекрёстной проверкой",
+        "learned_scoring": "Оценка пар обученной моделью",
+        "coverage_curve": "Кривая охвата (наибольший поток)",
+    }
     rows = [[names.get(k, METHODS.get(k, k)), f"{v:.2f}"] for k, v in result.timings.items()]
     return (
         f"{TIMINGS_HEADING}\n\nСекунды на этой машине (не входят в сравнение прогонов).\n\n"
