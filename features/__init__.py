@@ -33,19 +33,65 @@ Examples
 ['нет согласия наставника', 'у наставника нет мест']
 """
 
-from features.answers import Answers
-from features.encoders import (
-    ChoiceEncoder,
-    QuestionnaireEncoder,
-    ScaleEncoder,
-    SlotEncoder,
-    TextEncoder,
-)
-from features.importer import ImportFailed, ImportIssue, answers_from_records, read_answers
-from features.model import ModelError, WeightsModel, load_model, save_model
-from features.report import Proposals, proposals, write_proposals
-from features.scoring import PairModel, PairScores, PairTable, score_pairs
-from features.spec import Spec, SpecError, load_spec
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from features.answers import Answers
+    from features.encoders import (
+        ChoiceEncoder,
+        QuestionnaireEncoder,
+        ScaleEncoder,
+        SlotEncoder,
+        TextEncoder,
+    )
+    from features.importer import ImportFailed, ImportIssue, answers_from_records, read_answers
+    from features.model import ModelError, WeightsModel, load_model, save_model
+    from features.report import Proposals, proposals, write_proposals
+    from features.scoring import PairModel, PairScores, PairTable, score_pairs
+    from features.spec import Spec, SpecError, load_spec
+
+# The package's names are imported on first use (PEP 562): the command line imports
+# features.cli for every command, and pandas and scikit-learn need seconds to load.
+_HOME = {
+    "Answers": "answers",
+    "ChoiceEncoder": "encoders",
+    "QuestionnaireEncoder": "encoders",
+    "ScaleEncoder": "encoders",
+    "SlotEncoder": "encoders",
+    "TextEncoder": "encoders",
+    "ImportFailed": "importer",
+    "ImportIssue": "importer",
+    "answers_from_records": "importer",
+    "read_answers": "importer",
+    "ModelError": "model",
+    "WeightsModel": "model",
+    "load_model": "model",
+    "save_model": "model",
+    "Proposals": "report",
+    "proposals": "report",
+    "write_proposals": "report",
+    "PairModel": "scoring",
+    "PairScores": "scoring",
+    "PairTable": "scoring",
+    "score_pairs": "scoring",
+    "Spec": "spec",
+    "SpecError": "spec",
+    "load_spec": "spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'features' has no attribute {name!r}")
+    value = getattr(import_module(f"features.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Answers",
