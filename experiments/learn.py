@@ -27,6 +27,9 @@ by scikit-learn's ``StratifiedGroupKFold`` (0/1 outcomes) or ``GroupKFold``. A p
 fold k when both its people are in fold k, and trained on in fold k when neither is; pairs whose
 people fall in different folds are never tested (none are lost when the components are small).
 A person is one identifier, whichever side they were on.
+
+The encoders of the answers (bounds and fill values of numeric answers) are fitted on all the
+questionnaires, outcomes unseen: answers are known for next term's people too.
 """
 
 from __future__ import annotations

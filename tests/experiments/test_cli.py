@@ -168,3 +168,10 @@ def test_evaluate_names_a_missing_directory(tmp_path: Path) -> None:
     code, output = run("evaluate", "--cohort", str(tmp_path / "нет"), "--out", str(tmp_path))
     assert code == 1
     assert "не папка" in output
+
+
+def test_evaluate_names_a_missing_questionnaire(tmp_path: Path) -> None:
+    (tmp_path / "mentors.csv").write_bytes((EXAMPLES / "teachers" / "mentors.csv").read_bytes())
+    code, output = run("evaluate", "--cohort", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "нет файла mentees.csv или mentees.xlsx" in output
