@@ -320,7 +320,9 @@ def satisfaction_survey() -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {orders.MEDIA_TYPE: {}}, "description": "The order (DOCX)."}},
 )
-def make_order(org: str, body: OrderIn, db: DbDep, actor: ActorDep) -> Response:
+def make_order(
+    org: str, body: OrderIn, db: DbDep, actor: ActorDep, settings: SettingsDep
+) -> Response:
     """The order fixing pairs (приказ о закреплении наставнических пар) as a DOCX document."""
     order = orders.make_order(
         db,
@@ -329,6 +331,7 @@ def make_order(org: str, body: OrderIn, db: DbDep, actor: ActorDep) -> Response:
         orders.OrderRequest(
             body.number, body.date, body.basis, body.end_date, body.pair_ids, body.head
         ),
+        zone=settings.zone,
     )
     return _document(order)
 

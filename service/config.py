@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_SECRET", "Settings", "get_settings"]
@@ -48,6 +49,31 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         default=False, description="Send the web login cookie over HTTPS only."
     )
+
+    timezone: str = Field(
+        default="Europe/Moscow",
+        description=(
+            "IANA time zone of the schools: the dates on pages and in orders are local dates "
+            "(times are stored in UTC)."
+        ),
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"NASTAVNIK_TIMEZONE must be an IANA time zone such as 'Europe/Moscow', "
+                f"'Asia/Yekaterinburg'. Got {value!r} instead."
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The schools' time zone."""
+        return ZoneInfo(self.timezone)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:

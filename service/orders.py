@@ -129,12 +129,14 @@ def _chosen(session: Session, organisation: Organisation, ids: Sequence[int] | N
     return [found[i] for i in dict.fromkeys(ids)]
 
 
-def _rows(session: Session, pairs: list[Pair], end_date: dt.date | None) -> list[OrderRow]:
+def _rows(
+    session: Session, pairs: list[Pair], end_date: dt.date | None, zone: dt.tzinfo
+) -> list[OrderRow]:
     people = [p.mentee for p in pairs] + [p.mentor for p in pairs]
     records = _records(session, people)
     rows = []
     for pair in sorted(pairs, key=lambda p: (p.started_at, p.id)):
-        start = pair.started_at.date()
+        start = pair.started_at.astimezone(zone).date()  # the school's date, not UTC's
         rows.append(
             OrderRow(
                 pair.id,
@@ -183,8 +185,12 @@ def _problems(
     return problems
 
 
-def make_order(db: Database, actor: Actor, org: str, request: OrderRequest) -> Order:
+def make_order(
+    db: Database, actor: Actor, org: str, request: OrderRequest, zone: dt.tzinfo = dt.UTC
+) -> Order:
     """Produce the order fixing the chosen active pairs of school ``org``; record it in the audit log.
+
+    ``zone`` is the schools' time zone: a pair confirmed at 23:30 in Moscow starts that day.
 
     Raises
     ------
@@ -197,7 +203,7 @@ def make_order(db: Database, actor: Actor, org: str, request: OrderRequest) -> O
     with db.read() as session:
         organisation = organisation_for(session, actor, org)
         pairs = _chosen(session, organisation, request.pair_ids)
-        rows = _rows(session, pairs, request.end_date)
+        rows = _rows(session, pairs, request.end_date, zone)
         school, municipality = organisation.name, organisation.municipality
     problems = _problems(request, pairs, rows)
     if problems:

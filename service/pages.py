@@ -310,7 +310,7 @@ def _order_page(
 @router.get("/ui/orgs/{org}/order")
 def order_form(request: Request, org: str) -> HTMLResponse:
     """The form of the order fixing pairs: number, date, basis, and which active pairs."""
-    today = utcnow().date()
+    today = utcnow().astimezone(request.app.state.settings.zone).date()
     return _order_page(request, org, {"date": today.isoformat(), "basis": DEFAULT_BASIS})
 
 
@@ -333,7 +333,9 @@ def order(request: Request, org: str, fields: FormDep) -> Response:
         assert on is not None
         assert basis is not None
         request_ = orders.OrderRequest(number, on, basis, end_date, chosen, head)
-        made = orders.make_order(request.app.state.db, actor, org, request_)
+        made = orders.make_order(
+            request.app.state.db, actor, org, request_, zone=request.app.state.settings.zone
+        )
     except Invalid as exc:
         return _order_page(request, org, fields, _problems(exc), 422)
     return Response(

@@ -6,6 +6,7 @@ an HttpOnly, SameSite=Strict cookie, so another site cannot post a form on the c
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlparse
@@ -15,6 +16,7 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.concurrency import run_in_threadpool
 
 from service import listing, pairs, people, reports, runs
@@ -42,7 +44,18 @@ STATUS_TITLES = {
 }
 templates.env.globals["status_title"] = lambda s: STATUS_TITLES.get(s, s)
 
-templates.env.globals["date"] = lambda value: value.strftime("%d.%m.%Y") if value else "—"
+
+@pass_context
+def _local_date(context: Any, value: date | datetime | None) -> str:
+    """A date as a curator writes it; a moment (stored in UTC) as the school's local date."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(context["request"].app.state.settings.zone)
+    return value.strftime("%d.%m.%Y")
+
+
+templates.env.globals["date"] = _local_date
 
 router = APIRouter(include_in_schema=False)
 

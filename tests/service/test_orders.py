@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import docx
 import pytest
@@ -16,12 +17,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from features import load_spec, read_answers
+from service.api import COOKIE
 from service.app import create_app
 from service.db import Database
-from service.models import AuditEvent
+from service.models import AuditEvent, Pair
 from tests.service.util import auth, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")
+ZONE = ZoneInfo("Europe/Moscow")  # the default NASTAVNIK_TIMEZONE
 PUPILS = Path(__file__).parents[2] / "examples" / "pupils"
 
 
@@ -109,7 +112,7 @@ def test_the_order_lists_every_active_pair_with_names_posts_forms_and_dates(
         mentor, mentor_post = row[1].split("\n")
         mentee, mentee_post = row[2].split("\n")
         pair = expected.pop((mentor, mentee))
-        start = datetime.fromisoformat(pair["started_at"]).astimezone(UTC).date()
+        start = datetime.fromisoformat(pair["started_at"]).astimezone(ZONE).date()
         end = start + relativedelta(years=1) - timedelta(days=1)
         assert row[0] == str(k)
         assert row[3:] == [forms[pair["form"]], f"{start:%d.%m.%Y}", f"{end:%d.%m.%Y}"]
@@ -144,7 +147,7 @@ def _names_and_records(path: Path, spec: str) -> tuple[list[str], list[dict[str,
 
 def test_chosen_pairs_and_an_end_date(loaded: Loaded) -> None:
     chosen = [loaded.pairs[2]["pair_id"], loaded.pairs[1]["pair_id"]]
-    start = datetime.fromisoformat(loaded.pairs[1]["started_at"]).astimezone(UTC).date()
+    start = datetime.fromisoformat(loaded.pairs[1]["started_at"]).astimezone(ZONE).date()
     end = start + timedelta(days=200)
     response = _order(loaded, pair_ids=chosen, end_date=end.isoformat())
     assert response.status_code == 200
@@ -155,7 +158,7 @@ def test_chosen_pairs_and_an_end_date(loaded: Loaded) -> None:
 
 def test_bad_orders_name_every_problem_and_record_nothing(loaded: Loaded) -> None:
     ended = loaded.client.get("/api/v1/orgs/s1/pairs?status=ended", headers=loaded.headers).json()
-    start = datetime.fromisoformat(loaded.pairs[0]["started_at"]).astimezone(UTC).date()
+    start = datetime.fromisoformat(loaded.pairs[0]["started_at"]).astimezone(ZONE).date()
     response = _order(
         loaded,
         number=" ",
@@ -206,3 +209,20 @@ def test_a_school_without_active_pairs_gets_a_clear_refusal(db: Database) -> Non
         )
     assert response.status_code == 422
     assert response.json()["errors"][0]["message"] == "нет ни одной действующей пары для приказа"
+
+
+def test_a_pair_confirmed_late_in_the_evening_starts_on_the_schools_date(loaded: Loaded) -> None:
+    """23:30 in Moscow is 20:30 UTC the same day; 01:30 in Moscow is still yesterday in UTC."""
+    pair_id = loaded.pairs[0]["pair_id"]
+    with loaded.db.write() as session:
+        pair = session.get(Pair, pair_id)
+        assert pair is not None
+        pair.started_at = datetime(2024, 9, 1, 22, 30, tzinfo=UTC)  # 02.09 01:30 in Moscow
+    rows = _table(_order(loaded, pair_ids=[pair_id]).content)
+    assert rows[1][4] == "02.09.2024"
+    assert rows[1][5] == "01.09.2025"
+    loaded.client.cookies.set(COOKIE, loaded.headers["Authorization"].split()[1])
+    page = loaded.client.get("/ui/orgs/s1/pairs")
+    assert page.status_code == 200
+    assert "02.09.2024" in page.text
+    assert "01.09.2024" not in page.text
