@@ -157,6 +157,19 @@ def _insert_pair(session: Session, pair: Pair) -> None:
         ) from exc
 
 
+def _locked_proposal(session: Session, proposal_id: int) -> Proposal:
+    """The proposal, locked for this transaction (a second curator deciding on it waits)."""
+    proposal = session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if proposal is None:
+        raise NotFound("proposal", proposal_id)
+    return proposal
+
+
 def confirm(db: Database, actor: Actor, proposal_id: int) -> PairView:
     """Turn an open proposal into an active pair.
 
@@ -168,14 +181,7 @@ def confirm(db: Database, actor: Actor, proposal_id: int) -> PairView:
         ``already_decided``, ``mentor_full``, ``mentee_has_pair`` or ``no_consent``.
     """
     with db.write() as session:
-        proposal = session.scalar(
-            select(Proposal)
-            .where(Proposal.id == proposal_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if proposal is None:
-            raise NotFound("proposal", proposal_id)
+        proposal = _locked_proposal(session, proposal_id)
         org_code = _visible_org(session, actor, proposal.org_id, "proposal", proposal_id)
         if proposal.status != ProposalStatus.open.value:
             existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
@@ -208,14 +214,7 @@ def confirm(db: Database, actor: Actor, proposal_id: int) -> PairView:
 def reject(db: Database, actor: Actor, proposal_id: int) -> None:
     """Reject an open proposal: the same pair is never proposed again."""
     with db.write() as session:
-        proposal = session.scalar(
-            select(Proposal)
-            .where(Proposal.id == proposal_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if proposal is None:
-            raise NotFound("proposal", proposal_id)
+        proposal = _locked_proposal(session, proposal_id)
         _visible_org(session, actor, proposal.org_id, "proposal", proposal_id)
         if proposal.status not in (ProposalStatus.open.value, ProposalStatus.superseded.value):
             raise Conflict(
