@@ -67,6 +67,12 @@ class Problem:
         ``load_penalty`` less than its score, a third place ``2 * load_penalty`` less (places
         already taken by ``load`` and ``pinned`` count). With a penalty above the spread of the
         scores, every mentor gets one mentee before anyone gets a second. 0 (off) by default.
+    priority : array_like of float, shape (n_mentees,), optional
+        Counted in the objective for each matched mentee, on the scale of the scores (not in
+        ``total_score``). The regulation wants a mentor within 30 days of a mentee's start, so
+        give the longest waiting a priority: with a priority above the spread of the scores,
+        among answers that match as many mentees, a waiting mentee is matched before any gain
+        in score. None (all 0) by default.
 
     Raises
     ------
@@ -93,6 +99,7 @@ class Problem:
         forbidden: Iterable[Pair] = (),
         objective: Objective = "coverage",
         load_penalty: float = 0.0,
+        priority: Any = None,
     ) -> None:
         self.scores = _check_scores(scores)
         self.n_mentees, self.n_mentors = self.scores.shape
@@ -112,6 +119,7 @@ class Problem:
         self.load_penalty = _check_number(load_penalty, "load_penalty")
         if self.load_penalty < 0:
             raise ProblemError("load_penalty", load_penalty, "a number >= 0")
+        self.priority = _check_priority(priority, self.n_mentees)
         if objective not in OBJECTIVES:
             raise ProblemError("objective", objective, "one of 'coverage', 'score'")
         self.objective: Objective = objective
@@ -265,6 +273,22 @@ def _check_counts(values: Any, name: str, n_mentors: int, maximum: int) -> IntAr
             name, _plain(value), f"integers from 0 to {maximum}", where=f"mentor {j}"
         )
     return array.astype(np.int64)
+
+
+def _check_priority(values: Any, n_mentees: int) -> FloatArray:
+    if values is None:
+        return np.zeros(n_mentees)
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemError("priority", values, "numbers") from exc
+    if array.shape != (n_mentees,):
+        raise ProblemError("priority", array.shape, f"of shape ({n_mentees},), one per mentee")
+    bad = ~np.isfinite(array) | (array < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ProblemError("priority", float(array[i]), "finite numbers >= 0", where=f"mentee {i}")
+    return array
 
 
 def _check_number(value: Any, name: str, allow_neg_inf: bool = False) -> float:

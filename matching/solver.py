@@ -61,7 +61,7 @@ def solve(problem: Problem, engine: Engine = "auto") -> Matching:
     """Propose the best set of pairs for ``problem``.
 
     With ``objective="coverage"`` the answer matches the most mentees and, among such answers,
-    has the highest total score (minus load penalties); with ``objective="score"`` it has the
+    has the highest total score (plus priorities, minus load penalties); with ``objective="score"`` it has the
     highest total score. A mentee without any allowed mentor is simply left unmatched.
     The answer is deterministic and satisfies every rule (``violations`` is empty).
 
@@ -86,7 +86,7 @@ def solve(problem: Problem, engine: Engine = "auto") -> Matching:
     free = problem.free
     keep = ~pinned_mentee[cand.mentee] & (free[cand.mentor] > 0)
     if problem.objective == "score":
-        keep &= cand.score >= 0
+        keep &= cand.score + problem.priority[cand.mentee] >= 0
     edges = Candidates(cand.mentee[keep], cand.mentor[keep], cand.score[keep])
 
     chosen_mentee: list[IntArray] = [np.array([e[0] for e in problem.pinned], dtype=np.int64)]
@@ -196,9 +196,10 @@ def _solve_block(
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
     multiplier = 1 if count_first else max_pairs + 1
     bits = min(SCORE_BITS, weight_bits(engine, n, len(mentors), multiplier))
-    top = max(float(np.abs(edges.score).max()), 2 * problem.load_penalty)
+    gain = edges.score + problem.priority[edges.mentee]  # what a pair adds to the objective
+    top = max(float(np.abs(gain).max()), 2 * problem.load_penalty)
     exponent = bits - math.ceil(math.log2(top)) if top > 0 else 0
-    weight = np.rint(np.ldexp(edges.score, exponent)).astype(np.int64) * multiplier
+    weight = np.rint(np.ldexp(gain, exponent)).astype(np.int64) * multiplier
     penalty = int(np.rint(math.ldexp(problem.load_penalty, exponent))) * multiplier
     if not count_first:
         weight += 1

@@ -22,7 +22,7 @@ class Optimum:
 
 
 def objective_of(problem: Problem, pairs: list[tuple[int, int]]) -> Optimum:
-    """Count and penalised total score of an answer, computed from first principles."""
+    """Count and objective value (scores + priorities - load penalties) of an answer."""
     mentees = [i for i, _ in pairs]
     mentors = [j for _, j in pairs]
     _, scores = problem.lookup(mentees, mentors)
@@ -30,7 +30,8 @@ def objective_of(problem: Problem, pairs: list[tuple[int, int]]) -> Optimum:
     for j in set(mentors):
         first = int(problem.load[j])
         penalty += problem.load_penalty * sum(range(first, first + mentors.count(j)))
-    return Optimum(len(pairs), float(np.sum(scores)) - penalty)
+    priority = float(problem.priority[mentees].sum()) if pairs else 0.0
+    return Optimum(len(pairs), float(np.sum(scores)) + priority - penalty)
 
 
 def optimum(problem: Problem) -> Optimum:
@@ -62,7 +63,10 @@ def optimum(problem: Problem) -> Optimum:
         rows[n + j, n_x + z] = -1  # pairs of mentor j == places of mentor j taken
     count_row = np.concatenate([np.ones(n_x), np.zeros(n_z)])
     value_row = np.concatenate(
-        [np.array([s for *_, s in edges]), -problem.load_penalty * np.array([p for _, p in places])]
+        [
+            np.array([s + problem.priority[i] for i, _, s in edges]),
+            -problem.load_penalty * np.array([p for _, p in places]),
+        ]
     )
     lb = np.array([1.0 if (i, j) in pinned else 0.0 for i, j, _ in edges] + [0.0] * n_z)
     bounds = Bounds(lb, np.ones(size))

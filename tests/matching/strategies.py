@@ -51,6 +51,9 @@ def problems(
     min_score = draw(st.sampled_from([0.0, 0.25, -1.0, -np.inf]))
     penalty = draw(st.sampled_from([0.0, 0.0, 0.125, 0.5]))
     chosen_objective = objective or draw(st.sampled_from(["coverage", "score"]))
+    priority = None
+    if draw(st.booleans()):
+        priority = rng.integers(0, 3, size=n) * draw(st.sampled_from([0.25, 1.0]))
     kind = draw(st.sampled_from(["dense", "dense_mask", "sparse", "sparse_mask"]))
     matrix: Any = scores
     mask: Any = allowed
@@ -74,4 +77,5 @@ def problems(
         forbidden=forbidden,
         objective=chosen_objective,  # type: ignore[arg-type]
         load_penalty=penalty,
+        priority=priority,
     )

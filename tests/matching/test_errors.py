@@ -47,6 +47,9 @@ SCORES = np.array([[0.5, 0.4], [0.3, 0.2], [0.1, 0.9]])
             (0, 1),
         ),
         ({"forbidden": [(0, 5)]}, "forbidden", (0, 5)),
+        ({"priority": [1.0, 0.0]}, "priority", (2,)),
+        ({"priority": [1.0, -1.0, 0.0]}, "priority", -1.0),
+        ({"priority": [1.0, np.nan, 0.0]}, "priority", "nan"),
     ],
 )
 def test_bad_argument_names_itself_and_value(

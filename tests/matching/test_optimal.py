@@ -125,3 +125,12 @@ def test_coverage_takes_one_more_pair_at_any_cost_in_score(engine: str) -> None:
     result = solve(problem, engine=engine)  # type: ignore[arg-type]
     assert result.pairs == [(0, 1), (1, 0)]
     assert result.total_score == -2.0
+
+
+def test_priority_matches_the_longest_waiting_mentee_first() -> None:
+    # One place, two mentees: the better pair is the newcomer's; the waiting one has priority.
+    scores = np.array([[0.9], [0.6]])
+    assert solve(Problem(scores, [1])).pairs == [(0, 0)]
+    waiting = solve(Problem(scores, [1], priority=[0.0, 1.0]))
+    assert waiting.pairs == [(1, 0)]
+    assert waiting.total_score == pytest.approx(0.6)  # priorities are not scores
