@@ -33,7 +33,15 @@ import pandas as pd
 from experiments.baselines import deferred_acceptance, greedy_pairs, random_pairs
 from experiments.learn import History, Learned, history_table, learn
 from experiments.metrics import measure, mentor_loads, most_matched
-from features import Answers, PairModel, PairScores, Spec, read_answers, score_pairs
+from features import (
+    Answers,
+    PairModel,
+    PairScores,
+    Spec,
+    read_answers,
+    score_pairs,
+    waiting_priority,
+)
 from matching import Problem, solve, violations
 
 __all__ = [
@@ -61,6 +69,7 @@ METHODS = {
     "solver_score": "Решатель: наибольшая сумма оценок",
     "solver_coverage": "Решатель: охват, затем сумма",
     "solver_balanced": f"Решатель: охват, штраф загрузки {LOAD_PENALTY:g}",
+    "solver_waiting": "Решатель: охват, ждущие дольше 30 дней — первыми",
     "solver_learned": "Решатель: охват, обученная модель",
 }
 #: Sizes of the synthetic cohorts: the current one and the past programme learned from.
@@ -273,6 +282,9 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
         "solver_score": lambda: _solve(scores, objective="score"),
         "solver_coverage": lambda: _solve(scores),
         "solver_balanced": lambda: _solve(scores, load_penalty=LOAD_PENALTY),
+        "solver_waiting": lambda: _solve(
+            scores, priority=waiting_priority(programme.mentees.waiting_days(programme.today))
+        ),
     }
     pairs, timings = {}, {"scoring": scoring_time, "learning": learning_time}
     rescored = None

@@ -30,6 +30,7 @@ _SHORT = {
     "solver_score": "сумма",
     "solver_coverage": "охват",
     "solver_balanced": "охват + загрузка",
+    "solver_waiting": "охват + ждущие",
     "solver_learned": "обученная модель",
 }
 _OUTCOME_SHORT = {"finished": "завершили", "mentee_satisfaction": "удовлетворённость"}

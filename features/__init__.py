@@ -37,7 +37,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from features.answers import Answers
+    from features.answers import ASSIGN_WITHIN_DAYS, Answers, waiting_priority
     from features.encoders import (
         ChoiceEncoder,
         QuestionnaireEncoder,
@@ -54,7 +54,9 @@ if TYPE_CHECKING:
 # The package's names are imported on first use (PEP 562): the command line imports
 # features.cli for every command, and pandas and scikit-learn need seconds to load.
 _HOME = {
+    "ASSIGN_WITHIN_DAYS": "answers",
     "Answers": "answers",
+    "waiting_priority": "answers",
     "ChoiceEncoder": "encoders",
     "QuestionnaireEncoder": "encoders",
     "ScaleEncoder": "encoders",
@@ -94,6 +96,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ASSIGN_WITHIN_DAYS",
     "Answers",
     "ChoiceEncoder",
     "ImportFailed",
@@ -117,5 +120,6 @@ __all__ = [
     "read_answers",
     "save_model",
     "score_pairs",
+    "waiting_priority",
     "write_proposals",
 ]

@@ -12,7 +12,27 @@ import pandas as pd
 
 from features.spec import Form, Spec
 
-__all__ = ["Answers"]
+__all__ = ["ASSIGN_WITHIN_DAYS", "OVERDUE_PRIORITY", "Answers", "waiting_priority"]
+
+ASSIGN_WITHIN_DAYS = 30
+"""A mentee is to get a mentor within 30 calendar days of starting (000 §3.7)."""
+
+OVERDUE_PRIORITY = 1.0
+"""The solver's priority of a mentee waiting longer: scores lie in [0, 1], so among answers that
+match as many mentees, an overdue mentee is matched before any gain in score."""
+
+
+def waiting_priority(days: Any) -> np.ndarray:
+    """Solver priority of each mentee from the days they have waited (NaN: unknown, 0).
+
+    Examples
+    --------
+    >>> waiting_priority([3, 30, 31, float("nan")]).tolist()
+    [0.0, 0.0, 1.0, 0.0]
+    """
+    waited = np.asarray(days, dtype=float)
+    overdue = np.nan_to_num(waited, nan=0.0) > ASSIGN_WITHIN_DAYS
+    return np.where(overdue, OVERDUE_PRIORITY, 0.0)
 
 
 class Answers:

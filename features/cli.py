@@ -81,9 +81,18 @@ def match(
             loaded_spec, answers["mentors"], answers["mentees"], model=loaded_model
         )
         step("Подбор пар")
+        from features import waiting_priority
         from matching import Problem, solve
 
-        result = solve(Problem(scores.scores, scores.capacity, min_score=min_score))
+        waited = answers["mentees"].waiting_days(when)
+        result = solve(
+            Problem(
+                scores.scores,
+                scores.capacity,
+                min_score=min_score,
+                priority=waiting_priority(waited),  # past 30 days: matched first
+            )
+        )
         step("Запись результата")
         from features.report import proposals, write_proposals
 

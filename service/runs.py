@@ -12,11 +12,13 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from features import waiting_priority
 from matching import Problem, suggest
 from service.audit import record
 from service.db import Database
@@ -31,6 +33,7 @@ from service.models import (
     Proposal,
     ProposalStatus,
     Side,
+    utcnow,
 )
 from service.scoring import Member, Scored, score_members
 from service.security import Actor, organisation_for, visible_organisations
@@ -95,10 +98,32 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     )
     if spec is not None:
         query = query.where(Person.spec == spec)
+    rows = session.execute(query).all()
+    since = _waiting_since(session, [p.id for p, _, _ in rows]) if side == Side.mentee else {}
     return [
-        Member(person.id, code, records, person.capacity_limit)
-        for person, records, code in session.execute(query)
+        Member(person.id, code, records, person.capacity_limit, since.get(person.id))
+        for person, records, code in rows
     ]
+
+
+def _waiting_since(session: Session, mentee_ids: list[int]) -> dict[int, datetime | None]:
+    """When each mentee's wait for a mentor began, as the report counts it: entry into the
+    programme, or the end of a pair ended for another reason; None after a completed one."""
+    since: dict[int, datetime | None] = dict(
+        session.execute(select(Person.id, Person.entered_at).where(Person.id.in_(mentee_ids))).all()
+    )
+    ended = session.execute(
+        select(Pair.mentee_id, Pair.status, Pair.ended_at).where(
+            Pair.mentee_id.in_(mentee_ids), Pair.ended_at.is_not(None)
+        )
+    )
+    for mentee_id, status, ended_at in ended:
+        current = since.get(mentee_id)
+        if status == PairStatus.completed.value or current is None:
+            since[mentee_id] = None
+        else:
+            since[mentee_id] = max(current, ended_at or current)
+    return since
 
 
 def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
@@ -191,9 +216,14 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
         for a, b in cohort.rejected
         if a in mentee_row and b in mentor_column and mentee_row[a] in row_of
     ]
+    now = utcnow()
+    waited = [
+        np.nan if m.waiting_since is None else (now - m.waiting_since).days for m in cohort.mentees
+    ]
     problem = Problem(
         scored.scores[rows],
         np.maximum(scored.capacity, used),  # a lowered limit keeps the pairs already made
+        priority=waiting_priority(np.array(waited, dtype=float)[rows]),  # past 30 days: first
         min_score=options.min_score,
         load=load,
         pinned=list(pins),

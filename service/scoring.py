@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -28,6 +29,7 @@ class Member:
     org_code: str
     records: dict[str, Any]
     capacity_limit: int | None = None
+    waiting_since: datetime | None = None  # a mentee's wait for a mentor started then
 
 
 @dataclass

@@ -81,6 +81,7 @@ def _restrict(problem: Problem, rows: np.ndarray, columns: np.ndarray) -> Proble
         forbidden=inside(problem.forbidden),
         objective=problem.objective,
         load_penalty=problem.load_penalty,
+        priority=problem.priority[rows],
     )
 
 

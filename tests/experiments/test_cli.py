@@ -133,10 +133,14 @@ def test_evaluate_writes_the_report_and_the_plots(reports: tuple[Path, Path]) ->
     metrics = pd.read_csv(directory / "metrics.csv", index_col="key")
     assert list(metrics.index) == [
         "random", "greedy", "stable", "solver_score", "solver_coverage", "solver_balanced",
-        "solver_learned",
+        "solver_waiting", "solver_learned",
     ]  # fmt: skip
     assert (metrics.loc["solver_coverage", "coverage"] >= metrics["coverage"]).all()
     assert metrics.loc["stable", "blocking_pairs"] == 0
+    # Priority to the overdue: as many mentees matched, and at least as many overdue ones.
+    waiting, coverage = metrics.loc["solver_waiting"], metrics.loc["solver_coverage"]
+    assert waiting["coverage"] == coverage["coverage"]
+    assert waiting["waiting_matched"] >= coverage["waiting_matched"]
     assert "| Решатель: охват, затем сумма |" in report
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.db import Database
-from service.models import Answers, AuditEvent, Import, Person
+from service.models import Answers, AuditEvent, Import, Person, utcnow
 from tests.service.util import auth, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")
@@ -251,3 +252,37 @@ def test_no_personal_data_in_logs(db: Database, caplog: pytest.LogCaptureFixture
         headers["Authorization"][7:],
     ):
         assert secret not in text
+
+
+def test_a_mentee_waiting_past_30_days_gets_the_last_place_first(
+    db: Database, loaded: tuple[TestClient, dict[str, str], dict[str, int]]
+) -> None:
+    """The regulation wants a mentor within 30 days: the overdue mentee goes before a better pair."""
+    client, headers, _ = loaded
+    people = client.get("/api/v1/orgs/s1/people", headers=headers).json()
+    mentors = [p["id"] for p in people if p["side"] == "mentor"]
+    mentees = [p["id"] for p in people if p["side"] == "mentee"]
+    fans: dict[int, list[int]] = {}
+    for mentee in mentees:
+        found = client.get(f"/api/v1/orgs/s1/mentees/{mentee}/suggestions", headers=headers)
+        for s in found.json() if found.status_code == 200 else []:
+            fans.setdefault(s["mentor_id"], []).append(mentee)
+    mentor = next(m for m in mentors if len(fans.get(m, [])) >= 2)
+    for other in mentors:  # one free place in the whole school: the chosen mentor's
+        limit = {"capacity_limit": 1 if other == mentor else 0}
+        url = f"/api/v1/orgs/s1/mentors/{other}/capacity-limit"
+        assert client.put(url, json=limit, headers=headers).status_code == 200
+
+    first = client.post("/api/v1/orgs/s1/matching-runs", headers=headers).json()
+    [proposal] = first["proposals"]
+    favourite = proposal["mentee_id"]
+    waiting = next(m for m in fans[mentor] if m != favourite)
+    with db.write() as session:  # the favourite joined 5 days ago, the other 40 days ago
+        for mentee, days in ((favourite, 5), (waiting, 40)):
+            person = session.get(Person, mentee)
+            assert person is not None
+            person.entered_at = utcnow() - timedelta(days=days)
+
+    second = client.post("/api/v1/orgs/s1/matching-runs", headers=headers).json()
+    assert [(p["mentee_id"], p["mentor_id"]) for p in second["proposals"]] == [(waiting, mentor)]
+    assert favourite in second["unmatched"]
