@@ -33,6 +33,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m experiments.bench_solver
 	$(BIN)/python -m experiments.bench_features
+	$(BIN)/python -m experiments.bench_service
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
