@@ -14,13 +14,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
-from service import listing, orders, pairs, people, reports, runs, surveys
+from service import consents, listing, orders, pairs, people, reports, runs, surveys
 from service.config import Settings
 from service.db import Database
 from service.errors import Conflict, Denied, Invalid, NotFound, ServiceError, Unauthorized
 from service.models import User
 from service.schemas import (
     ConsentIn,
+    ConsentOut,
     EndIn,
     ErrorOut,
     FeedbackIn,
@@ -141,11 +142,17 @@ def list_people(
 
 @router.post("/orgs/{org}/people/{person_id}/consent", tags=["people"])
 def consent(
-    org: str, person_id: int, body: ConsentIn, db: DbDep, actor: ActorDep
-) -> dict[str, Any]:
-    """Record a consent given on paper, or its withdrawal."""
-    people.record_consent(db, actor, org, person_id, body.given)
-    return {"person_id": person_id, "consent": body.given}
+    org: str, person_id: int, body: ConsentIn, db: DbDep, actor: ActorDep, settings: SettingsDep
+) -> ConsentOut:
+    """Record a consent given on paper, or its withdrawal (whose, and the date on the paper).
+
+    A person left without consent is left out of new proposals and their open proposals are
+    superseded; their active pairs are kept and listed in ``pairs_to_decide``.
+    """
+    result = consents.record_consent(
+        db, actor, org, person_id, body.given, body.kind, body.signed_on, settings.zone
+    )
+    return ConsentOut(**asdict(result))
 
 
 @router.put("/orgs/{org}/mentors/{mentor_id}/capacity-limit", tags=["people"])

@@ -8,13 +8,14 @@ concurrent, can break them: one active pair per mentee, at most three active pai
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -36,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Consent",
+    "ConsentKind",
     "Feedback",
     "Import",
     "MatchingRun",
@@ -89,6 +91,13 @@ class Role(enum.StrEnum):
     admin = "admin"
     coordinator = "coordinator"
     curator = "curator"
+
+
+class ConsentKind(enum.StrEnum):
+    """Whose written consent (000 §3.7, 004 §2.3-2.4): the participant's own, or a parent's."""
+
+    participant = "participant"  # to take part and to have personal data processed
+    parent = "parent"  # of the legal representative of a minor
 
 
 class ProposalStatus(enum.StrEnum):
@@ -184,7 +193,9 @@ class Person(Base):
     external_id: Mapped[str] = mapped_column(String(300))
     name: Mapped[str | None] = mapped_column(String(300))
     spec: Mapped[str] = mapped_column(String(100))
-    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent: Mapped[bool] = mapped_column(
+        Boolean, default=False, doc="Every consent the regulation asks of this person is given."
+    )
     capacity: Mapped[int | None] = mapped_column(Integer, doc="From the mentor's own answer.")
     capacity_limit: Mapped[int | None] = mapped_column(
         Integer, doc="A lower limit set by a curator."
@@ -238,13 +249,26 @@ class Answers(Base):
 
 
 class Consent(Base):
-    """A recorded consent (or its withdrawal) with its date and where it came from."""
+    """A recorded consent (or its withdrawal): whose, its date and where it came from.
+
+    The latest record of each kind is the person's current state of that consent;
+    ``Person.consent`` sums them up (see ``service.consents``).
+    """
 
     __tablename__ = "consents"
+    __table_args__ = (CheckConstraint(_in("kind", ConsentKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(
+        String(20),
+        default=ConsentKind.participant.value,
+        server_default=ConsentKind.participant.value,
+    )
     given: Mapped[bool] = mapped_column(Boolean)
+    signed_on: Mapped[date | None] = mapped_column(
+        Date, doc="The date written on a paper consent (None for a questionnaire answer)."
+    )
     source: Mapped[str] = mapped_column(String(20), doc="'questionnaire' or 'curator'.")
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

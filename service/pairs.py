@@ -183,6 +183,9 @@ def confirm(db: Database, actor: Actor, proposal_id: int) -> PairView:
     with db.write() as session:
         proposal = _locked_proposal(session, proposal_id)
         org_code = _visible_org(session, actor, proposal.org_id, "proposal", proposal_id)
+        if proposal.status == ProposalStatus.superseded.value:
+            # Withdrawing a consent supersedes the person's proposals: say so, not just "decided".
+            _check_consent(proposal.mentee, proposal.mentor)
         if proposal.status != ProposalStatus.open.value:
             existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
             raise Conflict(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service import consents
 from service.audit import record
 from service.db import Database
 from service.errors import Conflict, Invalid, NotFound
@@ -19,7 +20,7 @@ from service.models import MAX_CAPACITY, Answers, Consent, Import, Person, Side,
 from service.scoring import load_spec_named
 from service.security import Actor, organisation_for
 
-__all__ = ["ImportResult", "import_answers", "record_consent", "set_capacity_limit"]
+__all__ = ["ImportResult", "import_answers", "set_capacity_limit"]
 
 log = logging.getLogger("nastavnik.service.people")
 
@@ -118,6 +119,8 @@ def import_answers(
             )
             entries = _entry_times(answers)
             capacity = getattr(answers, "capacity", None) if side == "mentors" else None
+            consent_state = consents.latest(session, [p.id for p in known.values()])
+            left_out: list[Person] = []
             for k, person_id in enumerate(answers.person_ids):
                 person = known.get(str(person_id))
                 outcome = _upsert(
@@ -125,14 +128,21 @@ def import_answers(
                     batch,
                     person,
                     current.get(person.id) if person else None,
-                    str(person_id),
-                    answers.names[k] if answers.names else None,
-                    _plain(answers.records[k]),
-                    bool(answers.consent[k]),
-                    entries[k],
-                    None if capacity is None else int(capacity[k]),
+                    _Row(
+                        str(person_id),
+                        answers.names[k] if answers.names else None,
+                        _plain(answers.records[k]),
+                        bool(answers.minor[k]),
+                        entries[k],
+                        None if capacity is None else int(capacity[k]),
+                    ),
+                    consent_state[person.id] if person else {},
                 )
+                if person is not None and outcome == "withdrawn":
+                    left_out.append(person)
+                    outcome = "updated"
                 setattr(batch, outcome, getattr(batch, outcome) + 1)
+            withdrawn = _leave_out(session, actor, left_out)
             record(
                 session,
                 actor,
@@ -145,6 +155,7 @@ def import_answers(
                 created=batch.created,
                 updated=batch.updated,
                 unchanged=batch.unchanged,
+                consent_withdrawn=withdrawn,
             )
             log.info(
                 "import %d into org %d: %d created, %d updated, %d unchanged",
@@ -162,60 +173,115 @@ def import_answers(
         ) from exc
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One person's row of an imported file."""
+
+    external_id: str
+    name: str | None
+    records: dict[str, Any]
+    minor: bool  # a parent's consent is needed, when the questionnaire asks for it
+    entered: datetime | None
+    capacity: int | None
+
+
 def _upsert(
     session: Session,
     batch: Import,
     person: Person | None,
     current: dict[str, Any] | None,
-    external_id: str,
-    name: str | None,
-    records: dict[str, Any],
-    consent: bool,
-    entered: datetime | None,
-    capacity: int | None,
+    row: _Row,
+    consent_state: dict[str, bool],
 ) -> str:
-    """Create or update one person; return "created", "updated" or "unchanged"."""
+    """Create or update one person; return "created", "updated", "unchanged", or "withdrawn"
+    (updated, and left without consent by this file)."""
     now = utcnow()
-    if person is not None and capacity is not None:
-        person.capacity = capacity
+    before: dict[str, bool] = {}  # the consents of the answers this file replaces
+    if person is not None and row.capacity is not None:
+        person.capacity = row.capacity
     if person is None:
         person = Person(
             org_id=batch.org_id,
             side=batch.side,
-            external_id=external_id,
-            name=name,
+            external_id=row.external_id,
+            name=row.name,
             spec=batch.spec,
-            consent=consent,
-            capacity=capacity,
+            capacity=row.capacity,
             version=1,
-            entered_at=entered or now,
+            entered_at=row.entered or now,
             updated_at=now,
         )
         session.add(person)
         outcome = "created"
     else:
-        same = (current, person.spec, person.name) == (records, batch.spec, name)
-        if same and person.consent == consent:
+        if (current, person.spec, person.name) == (row.records, batch.spec, row.name):
             return "unchanged"
-        if same:
-            _consent(session, person, consent, batch)
-            return "updated"
+        if current is not None:
+            before = consents.from_answers(person.spec, batch.side, current)
         person.version += 1
-        person.spec, person.name, person.updated_at = batch.spec, name, now
+        person.spec, person.name, person.updated_at = batch.spec, row.name, now
         outcome = "updated"
     session.add(
         Answers(
             person=person,
             version=person.version,
             spec=batch.spec,
-            records=records,
+            records=row.records,
             import_id=batch.id,
             created_at=now,
         )
     )
-    if outcome == "created" or person.consent != consent:
-        _consent(session, person, consent, batch)
-    return outcome
+    had_consent = outcome == "updated" and person.consent
+    person.consent = _consents(session, batch, person, before, row, consent_state)
+    return "withdrawn" if had_consent and not person.consent else outcome
+
+
+def _consents(
+    session: Session,
+    batch: Import,
+    person: Person,
+    before: dict[str, bool],
+    row: _Row,
+    state: dict[str, bool],
+) -> bool:
+    """Record the consents this file's answers change; return whether all asked are given.
+
+    Only a changed answer is recorded: an unchanged one would undo a later paper record.
+    """
+    state = dict(state)
+    for kind, given in consents.from_answers(batch.spec, batch.side, row.records).items():
+        if before.get(kind) != given:
+            state[kind] = given
+            session.add(
+                Consent(
+                    person=person,
+                    kind=kind,
+                    given=given,
+                    source="questionnaire",
+                    import_id=batch.id,
+                    user_id=batch.user_id,
+                )
+            )
+    return consents.summed_up(state, row.minor)
+
+
+def _leave_out(session: Session, actor: Actor, people: list[Person]) -> list[int]:
+    """Supersede the open proposals of people this file left without consent."""
+    for person in people:
+        superseded, pairs = consents.leave_out(session, actor, person)
+        record(
+            session,
+            actor,
+            "consent",
+            "person",
+            person.id,
+            person.org_id,
+            source="questionnaire",
+            consent=False,
+            superseded=superseded,
+            pairs_to_decide=pairs,
+        )
+    return [p.id for p in people]
 
 
 def _entry_times(answers: Any) -> list[datetime | None]:
@@ -224,36 +290,12 @@ def _entry_times(answers: Any) -> list[datetime | None]:
     return [None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC) for d in dates]
 
 
-def _consent(session: Session, person: Person, given: bool, batch: Import) -> None:
-    person.consent = given
-    session.add(
-        Consent(
-            person=person,
-            given=given,
-            source="questionnaire",
-            import_id=batch.id,
-            user_id=batch.user_id,
-        )
-    )
-
-
 def _person(session: Session, actor: Actor, org: str, person_id: int) -> Person:
     organisation = organisation_for(session, actor, org)
     person = session.scalar(select(Person).where(Person.id == person_id).with_for_update())
     if person is None or person.org_id != organisation.id:
         raise NotFound("person", person_id)
     return person
-
-
-def record_consent(db: Database, actor: Actor, org: str, person_id: int, given: bool) -> None:
-    """Record a consent given on paper, or its withdrawal, with today's date."""
-    with db.write() as session:
-        person = _person(session, actor, org, person_id)
-        person.consent = given
-        session.add(
-            Consent(person_id=person.id, given=given, source="curator", user_id=actor.user_id)
-        )
-        record(session, actor, "consent", "person", person.id, person.org_id, given=given)
 
 
 def set_capacity_limit(

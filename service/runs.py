@@ -35,7 +35,7 @@ from service.models import (
     Side,
     utcnow,
 )
-from service.scoring import Member, Scored, score_members
+from service.scoring import Member, Scored, score_members, with_consent
 from service.security import Actor, organisation_for, visible_organisations
 from service.solving import Solver
 
@@ -101,7 +101,13 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     rows = session.execute(query).all()
     since = _waiting_since(session, [p.id for p, _, _ in rows]) if side == Side.mentee else {}
     return [
-        Member(person.id, code, records, person.capacity_limit, since.get(person.id))
+        Member(
+            person.id,
+            code,
+            with_consent(person.spec, person.side, records, True),  # consenting people only
+            person.capacity_limit,
+            since.get(person.id),
+        )
         for person, records, code in rows
     ]
 
@@ -421,7 +427,8 @@ def _current_member(session: Session, person: Person) -> Member:
             Answers.person_id == person.id, Answers.version == person.version
         )
     )
-    return Member(person.id, person.org.code, records or {}, person.capacity_limit)
+    records = with_consent(person.spec, person.side, records or {}, person.consent)
+    return Member(person.id, person.org.code, records, person.capacity_limit)
 
 
 def _active_load(session: Session, mentor_ids: Iterable[int]) -> dict[int, int]:

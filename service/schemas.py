@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "ConsentIn",
+    "ConsentOut",
     "ErrorOut",
     "FeedbackIn",
     "FeedbackOut",
@@ -153,9 +154,33 @@ class FeedbackIn(BaseModel):
 
 
 class ConsentIn(BaseModel):
-    """A consent given (or withdrawn) on paper."""
+    """A consent given (or withdrawn) on paper: whose, and the date on the document."""
 
     given: bool
+    kind: Literal["participant", "parent"] = Field(
+        default="participant",
+        description="The participant's own consent, or a parent's (legal representative's) "
+        "for a minor, when the person's questionnaire asks for it.",
+    )
+    signed_on: dt.date | None = Field(
+        default=None, description="The date on the document; today (school time) when omitted."
+    )
+
+
+class ConsentOut(BaseModel):
+    """What recording a consent changed."""
+
+    person_id: int
+    kind: str
+    given: bool
+    signed_on: dt.date
+    consent: bool = Field(description="Every consent asked of the person is given now.")
+    superseded: list[int] = Field(
+        description="Open proposals of a person left without consent, superseded."
+    )
+    pairs_to_decide: list[int] = Field(
+        description="Active pairs of a person without consent: kept, for the curator to decide."
+    )
 
 
 class LimitIn(BaseModel):

@@ -16,7 +16,15 @@ import numpy as np
 
 from service.errors import Invalid
 
-__all__ = ["FORM_TITLES", "Member", "Scored", "form_title", "load_spec_named", "score_members"]
+__all__ = [
+    "FORM_TITLES",
+    "Member",
+    "Scored",
+    "form_title",
+    "load_spec_named",
+    "score_members",
+    "with_consent",
+]
 
 FORM_TITLES = {"teacher": "педагог – педагог", "pupil": "ученик – ученик"}
 
@@ -97,6 +105,19 @@ def load_spec_named(name: str) -> Any:
         return load_spec(name)
     except (SpecError, FileNotFoundError, OSError) as exc:
         raise Invalid(f"Неизвестная анкета {name!r}: {exc}") from exc
+
+
+def with_consent(spec_name: str, side: str, records: dict[str, Any], given: bool) -> dict[str, Any]:
+    """Return ``records`` with every consent question of the spec answered ``given``.
+
+    The consents the service recorded decide (a questionnaire's answer, or a later one on paper:
+    see ``service.consents``), not the questionnaire's answer alone; without this a consent given
+    on paper would still leave the person's pairs disallowed by the hard rules of ``features``.
+    ``side`` is ``"mentor"`` or ``"mentee"``.
+    """
+    fields = load_spec_named(spec_name).side(f"{side}s").fields
+    keys = [*fields.consents, *([fields.parent_consent] if fields.parent_consent else [])]
+    return records | dict.fromkeys(keys, given)
 
 
 def _answers(spec: Any, side: str, members: Sequence[Member]) -> Any:
