@@ -159,9 +159,12 @@ def consent(
 def capacity_limit(
     org: str, mentor_id: int, body: LimitIn, db: DbDep, actor: ActorDep
 ) -> dict[str, Any]:
-    """Lower the number of mentees a mentor may have (their workload); null clears the limit."""
-    people.set_capacity_limit(db, actor, org, mentor_id, body.capacity_limit)
-    return {"mentor_id": mentor_id, "capacity_limit": body.capacity_limit}
+    """Lower the number of mentees a mentor may have (their workload); null clears the limit.
+
+    A limit below the mentor's active pairs keeps them and gives no new places; a limit above
+    what the mentor agreed to in the questionnaire is refused (422).
+    """
+    return asdict(people.set_capacity_limit(db, actor, org, mentor_id, body.capacity_limit))
 
 
 @router.get("/orgs/{org}/mentees/{mentee_id}/suggestions", tags=["matching"])

@@ -69,8 +69,11 @@ class FormReader:
             return None
         return value
 
-    def date(self, name: str, label: str, required: bool = True) -> date | None:
-        """Return a date written as ``ДД.ММ.ГГГГ`` or as a date field sends it (``ГГГГ-ММ-ДД``)."""
+    def date(
+        self, name: str, label: str, required: bool = True, not_after: date | None = None
+    ) -> date | None:
+        """Return a date written as ``ДД.ММ.ГГГГ`` or as a date field sends it (``ГГГГ-ММ-ДД``),
+        and not after ``not_after`` when given (say, today for the date of a signed document)."""
         raw = str(self.fields.get(name) or "").strip()
         if not raw:
             if required:
@@ -78,9 +81,13 @@ class FormReader:
             return None
         for pattern in _DATE_FORMATS:
             try:
-                return datetime.strptime(raw, pattern).date()
+                value = datetime.strptime(raw, pattern).date()
             except ValueError:
                 continue
+            if not_after is not None and value > not_after:
+                self.problem(label, f"дата не может быть позже {not_after:%d.%m.%Y}", raw)
+                return None
+            return value
         self.problem(label, "нужна дата в виде ДД.ММ.ГГГГ", raw)
         return None
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.db import Database
 from service.errors import NotFound
 from service.models import (
+    MAX_CAPACITY,
     AuditEvent,
     Feedback,
     Organisation,
@@ -20,17 +22,21 @@ from service.models import (
     Proposal,
     Side,
 )
-from service.pairs import PairView
+from service.pairs import PairView, visible_sides
 from service.security import Actor, organisation_for, visible_organisations
+from service.surveys import OPEN_QUESTIONS
 
 __all__ = [
+    "MentorLoad",
+    "PairDetail",
     "ProposalRow",
     "audit",
     "feedback",
     "get_pair",
+    "mentor_load",
     "municipality",
     "organisations",
-    "pair_with_names",
+    "pair_detail",
     "pairs",
     "people",
     "proposals",
@@ -73,11 +79,43 @@ def people(db: Database, actor: Actor, org: str, side: str | None = None) -> lis
             "spec": p.spec,
             "consent": p.consent,
             "capacity": p.places() if p.side == Side.mentor.value else None,
+            "capacity_limit": p.capacity_limit,
+            "agreed": (MAX_CAPACITY if p.capacity is None else p.capacity)
+            if p.side == Side.mentor.value
+            else None,
             "active_pairs": active.get(p.id, 0),
             "version": p.version,
         }
         for p in found
     ]
+
+
+@dataclass(frozen=True)
+class MentorLoad:
+    """A mentor's places and the active pairs that take them, for the capacity limit page."""
+
+    mentor: dict[str, Any]  # as :func:`people` gives it
+    pairs: list[tuple[PairView, str | None]]  # active pairs with the mentee's name
+
+
+def mentor_load(db: Database, actor: Actor, org: str, mentor_id: int) -> MentorLoad:
+    """Return one mentor of school ``org`` with their active pairs (a mentee may be another
+    school's, in a virtual pair: only the name is shown of them)."""
+    found = next(
+        (p for p in people(db, actor, org, Side.mentor.value) if p["id"] == mentor_id), None
+    )
+    if found is None:
+        raise NotFound("mentor", mentor_id)
+    with db.read() as session:
+        codes = dict(session.execute(select(Organisation.id, Organisation.code)).all())
+        active = session.scalars(
+            select(Pair)
+            .where(Pair.mentor_id == mentor_id, Pair.status == PairStatus.active.value)
+            .order_by(Pair.id)
+        ).all()
+        return MentorLoad(
+            found, [(PairView.of(p, codes[p.org_id], org), p.mentee.name) for p in active]
+        )
 
 
 @dataclass(frozen=True)
@@ -142,7 +180,7 @@ def pairs(
             query = query.where(Pair.status == status)
         codes = dict(session.execute(select(Organisation.id, Organisation.code)).all())
         return [
-            (PairView.of(p, codes[p.org_id]), p.mentee.name, p.mentor.name)
+            (PairView.of(p, codes[p.org_id], codes[p.mentor.org_id]), p.mentee.name, p.mentor.name)
             for p in session.scalars(query)
         ]
 
@@ -170,50 +208,80 @@ def audit(db: Database, actor: Actor, org: str, limit: int = 100) -> list[dict[s
         ]
 
 
-def pair_with_names(
-    db: Database, actor: Actor, pair_id: int
-) -> tuple[PairView, str | None, str | None]:
-    """Return one pair the actor may see, with the mentee's and the mentor's names."""
+@dataclass(frozen=True)
+class PairDetail:
+    """One pair as a page shows it to one user, with the names a curator needs.
+
+    ``sides`` are the sides whose school the user sees (see :func:`service.pairs.visible_sides`);
+    of the other school's person a page shows the name only.
+    """
+
+    view: PairView
+    mentee_name: str | None
+    mentor_name: str | None
+    sides: frozenset[str]
+
+    @property
+    def orgs(self) -> list[str]:
+        """The schools through which the user sees the pair (the mentee's first)."""
+        codes = {Side.mentee.value: self.view.org, Side.mentor.value: self.view.mentor_org}
+        return list(dict.fromkeys(c for side, c in codes.items() if side in self.sides and c))
+
+    @property
+    def org(self) -> str:
+        """The first school through which the user sees the pair: where its links lead."""
+        return self.orgs[0]
+
+
+def _pair(session: Session, actor: Actor, pair_id: int) -> tuple[Pair, frozenset[str]]:
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        raise NotFound("pair", pair_id)
+    return pair, visible_sides(session, actor, pair)
+
+
+def pair_detail(db: Database, actor: Actor, pair_id: int) -> PairDetail:
+    """Return one pair the actor may see (through either school), with both names."""
     with db.read() as session:
-        pair = session.get(Pair, pair_id)
-        org = session.get(Organisation, pair.org_id) if pair else None
-        if pair is None or org is None or not actor.sees(org):
-            raise NotFound("pair", pair_id)
-        return PairView.of(pair, org.code), pair.mentee.name, pair.mentor.name
+        pair, sides = _pair(session, actor, pair_id)
+        view = PairView.of(pair, session.get_one(Organisation, pair.org_id).code)
+        return PairDetail(view, pair.mentee.name, pair.mentor.name, sides)
 
 
 def get_pair(db: Database, actor: Actor, pair_id: int) -> PairView:
-    """Return one pair the actor may see."""
-    with db.read() as session:
-        pair = session.get(Pair, pair_id)
-        org = session.get(Organisation, pair.org_id) if pair else None
-        if pair is None or org is None or not actor.sees(org):
-            raise NotFound("pair", pair_id)
-        return PairView.of(pair, org.code)
+    """Return one pair the actor may see (through the mentee's or the mentor's school)."""
+    return pair_detail(db, actor, pair_id).view
 
 
 def feedback(db: Database, actor: Actor, pair_id: int) -> list[dict[str, Any]]:
-    """Return the feedback and satisfaction answers of one pair, oldest first."""
+    """Return the feedback and satisfaction answers of one pair, oldest first.
+
+    Of a response by the other school's person of a virtual pair, the comment and the open
+    answers (their own words) are withheld; its scores stay, as the report counts them.
+    """
     with db.read() as session:
-        pair = session.get(Pair, pair_id)
-        org = session.get(Organisation, pair.org_id) if pair else None
-        if pair is None or org is None or not actor.sees(org):
-            raise NotFound("pair", pair_id)
-        return [
-            {
-                "feedback_id": f.id,
-                "pair_id": f.pair_id,
-                "author": f.author,
-                "kind": f.kind,
-                "score": f.score,
-                "answers": dict(f.answers or {}),
-                "comment": f.comment,
-                "created_at": f.created_at,
-            }
-            for f in session.scalars(
-                select(Feedback).where(Feedback.pair_id == pair_id).order_by(Feedback.id)
-            )
-        ]
+        _, sides = _pair(session, actor, pair_id)
+        rows = session.scalars(
+            select(Feedback).where(Feedback.pair_id == pair_id).order_by(Feedback.id)
+        ).all()
+    return [_response(f, withheld=f.author not in sides) for f in rows]
+
+
+def _response(item: Feedback, withheld: bool) -> dict[str, Any]:
+    answers = dict(item.answers or {})
+    if withheld:
+        answers = {k: v for k, v in answers.items() if k not in OPEN_QUESTIONS}
+    return {
+        "feedback_id": item.id,
+        "pair_id": item.pair_id,
+        "author": item.author,
+        "kind": item.kind,
+        "score": item.score,
+        "answers": answers,
+        "comment": None if withheld else item.comment,
+        "created_at": item.created_at,
+        "withheld": withheld,
+    }
 
 
 def municipality(db: Database, actor: Actor, name: str) -> list[dict[str, Any]]:

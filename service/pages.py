@@ -114,24 +114,27 @@ def _replace_page(
 ) -> HTMLResponse:
     actor = actor_of(request)
     db = request.app.state.db
-    view, mentee_name, mentor_name = listing.pair_with_names(db, actor, pair_id)
+    detail = listing.pair_detail(db, actor, pair_id)
+    view = detail.view
     found: list[tuple[int, float, list[str]]] = []
     refusal = None
-    if view.status == "active":
+    mentee_side = "mentee" in detail.sides
+    if view.status == "active" and mentee_side:
         try:
             found = runs.suggestions(db, actor, view.org, view.mentee_id, k=SUGGESTIONS)
         except Conflict as exc:
             refusal = exc.message
-    mentors = _mentors(request, view.org)
+    mentors = _mentors(request, view.org) if mentee_side else {}
     return render(
         request,
         "replace.html",
         status,
         actor=actor,
-        org=view.org,
+        org=detail.org,
         pair=view,
-        mentee_name=mentee_name,
-        mentor_name=mentor_name,
+        mentee_side=mentee_side,
+        mentee_name=detail.mentee_name,
+        mentor_name=detail.mentor_name,
         candidates=[(mentors[m], score, reasons) for m, score, reasons in found],
         refusal=refusal,
         reasons=REPLACE_REASONS,
@@ -184,21 +187,22 @@ def _feedback_page(
 ) -> HTMLResponse:
     actor = actor_of(request)
     db = request.app.state.db
-    view, mentee_name, mentor_name = listing.pair_with_names(db, actor, pair_id)
+    detail = listing.pair_detail(db, actor, pair_id)
     return render(
         request,
         "feedback.html",
         status,
         actor=actor,
-        org=view.org,
-        pair=view,
-        mentee_name=mentee_name,
-        mentor_name=mentor_name,
+        org=detail.org,
+        pair=detail.view,
+        mentee_name=detail.mentee_name,
+        mentor_name=detail.mentor_name,
         responses=listing.feedback(db, actor, pair_id),
         items=surveys.SATISFACTION_ITEMS,
         open_questions=surveys.OPEN_QUESTIONS,
         would_continue=surveys.CONTINUE,
-        authors=surveys.AUTHORS,
+        all_authors=surveys.AUTHORS,
+        authors={k: v for k, v in surveys.AUTHORS.items() if k in detail.sides},
         kinds=surveys.KINDS,
         yes_no=YES_NO,
         values=values,

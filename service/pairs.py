@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.audit import record
 from service.db import Database
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Denied, Invalid, NotFound
 from service.models import (
     Feedback,
     Organisation,
@@ -40,6 +40,7 @@ __all__ = [
     "give_feedback",
     "reject",
     "replace_mentor",
+    "visible_sides",
 ]
 
 # Regulation 000 §3.8 (replacement of a mentor) and the regular end of the programme.
@@ -57,7 +58,12 @@ END_REASONS = {
 
 @dataclass(frozen=True)
 class PairView:
-    """A pair as the API returns it."""
+    """A pair as the API returns it.
+
+    ``org`` is the mentee's school (the pair's own), ``mentor_org`` the mentor's, which differs
+    for a virtual pair across schools. ``missing_consent`` names the sides of an active pair
+    whose consent is no longer recorded: the curator decides what becomes of such a pair.
+    """
 
     pair_id: int
     org: str
@@ -70,10 +76,16 @@ class PairView:
     end_reason: str | None
     previous_pair_id: int | None
     proposal_id: int | None
+    mentor_org: str | None = None
+    missing_consent: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, pair: Pair, org_code: str) -> PairView:
-        """Describe ``pair``."""
+    def of(cls, pair: Pair, org_code: str, mentor_org: str | None = None) -> PairView:
+        """Describe ``pair`` (``mentor_org`` is read from the mentor when not given)."""
+        missing: tuple[str, ...] = ()
+        if pair.status == PairStatus.active.value:
+            people = ((Side.mentee, pair.mentee), (Side.mentor, pair.mentor))
+            missing = tuple(side.value for side, person in people if not person.consent)
         return cls(
             pair.id,
             org_code,
@@ -86,6 +98,8 @@ class PairView:
             pair.end_reason,
             pair.previous_pair_id,
             pair.proposal_id,
+            mentor_org or pair.mentor.org.code,
+            missing,
         )
 
 
@@ -94,6 +108,24 @@ def _visible_org(session: Session, actor: Actor, org_id: int, entity: str, key: 
     if org is None or not actor.sees(org):
         raise NotFound(entity, key)
     return org.code
+
+
+def visible_sides(session: Session, actor: Actor, pair: Pair) -> frozenset[str]:
+    """Return the sides of ``pair`` whose school ``actor`` may see: ``"mentee"``, ``"mentor"``.
+
+    A virtual pair joins two schools, and each school's curator is responsible for their own
+    person: both may open the pair, record feedback of their own person and end the pair (their
+    person leaves); only the mentee's school chooses the mentee a new mentor. Raises NotFound
+    when the actor sees neither school.
+    """
+    schools = (
+        (Side.mentee.value, session.get(Organisation, pair.org_id)),
+        (Side.mentor.value, session.get(Organisation, pair.mentor.org_id)),
+    )
+    sides = frozenset(side for side, org in schools if org is not None and actor.sees(org))
+    if not sides:
+        raise NotFound("pair", pair.id)
+    return sides
 
 
 def _locked_people(session: Session, *ids: int) -> dict[int, Person]:
@@ -231,7 +263,9 @@ def reject(db: Database, actor: Actor, proposal_id: int) -> None:
         record(session, actor, "reject", "proposal", proposal.id, proposal.org_id)
 
 
-def _locked_active_pair(session: Session, actor: Actor, pair_id: int) -> tuple[Pair, str]:
+def _locked_active_pair(
+    session: Session, actor: Actor, pair_id: int
+) -> tuple[Pair, str, frozenset[str]]:
     pair = session.scalar(
         select(Pair)
         .where(Pair.id == pair_id)
@@ -240,14 +274,19 @@ def _locked_active_pair(session: Session, actor: Actor, pair_id: int) -> tuple[P
     )
     if pair is None:
         raise NotFound("pair", pair_id)
-    org_code = _visible_org(session, actor, pair.org_id, "pair", pair_id)
+    sides = visible_sides(session, actor, pair)
     if pair.status != PairStatus.active.value:
         raise Conflict(
             "pair_not_active",
             f"Пара {pair_id} уже не действует (состояние: {pair.status}).",
             {"status": pair.status},
         )
-    return pair, org_code
+    return pair, session.get_one(Organisation, pair.org_id).code, sides
+
+
+def _require_mentee_side(sides: frozenset[str]) -> None:
+    if Side.mentee.value not in sides:
+        raise Denied("заменить наставника может куратор школы наставляемого")
 
 
 def _check_reason(reason: str) -> None:
@@ -266,10 +305,14 @@ def _close(pair: Pair, reason: str) -> None:
 
 
 def end_pair(db: Database, actor: Actor, pair_id: int, reason: str) -> PairView:
-    """End an active pair: ``completed`` for a finished programme, else ended with the reason."""
+    """End an active pair: ``completed`` for a finished programme, else ended with the reason.
+
+    Either school of a virtual pair may end it: the mentor's school learns first that its mentor
+    leaves (the end of a contract, a transfer), and the mentee then waits for a new mentor.
+    """
     _check_reason(reason)
     with db.write() as session:
-        pair, org_code = _locked_active_pair(session, actor, pair_id)
+        pair, org_code, _ = _locked_active_pair(session, actor, pair_id)
         _close(pair, reason)
         record(session, actor, "end", "pair", pair.id, pair.org_id, reason=reason)
         return PairView.of(pair, org_code)
@@ -281,13 +324,16 @@ def replace_mentor(
     """End a pair with ``reason`` and start a new one of the same mentee with another mentor.
 
     The old pair stays in the history; the new one refers to it by ``previous_pair_id``.
+    Only the mentee's school replaces the mentor (:class:`Denied` for the mentor's school of a
+    virtual pair): finding the mentee a mentor is the mentee's curator's task (000 §3.7).
     """
     _check_reason(reason)
     if reason == "completed":
         raise Invalid("Причина замены не может быть «программа завершена».")
     _check_allowed(db, actor, pair_id, mentor_id)
     with db.write() as session:
-        pair, org_code = _locked_active_pair(session, actor, pair_id)
+        pair, org_code, sides = _locked_active_pair(session, actor, pair_id)
+        _require_mentee_side(sides)
         people = _locked_people(session, pair.mentee_id, mentor_id)
         mentee, mentor = people[pair.mentee_id], people[mentor_id]
         if mentor_id == pair.mentor_id:
@@ -327,7 +373,7 @@ def _check_allowed(db: Database, actor: Actor, pair_id: int, mentor_id: int) -> 
         pair = session.get(Pair, pair_id)
         if pair is None:
             raise NotFound("pair", pair_id)
-        _visible_org(session, actor, pair.org_id, "pair", pair_id)
+        _require_mentee_side(visible_sides(session, actor, pair))
         mentor = session.get(Person, mentor_id)
         if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
             raise NotFound("mentor", mentor_id)
@@ -362,7 +408,10 @@ def give_feedback(
     Raises
     ------
     NotFound
-        When the pair does not exist or is another school's.
+        When the pair does not exist or the actor sees neither of its schools.
+    Denied
+        When ``author`` is the person of the other school of a virtual pair: each school
+        records what its own person says.
     Invalid
         With every problem of the answers (see :func:`service.surveys.check_response`).
     """
@@ -370,7 +419,9 @@ def give_feedback(
         pair = session.get(Pair, pair_id)
         if pair is None:
             raise NotFound("pair", pair_id)
-        _visible_org(session, actor, pair.org_id, "pair", pair_id)
+        if author not in visible_sides(session, actor, pair):
+            who = "наставляемого" if author == Side.mentee.value else "наставника"
+            raise Denied(f"ответ {who} из другой школы записывает куратор его школы")
         response = check_response(kind, score, answers, comment)
         item = Feedback(
             pair_id=pair.id,

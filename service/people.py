@@ -16,11 +16,21 @@ from service import consents
 from service.audit import record
 from service.db import Database
 from service.errors import Conflict, Invalid, NotFound
-from service.models import MAX_CAPACITY, Answers, Consent, Import, Person, Side, utcnow
+from service.models import (
+    MAX_CAPACITY,
+    Answers,
+    Consent,
+    Import,
+    Pair,
+    PairStatus,
+    Person,
+    Side,
+    utcnow,
+)
 from service.scoring import load_spec_named
 from service.security import Actor, organisation_for
 
-__all__ = ["ImportResult", "import_answers", "set_capacity_limit"]
+__all__ = ["ImportResult", "Limit", "import_answers", "set_capacity_limit"]
 
 log = logging.getLogger("nastavnik.service.people")
 
@@ -298,15 +308,59 @@ def _person(session: Session, actor: Actor, org: str, person_id: int) -> Person:
     return person
 
 
+@dataclass(frozen=True)
+class Limit:
+    """A mentor's places after a curator's limit, and the pairs they already have."""
+
+    mentor_id: int
+    capacity_limit: int | None
+    places: int  # mentees the mentor may have at once
+    active_pairs: int  # may exceed ``places``: a lower limit keeps the pairs already made
+
+
 def set_capacity_limit(
     db: Database, actor: Actor, org: str, person_id: int, limit: int | None
-) -> None:
-    """Set (or clear, with None) a curator's lower limit of a mentor's mentees."""
+) -> Limit:
+    """Set (or clear, with None) a curator's lower limit of a mentor's mentees.
+
+    A limit below the mentor's active pairs keeps those pairs (ending one is a decision with a
+    reason, 000 §3.8) and gives no new places: runs, suggestions and confirmations count the
+    active pairs against it.
+
+    Raises
+    ------
+    NotFound
+        When the mentor is not one of school ``org``'s, or the actor may not see the school.
+    Invalid
+        When ``limit`` is outside 0..3 or above what the mentor agreed to in the questionnaire:
+        a limit only lowers the number of mentees.
+    """
     if limit is not None and not 0 <= limit <= MAX_CAPACITY:
-        raise Invalid(f"Предел наставляемых должен быть от 0 до {MAX_CAPACITY}; получено {limit}.")
+        raise Invalid(
+            f"Предел наставляемых должен быть от 0 до {MAX_CAPACITY}; получено {limit}.",
+            [{"row": None, "column": "Предел наставляемых", "value": limit,
+              "message": f"нужно целое число от 0 до {MAX_CAPACITY}"}],
+        )  # fmt: skip
     with db.write() as session:
         person = _person(session, actor, org, person_id)
         if person.side != Side.mentor.value:
             raise NotFound("mentor", person_id)
+        agreed = MAX_CAPACITY if person.capacity is None else person.capacity
+        if limit is not None and limit > agreed:
+            raise Invalid(
+                f"Предел {limit} больше, чем наставник готов взять по анкете ({agreed}): предел "
+                "только уменьшает число наставляемых.",
+                [{"row": None, "column": "Предел наставляемых", "value": limit,
+                  "message": f"не больше, чем наставник указал в анкете ({agreed}); чтобы "
+                             "увеличить, наставник отвечает на анкету заново"}],
+            )  # fmt: skip
         person.capacity_limit = limit
+        active = len(
+            session.scalars(
+                select(Pair.id).where(
+                    Pair.mentor_id == person.id, Pair.status == PairStatus.active.value
+                )
+            ).all()
+        )
         record(session, actor, "capacity_limit", "person", person.id, person.org_id, limit=limit)
+        return Limit(person.id, limit, person.places(), active)

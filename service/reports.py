@@ -172,11 +172,21 @@ def _summary(school: _School, waiting: list[Waiting], now: datetime) -> dict[str
             "mentors": len(mentors),
             "active_pairs": len(active),
             "by_mentor": [
-                {"mentor_id": m.id, "active": load.get(m.id, 0), "capacity": m.places()}
+                {
+                    "mentor_id": m.id,
+                    "active": load.get(m.id, 0),
+                    "capacity": m.places(),
+                    "consent": m.consent,
+                }
                 for m in mentors
             ],
             "full": sum(1 for m in mentors if m.consent and load.get(m.id, 0) >= m.places()),
-            "over_capacity": sum(1 for m in mentors if load.get(m.id, 0) > m.places()),
+            # A mentor without consent has no places, but their pairs are not an overload: they
+            # wait for the curator's decision (service.consents), counted apart.
+            "over_capacity": sum(
+                1 for m in mentors if m.consent and load.get(m.id, 0) > m.places()
+            ),
+            "without_consent": sum(1 for m in mentors if not m.consent and load.get(m.id, 0)),
         },
         "waiting": {
             "mentees": len(waiting_days),

@@ -64,6 +64,9 @@ class PersonOut(BaseModel):
     spec: str
     consent: bool
     capacity: int | None = Field(description="Mentors: mentees they may have at once.")
+    capacity_limit: int | None = Field(
+        default=None, description="Mentors: a curator's limit (it only lowers the capacity)."
+    )
     active_pairs: int
     version: int
 
@@ -128,6 +131,14 @@ class PairOut(BaseModel):
     end_reason: str | None
     previous_pair_id: int | None
     proposal_id: int | None
+    mentor_org: str | None = Field(
+        default=None, description="The mentor's school (differs from `org` for a virtual pair)."
+    )
+    missing_consent: list[Literal["mentee", "mentor"]] = Field(
+        default=[],
+        description="Sides of an active pair whose consent is no longer recorded: the pair is "
+        "kept until a curator ends it or replaces the mentor.",
+    )
 
 
 class EndIn(BaseModel):
@@ -200,6 +211,11 @@ class FeedbackOut(BaseModel):
     answers: dict[str, Any]
     comment: str | None
     created_at: datetime
+    withheld: bool = Field(
+        default=False,
+        description="A response of the other school's person of a virtual pair: its comment and "
+        "open answers are shown to their own school only.",
+    )
 
 
 class OrderIn(BaseModel):

@@ -40,7 +40,7 @@ STATUS_TITLES = {
     "open": "ожидает решения",
     "confirmed": "подтверждено",
     "rejected": "отклонено",
-    "superseded": "заменено новым подбором",
+    "superseded": "снято: новый подбор или отзыв согласия",
 }
 templates.env.globals["status_title"] = lambda s: STATUS_TITLES.get(s, s)
 
@@ -264,7 +264,9 @@ def end(request: Request, pair_id: int, fields: FormDep) -> RedirectResponse:
     actor = actor_of(request)
     form = FormReader(fields)
     reason = form.choice("reason", "Причина", pairs.END_REASONS)
-    org = listing.get_pair(request.app.state.db, actor, pair_id).org
+    detail = listing.pair_detail(request.app.state.db, actor, pair_id)
+    # Back to the pairs page it came from: a pair of two schools is on both schools' pages.
+    org = fields.get("org") if fields.get("org") in detail.orgs else detail.org
     if reason is None:
         return back(f"/ui/orgs/{org}/pairs", "Выберите причину, по которой пара закрывается.", True)
     pairs.end_pair(request.app.state.db, actor, pair_id, reason)
@@ -304,10 +306,11 @@ async def _unreadable_request(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the pages to ``app``; errors on a page become a Russian page, not JSON."""
-    from service import pages
+    from service import pages, people_pages
 
     app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(people_pages.router)
     api_handler = app.exception_handlers[ServiceError]
 
     async def handler(request: Request, exc: Exception) -> Response:
