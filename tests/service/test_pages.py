@@ -280,3 +280,52 @@ def test_a_curator_walks_from_suggestions_to_the_report_and_the_order(
     assert cells[1].startswith("Смирнов Игорь Павлович")
     assert cells[2].startswith("Иванова Ирина Андреевна")
     assert cells[3:5] == ["педагог – педагог", today]
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_curator_records_a_withdrawn_consent_and_lowers_a_mentors_limit(
+    db: Database, page: Any
+) -> None:
+    school(db, "s1")
+    _import_sample(db, "s1")
+    with live_server(db) as base:
+        _login(page, base, token(db, "curator", "s1"))
+        # A pair to keep: Петрова mentors Иванова.
+        _row(page, "#waiting", "Иванова Ирина Андреевна").get_by_role(
+            "link", name="Подобрать наставника"
+        ).click()
+        page.locator("#suggestions tr[data-mentor]").nth(0).get_by_role(
+            "button", name="Предложить пару"
+        ).click()
+        _row(page, "#proposals", "Иванова").get_by_role("button", name="Подтвердить").click()
+
+        # Петрова withdraws her consent on paper: the form says whose consent and the date.
+        page.get_by_role("link", name="Участники").click()
+        _row(page, "#mentors", "Петрова Анна Ивановна").get_by_role("link", name="Согласия").click()
+        assert "Все нужные согласия есть" in page.locator("#consent-summary").inner_text()
+        form = page.locator("#consent-form")
+        form.get_by_label("согласие участника на участие в программе").check()
+        form.get_by_label("отозвано").check()
+        form.locator("input[name=signed_on]").fill("2024-10-14")
+        form.get_by_role("button", name="Записать").click()
+        status = page.get_by_role("status").inner_text()
+        assert "отозвано, документ от 14.10.2024" in status
+        assert "сохранены: решите на странице пар" in status
+        assert "отозвано" in page.locator("#consents tr[data-kind=participant]").inner_text()
+
+        # The pair stays, flagged for the curator's decision.
+        page.get_by_role("link", name="Пары").click()
+        pair = _row(page, "#pairs", "Иванова")
+        assert "действует" in pair.inner_text()
+        assert "Нет согласия наставника: пара сохранена" in pair.get_by_role("note").inner_text()
+
+        # Орлова may take three; the curator lowers it to one.
+        page.get_by_role("link", name="Участники").click()
+        _row(page, "#mentors", "Орлова Вера Сергеевна").get_by_role(
+            "link", name="Предел наставляемых"
+        ).click()
+        page.locator("#limit").select_option("1")
+        page.get_by_role("button", name="Сохранить предел").click()
+        assert "Предел 1: наставник может вести до 1" in page.get_by_role("status").inner_text()
+        page.get_by_role("link", name="Участники").click()
+        assert "0 из 1" in _row(page, "#mentors", "Орлова").inner_text()
