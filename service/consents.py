@@ -62,6 +62,7 @@ __all__ = [
     "from_answers",
     "latest",
     "leave_out",
+    "lock_open_proposals",
     "record_consent",
     "status",
     "summed_up",
@@ -133,9 +134,30 @@ def latest(session: Session, person_ids: Iterable[int]) -> dict[int, dict[str, b
     return state
 
 
+def lock_open_proposals(session: Session, person_ids: Any) -> None:
+    """Lock the open proposals of these people (ids, or a query of ids), before the people.
+
+    Confirming a proposal locks it and then its two people (``service.pairs``); taking the locks
+    in the same order here makes a withdrawal and a confirmation about the same person wait for
+    each other instead of deadlocking (PostgreSQL; SQLite has one writer at a time anyway).
+    """
+    session.scalars(
+        select(Proposal.id)
+        .where(
+            Proposal.mentee_id.in_(person_ids) | Proposal.mentor_id.in_(person_ids),
+            Proposal.status == ProposalStatus.open.value,
+        )
+        .order_by(Proposal.id)
+        .with_for_update()
+    ).all()
+
+
 def leave_out(session: Session, actor: Actor, person: Person) -> tuple[list[int], list[int]]:
     """Supersede the open proposals of a person left without consent; return them and the
-    active pairs the curator has to decide on (see the module's docstring for why)."""
+    active pairs the curator has to decide on (see the module's docstring for why).
+
+    Call :func:`lock_open_proposals` first, before locking the person.
+    """
     involved = (Proposal.mentee_id == person.id) | (Proposal.mentor_id == person.id)
     superseded = list(
         session.scalars(
@@ -240,6 +262,7 @@ def record_consent(
     today = utcnow().astimezone(zone).date()
     signed_on = signed_on or today
     with db.write() as session:
+        lock_open_proposals(session, [person_id])
         person = _person(session, actor, org, person_id)
         _check(person, kind, signed_on, today)
         session.add(

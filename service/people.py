@@ -105,17 +105,16 @@ def import_answers(
             )
             session.add(batch)
             session.flush()
+            identities = (
+                Person.org_id == organisation.id,
+                Person.side == SIDES[side].value,
+                Person.external_id.in_([str(i) for i in answers.person_ids]),
+            )
+            # A changed consent answer may supersede proposals: lock them before the people.
+            consents.lock_open_proposals(session, select(Person.id).where(*identities))
             known = {
                 p.external_id: p
-                for p in session.scalars(
-                    select(Person)
-                    .where(
-                        Person.org_id == organisation.id,
-                        Person.side == SIDES[side].value,
-                        Person.external_id.in_([str(i) for i in answers.person_ids]),
-                    )
-                    .with_for_update()
-                )
+                for p in session.scalars(select(Person).where(*identities).with_for_update())
             }
             current: dict[int, dict[str, Any]] = dict(
                 session.execute(

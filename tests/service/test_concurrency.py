@@ -113,3 +113,51 @@ def test_the_same_file_imported_at_once_creates_each_person_once(db: Database) -
     assert set(statuses) <= {201, 409}
     with db.read() as session:
         assert session.scalar(select(func.count(Person.id))) == 4
+
+
+def _post_together(base: str, jobs: list[tuple[str, object, str]]) -> list[httpx.Response]:
+    """Send the POSTs ``(url, json body, token)`` at the same moment; their answers in order."""
+    barrier = threading.Barrier(len(jobs))
+    responses: list[httpx.Response | None] = [None] * len(jobs)
+
+    def send(k: int) -> None:
+        url, body, value = jobs[k]
+        with httpx.Client(base_url=base, timeout=60) as client:
+            barrier.wait()
+            responses[k] = client.post(url, json=body, headers=auth(value))
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return [r for r in responses if r is not None]
+
+
+def test_a_withdrawal_and_confirmations_at_once_leave_no_open_proposal_of_the_person(
+    db: Database,
+) -> None:
+    """Withdrawing locks like confirming (proposals before people): no deadlock, no 500."""
+    org = org_id(db, school(db, "s1"))
+    tokens = [token(db, "curator", "s1") for _ in range(4)]
+    with live_server(db) as base:
+        for round_ in range(ROUNDS):
+            mentor = person(db, org, "mentor", f"m{round_}", capacity=3)
+            mentees = [person(db, org, "mentee", f"e{round_}-{k}") for k in range(3)]
+            proposals = [proposal(db, org, mentee, mentor) for mentee in mentees]
+            jobs: list[tuple[str, object, str]] = [
+                (f"/api/v1/proposals/{p}/confirm", None, tokens[k]) for k, p in enumerate(proposals)
+            ]
+            jobs.append((f"/api/v1/orgs/s1/people/{mentor}/consent", {"given": False}, tokens[3]))
+            *confirmations, withdrawal = _post_together(base, jobs)
+            statuses = [r.status_code for r in confirmations]
+            assert withdrawal.status_code == 200, withdrawal.text
+            assert set(statuses) <= {201, 409}, [r.text for r in confirmations]
+            confirmed = {r.json()["pair_id"] for r in confirmations if r.status_code == 201}
+            assert {r.json()["code"] for r in confirmations if r.status_code == 409} <= {
+                "no_consent"
+            }
+            body = withdrawal.json()
+            assert set(body["pairs_to_decide"]) == confirmed
+            assert len(body["superseded"]) + len(confirmed) == len(proposals)
+            assert _active_pairs(db, mentor) == len(confirmed)
