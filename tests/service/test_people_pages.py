@@ -128,9 +128,7 @@ def test_a_limit_below_the_load_keeps_the_pairs_and_gives_no_new_places(web: Web
     url = f"/ui/orgs/s1/mentors/{orlova}/capacity"
     page = web.page(url)
     assert "Предел наставляемых: Орлова Вера Сергеевна" in page
-    assert re.search(
-        r"По анкете готов взять Предел куратора Может вести Сейчас пар 3 нет 3 2", page
-    )
+    assert re.search(r"Может вести Сейчас пар Свободных мест 3 нет 3 2 1", page)
 
     response = web.client.post(url, data={"limit": "1"})
     assert (response.status_code, response.headers["location"]) == (303, url)
@@ -138,6 +136,7 @@ def test_a_limit_below_the_load_keeps_the_pairs_and_gives_no_new_places(web: Web
     assert "Предел 1: наставник может вести до 1, сейчас пар — 2" in page
     assert "Действующие пары сохраняются, новых мест нет" in page
     assert "сверх предела" in page
+    assert re.search(r"Свободных мест 3 1 1 2 сверх предела: пары сохраняются 0", page)
     assert _count(web.db, Pair, Pair.status == "active", Pair.mentor_id == orlova) == 2
     for pair_id in (first, second):
         assert f'data-pair="{pair_id}"' in web.client.get(url).text
