@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import statistics
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from features import ASSIGN_WITHIN_DAYS
 from service.db import Database
 from service.models import Feedback, Pair, PairStatus, Person, Side, utcnow
 from service.scoring import form_title
@@ -25,11 +26,11 @@ __all__ = [
     "report",
     "satisfaction_target",
     "waiting_mentees",
+    "waiting_since",
 ]
 
 # Federal targets of satisfaction with the programme, by year (004 §7.7).
 SATISFACTION_TARGETS = {2022: 65.0, 2023: 75.0, 2024: 85.0}
-ASSIGN_WITHIN_DAYS = 30  # a mentee gets a mentor within 30 days (000 §3.7)
 
 
 def satisfaction_target(year: int) -> float:
@@ -98,24 +99,38 @@ def _read(db: Database, actor: Actor, org: str) -> _School:
         return _School(organisation.code, people, pairs, responses)
 
 
+def waiting_since(
+    entered_at: datetime, ended: Iterable[tuple[str, datetime | None]]
+) -> datetime | None:
+    """When a mentee's wait for a mentor began, given the (status, ended_at) of their ended pairs.
+
+    A mentee whose programme was completed waits for nobody (None); one whose pair ended for
+    another reason waits again from that day (the mentor is to be replaced, 000 §3.8). Reports
+    and matching runs (which favour the longest waiting) both count waiting this way.
+    """
+    since = entered_at
+    for status, ended_at in ended:
+        if status == PairStatus.completed.value:
+            return None
+        if ended_at is not None:
+            since = max(since, ended_at)
+    return since
+
+
 def _waiting(school: _School, now: datetime) -> list[Waiting]:
     """Mentees waiting for a mentor, the longest wait first."""
     active = {p.mentee_id for p in school.pairs if p.status == PairStatus.active.value}
-    last_end: dict[int, datetime] = {}
+    ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
     for pair in school.pairs:
         if pair.ended_at is not None:
-            last_end[pair.mentee_id] = max(
-                pair.ended_at, last_end.get(pair.mentee_id, pair.ended_at)
-            )
-    # A mentee whose programme was completed waits for nobody; one whose pair ended for another
-    # reason waits again, from that day (the mentor is to be replaced, 000 §3.8).
-    done = {p.mentee_id for p in school.pairs if p.status == PairStatus.completed.value}
+            ended[pair.mentee_id].append((pair.status, pair.ended_at))
     waiting = []
     for m in school.people:
-        if m.side != Side.mentee.value or not m.consent or m.id in active or m.id in done:
+        if m.side != Side.mentee.value or not m.consent or m.id in active:
             continue
-        since = max(m.entered_at, last_end.get(m.id, m.entered_at))
-        waiting.append(Waiting(m.id, m.name, since, (now - since).days))
+        since = waiting_since(m.entered_at, ended.get(m.id, ()))
+        if since is not None:
+            waiting.append(Waiting(m.id, m.name, since, (now - since).days))
     return sorted(waiting, key=lambda w: (-w.days, w.mentee_id))
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
@@ -35,6 +36,7 @@ from service.models import (
     Side,
     utcnow,
 )
+from service.reports import waiting_since
 from service.scoring import Member, Scored, score_members, with_consent
 from service.security import Actor, organisation_for, visible_organisations
 from service.solving import Solver
@@ -99,7 +101,7 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     if spec is not None:
         query = query.where(Person.spec == spec)
     rows = session.execute(query).all()
-    since = _waiting_since(session, [p.id for p, _, _ in rows]) if side == Side.mentee else {}
+    since = _waiting_since(session, rows) if side == Side.mentee else {}
     return [
         Member(
             person.id,
@@ -112,24 +114,20 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     ]
 
 
-def _waiting_since(session: Session, mentee_ids: list[int]) -> dict[int, datetime | None]:
-    """When each mentee's wait for a mentor began, as the report counts it: entry into the
-    programme, or the end of a pair ended for another reason; None after a completed one."""
-    since: dict[int, datetime | None] = dict(
-        session.execute(select(Person.id, Person.entered_at).where(Person.id.in_(mentee_ids))).all()
-    )
-    ended = session.execute(
+def _waiting_since(session: Session, rows: Sequence[Any]) -> dict[int, datetime | None]:
+    """When each mentee's wait for a mentor began, counted as the report counts it."""
+    ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    ids = [person.id for person, _, _ in rows]
+    for mentee_id, status, ended_at in session.execute(
         select(Pair.mentee_id, Pair.status, Pair.ended_at).where(
-            Pair.mentee_id.in_(mentee_ids), Pair.ended_at.is_not(None)
+            Pair.mentee_id.in_(ids), Pair.ended_at.is_not(None)
         )
-    )
-    for mentee_id, status, ended_at in ended:
-        current = since.get(mentee_id)
-        if status == PairStatus.completed.value or current is None:
-            since[mentee_id] = None
-        else:
-            since[mentee_id] = max(current, ended_at or current)
-    return since
+    ):
+        ended[mentee_id].append((status, ended_at))
+    return {
+        person.id: waiting_since(person.entered_at, ended.get(person.id, ()))
+        for person, _, _ in rows
+    }
 
 
 def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
