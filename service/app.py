@@ -1,21 +1,47 @@
-"""The FastAPI application: API, web pages, health and docs."""
+"""The FastAPI application: every domain's API routes and pages, health, docs and error handling."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from service.config import Settings, get_settings
-from service.db import Database
-from service.solving import Solver
+from service import handlers
+from service.accounts import pages as account_pages
+from service.accounts import routes as account_routes
+from service.core.config import Settings, get_settings
+from service.core.db import Database
+from service.core.schemas import errors
+from service.monitoring import pages as monitoring_pages
+from service.monitoring import routes as monitoring_routes
+from service.pairs import pages as pair_pages
+from service.pairs import routes as pair_routes
+from service.people import pages as people_pages
+from service.people import routes as people_routes
+from service.runs import pages as run_pages
+from service.runs import routes as run_routes
+from service.runs.executor import Solver
+from service.ui import login
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("nastavnik.service")
+
+
+class Health(BaseModel):
+    """The service is up and its database answers."""
+
+    status: Literal["ok"]
+    database: str = Field(description="The database engine: sqlite or postgresql.")
+
+
+API = (account_routes, people_routes, run_routes, pair_routes, monitoring_routes)
+PAGES = (login, account_pages, people_pages, run_pages, pair_pages, monitoring_pages)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -29,8 +55,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         An already opened database (tests); else one is opened on ``settings.database_url``.
         The schema must be migrated (``nastavnik serve`` does it).
     """
-    from service import api, web
-
     settings = settings or get_settings()
     database = db or Database(settings.database_url)
     solver = Solver(settings.solver_workers, settings.dask_scheduler)
@@ -51,16 +75,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = database
     app.state.solver = solver
-    api.install_error_handlers(app)
-    app.include_router(api.router)
-    web.install(app)
+    handlers.install(app)
+    for module in API:
+        app.include_router(module.router, responses=errors(401, 404, 422))
+    for module in PAGES:
+        app.include_router(module.router)
 
     @app.get("/health", tags=["service"])
-    def health() -> dict[str, str]:
+    def health() -> Health:
         """Liveness and database check."""
         with database.read() as session:
             session.execute(text("SELECT 1"))
-        return {"status": "ok", "database": database.dialect}
+        return Health(status="ok", database=database.dialect)
 
     log.info("application ready (database engine: %s)", database.dialect)
     return app

@@ -1,10 +1,14 @@
-"""The `nastavnik` command line: the one place where every part of the project meets.
+"""The `nastavnik` command line: assembles the commands every installed part registers.
 
-Each part registers its own commands (``features.cli``, ``experiments.cli``, ``service.commands``);
-heavy imports happen inside the commands so that ``nastavnik --help`` stays fast.
+Each part declares a ``register(app)`` function under the ``nastavnik.commands`` entry-point group
+of ``pyproject.toml`` (``features.cli``, ``service.commands``, ``experiments.cli``); they are found
+at start-up, so the service never imports the experiments. Heavy imports happen inside the
+commands, so that ``nastavnik --help`` stays fast.
 """
 
 from __future__ import annotations
+
+from importlib.metadata import entry_points
 
 import typer
 
@@ -23,12 +27,8 @@ def _root() -> None:
 
 
 def _register_all() -> None:
-    from experiments import cli as experiments_cli
-    from features import cli as features_cli
-    from service import commands as service_commands
-
-    for part in (service_commands, features_cli, experiments_cli):
-        part.register(app)
+    for entry in sorted(entry_points(group="nastavnik.commands"), key=lambda e: e.name):
+        entry.load()(app)
 
 
 _register_all()

@@ -35,7 +35,7 @@ def demo(
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    from service.errors import ServiceError
+    from service.core.errors import ServiceError
 
     message = exc.message if isinstance(exc, ServiceError) else str(exc)
     typer.echo(f"Ошибка: {message}", err=True)
@@ -43,8 +43,8 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def _database() -> object:
-    from service.config import get_settings
-    from service.db import Database, upgrade
+    from service.core.config import get_settings
+    from service.core.db import Database, upgrade
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -54,8 +54,8 @@ def _database() -> object:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Создать или обновить схему базы данных (NASTAVNIK_DATABASE_URL)."""
-    from service.config import get_settings
-    from service.db import upgrade
+    from service.core.config import get_settings
+    from service.core.db import upgrade
 
     upgrade(get_settings().database_url)
     typer.echo("База данных в актуальном состоянии.")
@@ -70,14 +70,15 @@ def orgs_add(
     municipality: str | None = typer.Option(None, "--municipality", help="Муниципалитет."),
 ) -> None:
     """Добавить школу."""
-    from service.accounts import add_organisation
-    from service.db import Database
-    from service.errors import ServiceError
+    from service.accounts.accounts import add_organisation
+    from service.core.db import Database
+    from service.core.errors import ServiceError
 
     db = _database()
     assert isinstance(db, Database)
     try:
-        add_organisation(db, code, name, municipality)
+        with db.write() as session:
+            add_organisation(session, code, name, municipality)
     except ServiceError as exc:
         raise _fail(exc) from exc
     finally:
@@ -95,15 +96,16 @@ def users_add(
     ),
 ) -> None:
     """Добавить пользователя и напечатать его токен (последним словом; он показывается один раз)."""
-    from service.accounts import add_user
-    from service.config import get_settings
-    from service.db import Database
-    from service.errors import ServiceError
+    from service.accounts.accounts import add_user
+    from service.core.config import get_settings
+    from service.core.db import Database
+    from service.core.errors import ServiceError
 
     db = _database()
     assert isinstance(db, Database)
     try:
-        token = add_user(db, get_settings().secret_key, login, role, org, municipality)
+        with db.write() as session:
+            token = add_user(session, get_settings().secret_key, login, role, org, municipality)
     except ServiceError as exc:
         raise _fail(exc) from exc
     finally:
@@ -129,8 +131,8 @@ def serve(
     import uvicorn
 
     from service.app import create_app
-    from service.config import get_settings
-    from service.db import Database
+    from service.core.config import get_settings
+    from service.core.db import Database
 
     settings = get_settings()
     host, port = host or settings.host, port or settings.port

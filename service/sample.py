@@ -6,13 +6,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from service.accounts import add_organisation, add_user
-from service.config import Settings
-from service.db import Database
-from service.errors import Invalid
-from service.models import Organisation
-from service.people import import_answers
-from service.security import Actor
+from service.accounts.accounts import add_organisation, add_user
+from service.core.config import Settings
+from service.core.db import Database
+from service.core.errors import Invalid
+from service.core.models import Organisation
+from service.core.security import Actor
+from service.people.people import import_answers
 
 __all__ = ["DEMO_ORG", "load_sample"]
 
@@ -31,7 +31,8 @@ def load_sample(
     with db.read() as session:
         exists = session.scalar(select(Organisation.id).where(Organisation.code == DEMO_ORG))
     if exists is None:
-        add_organisation(db, DEMO_ORG, "Демонстрационная школа", "Демо-район")
+        with db.write() as session:
+            add_organisation(session, DEMO_ORG, "Демонстрационная школа", "Демо-район")
     report = []
     for path in sorted(folder.glob("*.csv")) + sorted(folder.glob("*.xlsx")):
         side = "mentees" if "mentee" in path.name else "mentors" if "mentor" in path.name else None
@@ -49,13 +50,14 @@ def load_sample(
             f"без изменений — {result.unchanged}"
         )
     login = f"curator-{DEMO_ORG}-{_count_users(db) + 1}"
-    return add_user(db, settings.secret_key, login, "curator", DEMO_ORG), report
+    with db.write() as session:
+        return add_user(session, settings.secret_key, login, "curator", DEMO_ORG), report
 
 
 def _count_users(db: Database) -> int:
     from sqlalchemy import func
 
-    from service.models import User
+    from service.core.models import User
 
     with db.read() as session:
         return int(session.scalar(select(func.count(User.id))) or 0)

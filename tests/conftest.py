@@ -30,7 +30,7 @@ def _require(variable: str) -> bool:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated SQLite database file of this test session."""
-    from service.db import upgrade
+    from service.core.db import upgrade
 
     url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'nastavnik.sqlite3'}"
     upgrade(url)
@@ -43,7 +43,7 @@ def postgres_url() -> Iterator[str]:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from service.db import upgrade
+    from service.core.db import upgrade
 
     server = os.environ.get("NASTAVNIK_TEST_POSTGRES_URL")
     if not server:
@@ -68,8 +68,8 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=ENGINES)
 def db(request: pytest.FixtureRequest) -> Iterator[object]:
     """An empty service database on each engine; every row is deleted after the test."""
-    from service.db import Database
-    from service.models import Base
+    from service.core.db import Database
+    from service.core.models import Base
 
     database = Database(request.getfixturevalue(f"{request.param}_url"))
     try:

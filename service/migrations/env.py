@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from service.config import get_settings
-from service.models import Base
+from service.core.config import get_settings
+from service.core.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url

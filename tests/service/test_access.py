@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
-from service.db import Database
+from service.core.db import Database
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 

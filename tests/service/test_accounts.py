@@ -7,14 +7,14 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from service.cli import app
-from service.db import Database
-from service.models import AuditEvent, User
-from service.security import hash_token
+from service.core.db import Database
+from service.core.models import AuditEvent, User
+from service.core.security import hash_token
 
 
 @pytest.fixture
 def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    from service.config import get_settings
+    from service.core.config import get_settings
 
     monkeypatch.setenv("NASTAVNIK_DATABASE_URL", db.url)
     monkeypatch.setenv("NASTAVNIK_SECRET_KEY", "cli-test-secret-0123456789")

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from matching import Problem, solve
 from service.app import create_app
-from service.db import Database
-from service.solving import Solver, split_blocks
+from service.core.db import Database
+from service.runs.executor import Solver, split_blocks
 from tests.service.util import auth, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")

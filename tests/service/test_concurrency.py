@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from service.db import Database
-from service.models import Pair
+from service.core.db import Database
+from service.core.models import Pair
 from tests.service.util import auth, live_server, org_id, person, proposal, school, token
 
 ROUNDS = 8
@@ -85,7 +85,7 @@ def test_one_proposal_confirmed_at_once_makes_one_pair(db: Database) -> None:
 def test_the_same_file_imported_at_once_creates_each_person_once(db: Database) -> None:
     from pathlib import Path
 
-    from service.models import Person
+    from service.core.models import Person
 
     content = (Path(__file__).with_name("data") / "mentors.csv").read_bytes()
     school(db, "s1")

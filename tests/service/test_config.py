@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.config import DEFAULT_SECRET, Settings
+from service.core.config import DEFAULT_SECRET, Settings
 
 
 def test_development_defaults_to_an_embedded_sqlite_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.app import create_app
-from service.db import Database
-from service.models import AuditEvent, Consent, Proposal
+from service.core.db import Database
+from service.core.models import AuditEvent, Consent, Proposal
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from matching import Matching, Problem
-from service.db import Database
-from service.solving import Solver
+from service.core.db import Database
+from service.runs.executor import Solver
 from tests.service.util import auth, live_server, school, token
 
 DATA = Path(__file__).with_name("data")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from service.db import Database
-from service.models import Base
+from service.core.db import Database
+from service.core.models import Base
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
@@ -19,7 +19,7 @@ def test_database_refuses_a_fourth_active_place_of_a_mentor(db: Database) -> Non
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from service.models import Pair
+    from service.core.models import Pair
     from tests.service.util import org_id, person, school
 
     org = org_id(db, school(db))

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from features import load_spec, read_answers
-from service.api import COOKIE
 from service.app import create_app
-from service.db import Database
-from service.models import AuditEvent, Pair
+from service.core.db import Database
+from service.core.deps import COOKIE
+from service.core.models import AuditEvent, Pair
 from tests.service.util import auth, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")

@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.api import COOKIE
 from service.app import create_app
-from service.db import Database
-from service.models import AuditEvent, Feedback, Pair, Proposal
+from service.core.db import Database
+from service.core.deps import COOKIE
+from service.core.models import AuditEvent, Feedback, Pair, Proposal
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")
@@ -146,7 +146,7 @@ def test_replacing_without_a_reason_or_with_a_foreign_mentor_changes_nothing(
         f"/ui/pairs/{pair_id}/replace", data={"mentor_id": str(foreign), "reason": "transfer"}
     )
     assert response.status_code == 404
-    assert f"Наставник {foreign} не найден" in _text(response.text)
+    assert f"Наставник № {foreign} не найден" in _text(response.text)
     assert _count(web.db, Pair) == 1
     assert _count(web.db, Pair, Pair.status == "active") == 1
     response = web.client.post(
@@ -227,7 +227,9 @@ def test_an_unreadable_address_gets_a_russian_page(web: Browser) -> None:
     assert "Запрос не понят" in response.text
     api = web.client.get("/api/v1/pairs/abc", headers=auth(token(web.db, "admin", None)))
     assert api.status_code == 422
-    assert api.json()["detail"][0]["loc"] == ["path", "pair_id"]
+    assert api.json()["code"] == "invalid"  # the documented ErrorOut, not FastAPI's own shape
+    assert api.json()["errors"][0]["column"] == "pair_id"
+    assert api.json()["errors"][0]["value"] == "abc"
 
 
 def test_a_coordinator_matches_the_municipality_from_its_page(web: Browser) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from service.db import Database
+from service.core.db import Database
 from tests.service.util import live_server, org_id, person, proposal, school, token
 
 pytestmark = pytest.mark.browser
@@ -160,8 +160,8 @@ def test_a_curator_uploads_questionnaires_and_runs_the_matching(
 def _import_sample(db: Database, org: str) -> None:
     from pathlib import Path
 
-    from service.people import import_answers
-    from service.security import Actor
+    from service.core.security import Actor
+    from service.people.people import import_answers
 
     data = Path(__file__).with_name("data")
     for side in ("mentors", "mentees"):

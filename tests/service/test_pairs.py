@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.app import create_app
-from service.db import Database
-from service.models import AuditEvent, Pair, Proposal
+from service.core.db import Database
+from service.core.models import AuditEvent, Pair, Proposal
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 
@@ -72,7 +72,8 @@ def test_a_full_mentor_is_refused_with_a_clear_reason(s1: School) -> None:
     status, body = s1.confirm(s1.mentee("e2"), mentor)
     assert status == 409
     assert body["code"] == "mentor_full"
-    assert "нет свободных мест: занято 1 из 1" in str(body["detail"])
+    assert body["detail"] == "У наставника Имя m1 свободных мест нет: занято 1 из 1."
+    assert (body["mentor_id"], body["taken"], body["capacity"]) == (mentor, 1, 1)
 
 
 def test_a_curator_limit_lowers_the_capacity(s1: School) -> None:
@@ -215,7 +216,7 @@ def test_every_change_is_in_the_audit_log_without_names(s1: School) -> None:
 def test_waiting_mentees_longest_first_and_again_after_a_mentor_leaves(s1: School) -> None:
     from datetime import timedelta
 
-    from service.models import Person, utcnow
+    from service.core.models import Person, utcnow
 
     long_ago, recently, paired = s1.mentee("e1"), s1.mentee("e2"), s1.mentee("e3")
     with s1.db.write() as session:

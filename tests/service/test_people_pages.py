@@ -14,10 +14,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.api import COOKIE
 from service.app import create_app
-from service.db import Database
-from service.models import AuditEvent, Consent, Pair, Person
+from service.core.db import Database
+from service.core.deps import COOKIE
+from service.core.models import AuditEvent, Consent, Pair, Person
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from service.app import create_app
-from service.db import Database
-from service.models import Answers, AuditEvent, Import, Person, utcnow
+from service.core.db import Database
+from service.core.models import Answers, AuditEvent, Import, Person, utcnow
 from tests.service.util import auth, school, settings_for, token
 
 DATA = Path(__file__).with_name("data")

@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from service import forms, orders, surveys
 from service.app import create_app
-from service.db import Database
-from service.surveys import SATISFACTION_ITEMS, check_response
+from service.core import rules
+from service.core.db import Database
+from service.monitoring import surveys
+from service.monitoring.surveys import SATISFACTION_ITEMS, check_response
+from service.people import questionnaires
+from service.ui import forms
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 ITEMS = dict(zip(SATISFACTION_ITEMS, [9, 9, 8, 8, 10, 9], strict=True))  # mean 8.833...
@@ -89,7 +92,7 @@ def test_the_stored_score_of_the_items_is_their_rounded_mean() -> None:
     assert surveys.satisfaction_value(7, {}) == 7.0
 
 
-@pytest.mark.parametrize("module", [forms, orders])
+@pytest.mark.parametrize("module", [forms, questionnaires, rules])
 def test_the_examples_in_the_docstrings_run(module: Any) -> None:
     result = doctest.testmod(module)
     assert (result.failed, result.attempted > 0) == (0, True)

@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from service.api import COOKIE
 from service.app import create_app
-from service.db import Database
-from service.models import Feedback, Pair
+from service.core.db import Database
+from service.core.deps import COOKIE
+from service.core.models import Feedback, Pair
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
 
 

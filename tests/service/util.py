@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from service.accounts import add_organisation, add_user
-from service.config import Settings
-from service.db import Database
-from service.models import Answers, Consent, Person, Proposal
+from service.accounts.accounts import add_organisation, add_user
+from service.core.config import Settings
+from service.core.db import Database
+from service.core.models import Answers, Consent, Person, Proposal
 
 SECRET = "test-secret-key-0123456789"
 
@@ -24,14 +24,16 @@ def settings_for(db: Database, **overrides: Any) -> Settings:
 
 def school(db: Database, code: str = "s1", municipality: str | None = "m1") -> str:
     """Create a school; return its code."""
-    add_organisation(db, code, f"Школа {code}", municipality)
+    with db.write() as session:
+        add_organisation(session, code, f"Школа {code}", municipality)
     return code
 
 
 def token(db: Database, role: str = "curator", org: str | None = "s1", **kw: Any) -> str:
     """Create a user; return their token."""
     login = kw.pop("login", f"{role}-{org}-{time.monotonic_ns()}")
-    return add_user(db, SECRET, login, role, org, **kw)
+    with db.write() as session:
+        return add_user(session, SECRET, login, role, org, **kw)
 
 
 def auth(value: str) -> dict[str, str]:
@@ -84,7 +86,7 @@ def org_id(db: Database, code: str) -> int:
     """The id of a school."""
     from sqlalchemy import select
 
-    from service.models import Organisation
+    from service.core.models import Organisation
 
     with db.read() as session:
         return int(session.scalar(select(Organisation.id).where(Organisation.code == code)) or 0)

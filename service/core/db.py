@@ -1,0 +1,117 @@
+"""Engines, transactions and migrations.
+
+Every unit of work is one transaction opened by :meth:`Database.write` or :meth:`Database.read`:
+it commits when the block ends and rolls back on any error, so nothing is half written. A web
+request owns one such transaction (``service.core.deps``: ``SessionDep`` and ``WriteSessionDep``);
+domain functions take the ``session`` of their caller and never open one of their own, except a
+matching run, which reads, solves outside any transaction and then writes.
+SQL parameters are never logged (``hide_parameters``): they hold names and e-mail addresses.
+On SQLite a write transaction starts with ``BEGIN IMMEDIATE`` (the database's write lock is
+taken at once, so two writers queue instead of both reading stale counts); on PostgreSQL the
+workflow locks the rows it decides on with ``SELECT ... FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Database", "alembic_config", "upgrade"]
+
+_SQLITE_BUSY_MS = 30_000
+
+
+def _sqlite_engine(url: str, echo: bool) -> Engine:
+    # A request's session may be opened in one worker thread and closed in another (FastAPI
+    # runs a dependency's set-up and tear-down apart); it is never used by two at once.
+    engine = create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": _SQLITE_BUSY_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("nastavnik_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The service's database: an engine and transactions for reading and for writing.
+
+    Parameters
+    ----------
+    url : str
+        A SQLAlchemy URL; ``sqlite:///path`` or ``postgresql+psycopg://...``.
+    """
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        parsed = make_url(url)
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = _sqlite_engine(url, echo)
+        else:
+            self.engine = create_engine(
+                url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10
+            )
+        writer = self.engine.execution_options(nastavnik_write=True)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(writer, expire_on_commit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """Open a write transaction; commit at the end of the block, roll back on error."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Open a transaction for reading; objects read stay usable after it ends."""
+        with self._reader() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """Return the Alembic configuration of the migrations shipped inside this package."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "service:migrations")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision`` (create it when empty)."""
+    from alembic import command
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,215 @@
+"""Domain errors of the service: classes that carry what went wrong, mapped to HTTP in one place.
+
+Each error has a machine-readable ``code``, the HTTP ``status`` it maps to (``service.handlers``
+turns it into the documented ``ErrorOut`` body of the API, or into a Russian page) and a Russian
+``message`` built from its attributes. Messages name people and schools, never internal ids: a
+curator reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AlreadyDecided",
+    "ConcurrentChange",
+    "Conflict",
+    "Denied",
+    "Invalid",
+    "MenteeHasPair",
+    "MentorFull",
+    "NoConsent",
+    "NotAllowed",
+    "NotFound",
+    "PairNotActive",
+    "ServiceError",
+    "Unauthorized",
+]
+
+
+class ServiceError(Exception):
+    """Base of the service's errors: a ``code`` for programs, a Russian ``message`` for people.
+
+    ``extra`` holds further machine-readable fields of the answer (ids, counts, statuses).
+    """
+
+    status: ClassVar[int] = 400
+
+    def __init__(self, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra: dict[str, Any] = dict(extra or {})
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+_ENTITIES = {
+    "organisation": ("Школа", "не найдена"),
+    "person": ("Участник", "не найден"),
+    "mentee": ("Наставляемый", "не найден"),
+    "mentor": ("Наставник", "не найден"),
+    "proposal": ("Предложение", "не найдено"),
+    "pair": ("Пара", "не найдена"),
+    "run": ("Подбор", "не найден"),
+    "municipality": ("Муниципалитет", "не найден"),
+    "side": ("Вид анкет", "не найден"),
+}
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or the user may not see it (the two are not told apart)."""
+
+    status = 404
+
+    def __init__(self, entity: str, key: object) -> None:
+        title, missing = _ENTITIES.get(entity, (entity, "не найден"))
+        shown = f"№ {key}" if isinstance(key, int) else f"«{key}»"
+        super().__init__("not_found", f"{title} {shown} {missing}.", {"entity": entity})
+        self.entity = entity
+        self.key = key
+
+
+class Invalid(ServiceError):
+    """The request is malformed; ``errors`` lists every problem as ``{row, column, value, message}``."""
+
+    status = 422
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__("invalid", message, {"errors": errors or []})
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """Every problem found."""
+        return list(self.extra["errors"])
+
+
+class Unauthorized(ServiceError):
+    """No valid token or session."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            "unauthorized", "Нужен вход: войдите заново или укажите действующий токен."
+        )
+
+
+class Denied(ServiceError):
+    """The user's role does not allow this action at all."""
+
+    status = 403
+
+    def __init__(self, what: str) -> None:
+        super().__init__("forbidden", f"Недостаточно прав: {what}.")
+
+
+class Conflict(ServiceError):
+    """The request is valid but the current state forbids it."""
+
+    status = 409
+
+
+def _person(name: str | None, side: str) -> str:
+    if name:
+        return name
+    return "наставник без имени в анкете" if side == "mentor" else "наставляемый без имени в анкете"
+
+
+class MentorFull(Conflict):
+    """The mentor has no free place."""
+
+    def __init__(self, mentor_id: int, name: str | None, taken: int, places: int) -> None:
+        who = _person(name, "mentor")
+        why = (
+            "новых наставляемых не берёт"
+            if places == 0
+            else f"свободных мест нет: занято {taken} из {places}"
+        )
+        super().__init__(
+            "mentor_full",
+            f"У наставника {who} {why}.",
+            {"mentor_id": mentor_id, "taken": taken, "capacity": places},
+        )
+        self.taken, self.places = taken, places
+
+
+class MenteeHasPair(Conflict):
+    """The mentee already has an active pair (with another mentor)."""
+
+    def __init__(
+        self, mentee_id: int, name: str | None, pair_id: int, mentor_name: str | None
+    ) -> None:
+        who = _person(name, "mentee")
+        mentor = f" с наставником {mentor_name}" if mentor_name else ""
+        super().__init__(
+            "mentee_has_pair",
+            f"У наставляемого {who} уже есть действующая пара{mentor}.",
+            {"mentee_id": mentee_id, "pair_id": pair_id},
+        )
+
+
+class NoConsent(Conflict):
+    """A person's written consent is not recorded (or was withdrawn)."""
+
+    def __init__(self, person_id: int, name: str | None, side: str) -> None:
+        role = "наставляемого" if side == "mentee" else "наставника"
+        super().__init__(
+            "no_consent",
+            f"Нет записанного согласия {role} {_person(name, side)}: без согласия пара не "
+            "создаётся (docs/rules.md#consent).",
+            {"person_id": person_id, "side": side},
+        )
+
+
+_PROPOSAL_STATES = {
+    "open": "ожидает решения",
+    "confirmed": "подтверждено",
+    "rejected": "отклонено",
+    "superseded": "снято",
+}
+_PAIR_STATES = {"active": "действует", "completed": "завершена", "ended": "прекращена"}
+
+
+class AlreadyDecided(Conflict):
+    """The proposal is no longer open."""
+
+    def __init__(
+        self, proposal_id: int, status: str, pair_id: int | None = None, why: str | None = None
+    ) -> None:
+        state = _PROPOSAL_STATES.get(status, status)
+        super().__init__(
+            "already_decided",
+            f"Это предложение уже рассмотрено ({state}{': ' + why if why else ''}).",
+            {"proposal_id": proposal_id, "status": status, "pair_id": pair_id},
+        )
+
+
+class PairNotActive(Conflict):
+    """The pair has already ended."""
+
+    def __init__(self, pair_id: int, status: str) -> None:
+        super().__init__(
+            "pair_not_active",
+            f"Пара уже не действует ({_PAIR_STATES.get(status, status)}).",
+            {"pair_id": pair_id, "status": status},
+        )
+
+
+class NotAllowed(Conflict):
+    """The hard rules do not allow this pair."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__("not_allowed", f"Эта пара не допускается правилами: {why}.")
+
+
+class ConcurrentChange(Conflict):
+    """Another request changed the same data at the same moment."""
+
+    def __init__(self, code: str = "concurrent_change", what: str | None = None) -> None:
+        super().__init__(
+            code,
+            what
+            or "Данные изменились одновременно с вашим действием; обновите страницу и повторите.",
+        )

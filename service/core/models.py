@@ -1,0 +1,408 @@
+"""The database: SQLAlchemy 2 models of organisations, people, answers, runs, proposals and pairs.
+
+Rules that a database can hold are written here as constraints, so that no code path, however
+concurrent, can break them: one active pair per mentee, at most three active pairs per mentor
+(a mentor's active pairs occupy numbered places 1..3), one pair per confirmed proposal.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from service.core.rules import MAX_CAPACITY
+
+__all__ = [
+    "Answers",
+    "AuditEvent",
+    "Base",
+    "Consent",
+    "ConsentKind",
+    "Feedback",
+    "Import",
+    "MatchingRun",
+    "Organisation",
+    "Pair",
+    "PairStatus",
+    "Person",
+    "Proposal",
+    "ProposalStatus",
+    "Role",
+    "Side",
+    "User",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware times")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Side(enum.StrEnum):
+    """Which questionnaire a person answered."""
+
+    mentor = "mentor"
+    mentee = "mentee"
+
+
+class Role(enum.StrEnum):
+    """What a user may see: everything, one municipality, or one school."""
+
+    admin = "admin"
+    coordinator = "coordinator"
+    curator = "curator"
+
+
+class ConsentKind(enum.StrEnum):
+    """Whose written consent (000 §3.7, 004 §2.3-2.4): the participant's own, or a parent's."""
+
+    participant = "participant"  # to take part and to have personal data processed
+    parent = "parent"  # of the legal representative of a minor
+
+
+class ProposalStatus(enum.StrEnum):
+    """The life of a proposal: open until a curator decides, or a newer run replaces it."""
+
+    open = "open"
+    confirmed = "confirmed"
+    rejected = "rejected"
+    superseded = "superseded"
+
+
+class PairStatus(enum.StrEnum):
+    """The life of a pair."""
+
+    active = "active"
+    completed = "completed"
+    ended = "ended"
+
+
+def _in(column: str, values: type[enum.StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints, so that migrations can refer to them."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class Organisation(Base):
+    """A school (образовательная организация); schools are grouped into municipalities."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    municipality: Mapped[str | None] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """Someone who uses the API or the pages; the bearer token is kept only as a keyed hash."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        CheckConstraint("role != 'curator' OR org_id IS NOT NULL", name="curator_has_org"),
+        CheckConstraint(
+            "role != 'coordinator' OR municipality IS NOT NULL", name="coordinator_has_municipality"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organisation | None] = relationship()
+
+
+class Person(Base):
+    """A mentor or a mentee of one school, known by the identifying answer of their questionnaire."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("org_id", "side", "external_id", name="uq_people_identity"),
+        CheckConstraint(_in("side", Side), name="side"),
+        CheckConstraint(f"capacity BETWEEN 0 AND {MAX_CAPACITY}", name="capacity"),
+        CheckConstraint(f"capacity_limit BETWEEN 0 AND {MAX_CAPACITY}", name="capacity_limit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    side: Mapped[str] = mapped_column(String(10))
+    external_id: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str | None] = mapped_column(String(300))
+    spec: Mapped[str] = mapped_column(String(100))
+    consent: Mapped[bool] = mapped_column(
+        Boolean, default=False, doc="Every consent the regulation asks of this person is given."
+    )
+    capacity: Mapped[int | None] = mapped_column(Integer, doc="From the mentor's own answer.")
+    capacity_limit: Mapped[int | None] = mapped_column(
+        Integer, doc="A lower limit set by a curator."
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, doc="Current version of the answers.")
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organisation] = relationship()
+
+    def places(self) -> int:
+        """Return how many mentees this mentor may have at once."""
+        capacity = MAX_CAPACITY if self.capacity is None else self.capacity
+        if self.capacity_limit is not None:
+            capacity = min(capacity, self.capacity_limit)
+        return capacity if self.consent else 0
+
+
+class Import(Base):
+    """One uploaded questionnaire file and what it changed."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    side: Mapped[str] = mapped_column(String(10))
+    spec: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str | None] = mapped_column(String(300))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Answers(Base):
+    """One version of a person's questionnaire answers; re-imports add versions, never overwrite."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("person_id", "version", name="uq_answers_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    spec: Mapped[str] = mapped_column(String(100))
+    records: Mapped[dict[str, Any]]
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship()
+
+
+class Consent(Base):
+    """A recorded consent (or its withdrawal): whose, its date and where it came from.
+
+    The latest record of each kind is the person's current state of that consent;
+    ``Person.consent`` sums them up (see ``service.people.consents``).
+    """
+
+    __tablename__ = "consents"
+    __table_args__ = (CheckConstraint(_in("kind", ConsentKind), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(
+        String(20),
+        default=ConsentKind.participant.value,
+        server_default=ConsentKind.participant.value,
+    )
+    given: Mapped[bool] = mapped_column(Boolean)
+    signed_on: Mapped[date | None] = mapped_column(
+        Date, doc="The date written on a paper consent (None for a questionnaire answer)."
+    )
+    source: Mapped[str] = mapped_column(String(20), doc="'questionnaire' or 'curator'.")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship()
+
+
+class MatchingRun(Base):
+    """One batch match of a school or of a municipality."""
+
+    __tablename__ = "matching_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    municipality: Mapped[str | None] = mapped_column(String(200))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    objective: Mapped[str] = mapped_column(String(20))
+    min_score: Mapped[float] = mapped_column(Float)
+    mentees: Mapped[int] = mapped_column(Integer, default=0)
+    mentors: Mapped[int] = mapped_column(Integer, default=0)
+    proposed: Mapped[int] = mapped_column(Integer, default=0)
+    kept: Mapped[int] = mapped_column(Integer, default=0)
+    unmatched: Mapped[list[Any]] = mapped_column(default=list)
+    total_score: Mapped[float] = mapped_column(Float, default=0.0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Proposal(Base):
+    """A proposed pair with its score and the reasons a curator reads."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint(_in("status", ProposalStatus), name="status"),
+        Index("ix_proposals_pair", "mentee_id", "mentor_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("matching_runs.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    form: Mapped[str | None] = mapped_column(String(100), doc="Key of the form of mentoring.")
+    status: Mapped[str] = mapped_column(String(20), default=ProposalStatus.open.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+
+
+class Pair(Base):
+    """A confirmed pair: active, then completed or ended with a reason.
+
+    ``place`` numbers the mentor's active pairs 1..3; a partial unique index on
+    (mentor, place) among active pairs makes a fourth active pair impossible in the database
+    itself, and another on the mentee makes a second active pair of one mentee impossible.
+    """
+
+    __tablename__ = "pairs"
+    __table_args__ = (
+        CheckConstraint(_in("status", PairStatus), name="status"),
+        CheckConstraint(f"place BETWEEN 1 AND {MAX_CAPACITY}", name="place"),
+        CheckConstraint("(status = 'active') = (ended_at IS NULL)", name="ended_at_iff_not_active"),
+        Index(
+            "uq_pairs_active_mentee",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_pairs_active_mentor_place",
+            "mentor_id",
+            "place",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    previous_pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id"))
+    form: Mapped[str] = mapped_column(String(100))
+    place: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=PairStatus.active.value)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(50))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+
+
+class Feedback(Base):
+    """Feedback on a pair (monthly) or a satisfaction questionnaire at its end."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint(_in("author", Side), name="author"),
+        CheckConstraint("kind IN ('feedback', 'satisfaction')", name="kind"),
+        CheckConstraint("score BETWEEN 1 AND 10", name="score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"), index=True)
+    author: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int | None] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    comment: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who changed what and when; ``detail`` holds ids and statuses, never names or contacts."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,107 @@
+"""The one place where errors become answers: the API's JSON and the pages' Russian pages.
+
+Domain errors (:mod:`service.core.errors`) carry their HTTP status; the API answers with the
+documented ``ErrorOut`` body (request-validation 422s included, with every problem listed), the
+pages with a Russian page — or, after a form sent from one of our pages, back to that page with
+the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from service.core.deps import COOKIE
+from service.core.errors import ServiceError, Unauthorized
+from service.core.schemas import ErrorItem, ErrorOut
+from service.core.security import Actor, actor_for_token
+from service.ui.rendering import back, render
+
+__all__ = ["install"]
+
+_UNREADABLE = "Запрос не понят: проверьте адрес страницы или заполните форму заново."
+
+
+def _api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _json(status: int, body: ErrorOut, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+def _body(exc: ServiceError) -> ErrorOut:
+    extra = dict(exc.extra)
+    errors = [ErrorItem.model_validate(e) for e in extra.pop("errors", [])]
+    body = ErrorOut(code=exc.code, detail=exc.message, errors=errors)
+    return body.model_copy(update=extra) if extra else body
+
+
+def _message_page(request: Request, message: str, status: int) -> Response:
+    actor: Actor | None = None
+    try:
+        with request.app.state.db.read() as session:
+            actor = actor_for_token(
+                session, request.app.state.settings.secret_key, request.cookies.get(COOKIE)
+            )
+    except ServiceError:
+        pass
+    return render(request, "error.html", status, message=message, actor=actor)
+
+
+def _page_error(request: Request, exc: ServiceError) -> Response:
+    if isinstance(exc, Unauthorized):
+        return RedirectResponse("/login", status_code=303)
+    origin = urlparse(request.headers.get("referer", "")).path
+    if request.method == "POST" and origin.startswith("/ui"):  # only our own pages, never a host
+        return back(origin, exc.message, error=True)
+    return _message_page(request, exc.message, exc.status)
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    if _api(request):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _json(exc.status, _body(exc), headers)
+    return await run_in_threadpool(_page_error, request, exc)  # it reads the database
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if not _api(request):
+        status = 404 if request.method == "GET" else 422
+        return await run_in_threadpool(_message_page, request, _UNREADABLE, status)
+    errors = [
+        ErrorItem(
+            column=_location(tuple(error.get("loc", ()))) or None,
+            value=_plain(error.get("input")),
+            message=str(error.get("msg", "")),
+        )
+        for error in exc.errors()
+    ]
+    detail = f"Запрос не принят: проблем — {len(errors)}. " + "; ".join(
+        f"{e.column}: {e.message}" if e.column else e.message for e in errors
+    )
+    return _json(422, ErrorOut(code="invalid", detail=detail, errors=errors))
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value if not isinstance(value, str) or len(value) <= 200 else value[:200] + "…"
+    return None
+
+
+def install(app: FastAPI) -> None:
+    """Map every domain error and request-validation error to an answer, in one place."""
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

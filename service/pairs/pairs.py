@@ -1,0 +1,358 @@
+"""The life of a pair: confirm or reject a proposal, end a pair, replace its mentor; read pairs.
+
+Capacity is guarded three times over (docs/rules.md#capacity): the transaction locks the rows it
+decides on (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction holds the
+database's write lock from its first statement), the count of active pairs is read after the lock,
+and the database refuses a mentor's fourth active place or a mentee's second active pair (partial
+unique indexes). Every function takes the caller's ``session`` (one transaction per request).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.core.audit import record
+from service.core.errors import (
+    AlreadyDecided,
+    ConcurrentChange,
+    Conflict,
+    Denied,
+    Invalid,
+    MenteeHasPair,
+    MentorFull,
+    NotFound,
+    PairNotActive,
+)
+from service.core.models import (
+    Organisation,
+    Pair,
+    PairStatus,
+    Person,
+    Proposal,
+    ProposalStatus,
+    Side,
+    utcnow,
+)
+from service.core.rules import END_REASONS
+from service.core.security import Actor, organisation_for
+from service.pairs.schemas import PairPublic
+from service.runs.runs import require_consent, score_pair
+
+__all__ = [
+    "confirm",
+    "end_pair",
+    "pair_with_sides",
+    "pairs",
+    "public",
+    "reject",
+    "replace_mentor",
+    "undo_reject",
+    "visible_sides",
+]
+
+
+def public(pair: Pair) -> PairPublic:
+    """The API shape of a pair, with both names and both schools."""
+    missing: list[str] = []
+    if pair.status == PairStatus.active.value:
+        people = ((Side.mentee, pair.mentee), (Side.mentor, pair.mentor))
+        missing = [side.value for side, person in people if not person.consent]
+    return PairPublic(
+        pair_id=pair.id,
+        org=pair.mentee.org.code,
+        mentor_org=pair.mentor.org.code,
+        mentee_id=pair.mentee_id,
+        mentor_id=pair.mentor_id,
+        mentee_name=pair.mentee.name,
+        mentor_name=pair.mentor.name,
+        form=pair.form,
+        status=pair.status,
+        started_at=pair.started_at,
+        ended_at=pair.ended_at,
+        end_reason=pair.end_reason,
+        previous_pair_id=pair.previous_pair_id,
+        proposal_id=pair.proposal_id,
+        missing_consent=missing,
+    )
+
+
+def visible_sides(session: Session, actor: Actor, pair: Pair) -> frozenset[str]:
+    """Return the sides of ``pair`` whose school ``actor`` may see: ``"mentee"``, ``"mentor"``.
+
+    A virtual pair joins two schools, and each school's curator is responsible for their own
+    person: both may open the pair, record feedback of their own person and end the pair (their
+    person leaves); only the mentee's school chooses the mentee a new mentor. Raises NotFound
+    when the actor sees neither school.
+    """
+    schools = (
+        (Side.mentee.value, session.get(Organisation, pair.org_id)),
+        (Side.mentor.value, session.get(Organisation, pair.mentor.org_id)),
+    )
+    sides = frozenset(side for side, org in schools if org is not None and actor.sees(org))
+    if not sides:
+        raise NotFound("pair", pair.id)
+    return sides
+
+
+def pair_with_sides(session: Session, actor: Actor, pair_id: int) -> tuple[Pair, frozenset[str]]:
+    """Return one pair the actor may see (through either school) and the sides they see."""
+    pair = session.get(Pair, pair_id)
+    if pair is None:
+        raise NotFound("pair", pair_id)
+    return pair, visible_sides(session, actor, pair)
+
+
+def pairs(session: Session, actor: Actor, org: str, status: str | None = None) -> list[PairPublic]:
+    """Return the pairs of a school (as the mentee's school or the mentor's), oldest first."""
+    organisation = organisation_for(session, actor, org)
+    mentors = select(Person.id).where(Person.org_id == organisation.id)
+    query = (
+        select(Pair)
+        .where((Pair.org_id == organisation.id) | Pair.mentor_id.in_(mentors))
+        .order_by(Pair.id)
+    )
+    if status is not None:
+        query = query.where(Pair.status == status)
+    return [public(p) for p in session.scalars(query)]
+
+
+def _visible_org(session: Session, actor: Actor, org_id: int, entity: str, key: int) -> None:
+    org = session.get(Organisation, org_id)
+    if org is None or not actor.sees(org):
+        raise NotFound(entity, key)
+
+
+def _locked_people(session: Session, *ids: int) -> dict[int, Person]:
+    # Always in id order, so that two transactions never wait for each other in a cycle.
+    people = session.scalars(
+        select(Person)
+        .where(Person.id.in_(sorted(set(ids))))
+        .order_by(Person.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {p.id: p for p in people}
+
+
+def _take_place(session: Session, mentor: Person) -> int:
+    """Return a free place (1..3) of ``mentor`` or raise MentorFull; call with the mentor locked."""
+    taken = set(
+        session.scalars(
+            select(Pair.place).where(
+                Pair.mentor_id == mentor.id, Pair.status == PairStatus.active.value
+            )
+        )
+    )
+    places = mentor.places()
+    if len(taken) >= places:
+        raise MentorFull(mentor.id, mentor.name, len(taken), places)
+    return min(set(range(1, places + 1)) - taken)
+
+
+def _check_free_mentee(session: Session, mentee: Person) -> None:
+    current = session.scalar(
+        select(Pair).where(Pair.mentee_id == mentee.id, Pair.status == PairStatus.active.value)
+    )
+    if current is not None:
+        raise MenteeHasPair(mentee.id, mentee.name, current.id, current.mentor.name)
+
+
+def _insert_pair(session: Session, pair: Pair) -> None:
+    try:
+        with session.begin_nested():
+            session.add(pair)
+            session.flush()
+    except IntegrityError as exc:  # another transaction took the place first
+        raise ConcurrentChange(
+            what="Пару не удалось создать: данные изменились одновременно. Обновите страницу."
+        ) from exc
+
+
+def _locked_proposal(session: Session, actor: Actor, proposal_id: int) -> Proposal:
+    """The proposal, locked for this transaction (a second curator deciding on it waits)."""
+    proposal = session.scalar(
+        select(Proposal)
+        .where(Proposal.id == proposal_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if proposal is None:
+        raise NotFound("proposal", proposal_id)
+    _visible_org(session, actor, proposal.org_id, "proposal", proposal_id)
+    return proposal
+
+
+def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
+    """Turn an open proposal into an active pair.
+
+    Raises
+    ------
+    NotFound
+        When the proposal does not exist or is another school's.
+    AlreadyDecided, MentorFull, MenteeHasPair, NoConsent
+        When the current state forbids the pair.
+    """
+    proposal = _locked_proposal(session, actor, proposal_id)
+    if proposal.status == ProposalStatus.superseded.value:
+        # Withdrawing a consent supersedes the person's proposals: say so, not just "decided".
+        require_consent(proposal.mentee)
+        require_consent(proposal.mentor)
+    if proposal.status != ProposalStatus.open.value:
+        existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
+        raise AlreadyDecided(proposal.id, proposal.status, existing)
+    people = _locked_people(session, proposal.mentee_id, proposal.mentor_id)
+    mentee, mentor = people[proposal.mentee_id], people[proposal.mentor_id]
+    require_consent(mentee)
+    require_consent(mentor)
+    _check_free_mentee(session, mentee)
+    pair = Pair(
+        org_id=proposal.org_id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        proposal_id=proposal.id,
+        form=proposal.form or mentee.spec,
+        place=_take_place(session, mentor),
+        created_by=actor.user_id,
+    )
+    _insert_pair(session, pair)
+    proposal.status = ProposalStatus.confirmed.value
+    proposal.decided_at = utcnow()
+    proposal.decided_by = actor.user_id
+    record(session, actor, "confirm", "proposal", proposal.id, proposal.org_id, pair=pair.id)
+    return public(pair)
+
+
+def reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
+    """Reject an open proposal: the same pair is never proposed again (until undone)."""
+    proposal = _locked_proposal(session, actor, proposal_id)
+    if proposal.status not in (ProposalStatus.open.value, ProposalStatus.superseded.value):
+        raise AlreadyDecided(proposal.id, proposal.status)
+    proposal.status = ProposalStatus.rejected.value
+    proposal.decided_at = utcnow()
+    proposal.decided_by = actor.user_id
+    record(session, actor, "reject", "proposal", proposal.id, proposal.org_id)
+    return proposal
+
+
+def undo_reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
+    """Undo a rejection: the proposal is open again and the pair may be proposed again."""
+    proposal = _locked_proposal(session, actor, proposal_id)
+    if proposal.status != ProposalStatus.rejected.value:
+        raise AlreadyDecided(proposal.id, proposal.status, why="отменить можно только отклонение")
+    proposal.status = ProposalStatus.open.value
+    proposal.decided_at = None
+    proposal.decided_by = None
+    record(session, actor, "undo_reject", "proposal", proposal.id, proposal.org_id)
+    return proposal
+
+
+def _locked_active_pair(
+    session: Session, actor: Actor, pair_id: int
+) -> tuple[Pair, frozenset[str]]:
+    pair = session.scalar(
+        select(Pair)
+        .where(Pair.id == pair_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if pair is None:
+        raise NotFound("pair", pair_id)
+    sides = visible_sides(session, actor, pair)
+    if pair.status != PairStatus.active.value:
+        raise PairNotActive(pair.id, pair.status)
+    return pair, sides
+
+
+def _require_mentee_side(sides: frozenset[str]) -> None:
+    if Side.mentee.value not in sides:
+        raise Denied("заменить наставника может куратор школы наставляемого")
+
+
+def _check_reason(reason: str) -> None:
+    if reason not in END_REASONS:
+        allowed = ", ".join(END_REASONS)
+        raise Invalid(
+            f"Неизвестная причина {reason!r}; допустимы: {allowed}.",
+            [
+                {
+                    "row": None,
+                    "column": "reason",
+                    "value": reason,
+                    "message": f"допустимы: {allowed}",
+                }
+            ],
+        )
+
+
+def _close(pair: Pair, reason: str) -> None:
+    pair.status = (PairStatus.completed if reason == "completed" else PairStatus.ended).value
+    pair.ended_at = utcnow()
+    pair.end_reason = reason
+
+
+def end_pair(session: Session, actor: Actor, pair_id: int, reason: str) -> PairPublic:
+    """End an active pair: ``completed`` for a finished programme, else ended with the reason.
+
+    Either school of a virtual pair may end it: the mentor's school learns first that its mentor
+    leaves (the end of a contract, a transfer), and the mentee then waits for a new mentor.
+    """
+    _check_reason(reason)
+    pair, _ = _locked_active_pair(session, actor, pair_id)
+    _close(pair, reason)
+    record(session, actor, "end", "pair", pair.id, pair.org_id, reason=reason)
+    return public(pair)
+
+
+def replace_mentor(
+    session: Session, actor: Actor, pair_id: int, mentor_id: int, reason: str
+) -> PairPublic:
+    """End a pair with ``reason`` and start a new one of the same mentee with another mentor.
+
+    The old pair stays in the history; the new one refers to it by ``previous_pair_id``.
+    Only the mentee's school replaces the mentor (:class:`Denied` for the mentor's school of a
+    virtual pair): finding the mentee a mentor is the mentee's curator's task.
+    """
+    _check_reason(reason)
+    if reason == "completed":
+        raise Invalid(
+            "Причина замены не может быть «программа завершена».",
+            [{"row": None, "column": "reason", "value": reason,
+              "message": "выберите причину замены наставника"}],
+        )  # fmt: skip
+    pair, sides = _locked_active_pair(session, actor, pair_id)
+    _require_mentee_side(sides)
+    mentor = session.get(Person, mentor_id)
+    if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
+        raise NotFound("mentor", mentor_id)
+    if mentor_id == pair.mentor_id:
+        raise Conflict("same_mentor", "Новый наставник совпадает с прежним.")
+    people = _locked_people(session, pair.mentee_id, mentor_id)
+    mentee, mentor = people[pair.mentee_id], people[mentor_id]
+    score_pair(session, mentee, mentor)  # consent and the hard rules
+    _close(pair, reason)
+    session.flush()  # free the mentee's active slot before the new pair takes it
+    new = Pair(
+        org_id=pair.org_id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        previous_pair_id=pair.id,
+        form=pair.form,
+        place=_take_place(session, mentor),
+        created_by=actor.user_id,
+    )
+    _insert_pair(session, new)
+    record(
+        session,
+        actor,
+        "replace_mentor",
+        "pair",
+        pair.id,
+        pair.org_id,
+        reason=reason,
+        new_pair=new.id,
+        old_mentor=pair.mentor_id,
+        new_mentor=mentor.id,
+    )
+    return public(new)

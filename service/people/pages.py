@@ -1,0 +1,254 @@
+"""Curators' pages of a school's people: the list, uploading questionnaires, a person's consents,
+a mentor's capacity limit.
+
+Every form is read whole (:class:`service.ui.forms.FormReader`): a mistake shows the form again
+with every problem named, and nothing is stored until all of it is right.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, WriteSessionDep
+from service.core.errors import Invalid
+from service.core.models import ConsentKind, utcnow
+from service.core.security import Actor, organisation_for
+from service.people import consents, people
+from service.people.consents import KIND_TITLES
+from service.people.routes import read_upload
+from service.people.schemas import ConsentPublic, LimitPublic
+from service.people.waiting import school_waiting
+from service.ui.forms import FormReader
+from service.ui.rendering import FormDep, attempt, back, problems_of, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+DECISIONS = {"given": "дано", "withdrawn": "отозвано"}
+NO_LIMIT = "none"
+
+
+@router.get("/ui/orgs/{org}/people")
+def people_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """Mentors and mentees of a school: consents, places and pairs, with links to change them."""
+    everyone = people.people(session, actor, org)
+    waiting = school_waiting(session, organisation_for(session, actor, org).id)
+    return render(
+        request,
+        "people.html",
+        actor=actor,
+        org=org,
+        mentors=[p for p in everyone if p.side == "mentor"],
+        mentees=[p for p in everyone if p.side == "mentee"],
+        waiting={w.mentee_id for w in waiting},
+    )
+
+
+@router.post("/ui/orgs/{org}/import")
+def upload(
+    request: Request,
+    org: str,
+    db: DbDep,
+    actor: ActorDep,
+    side: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+    spec: Annotated[str, Form()] = "teacher",
+) -> Response:
+    """Import a questionnaire file from the school page."""
+    try:
+        result = people.import_answers(db, actor, org, side, read_upload(file), file.filename, spec)
+    except Invalid as exc:
+        return render(
+            request,
+            "import_errors.html",
+            422,
+            actor=actor,
+            org=org,
+            message=exc.message,
+            errors=exc.errors,
+        )
+    return back(
+        f"/ui/orgs/{org}",
+        f"Файл принят: новых — {result.created}, обновлено — {result.updated}, "
+        f"без изменений — {result.unchanged}.",
+    )
+
+
+# -- a person's consents ---------------------------------------------------------------------
+
+
+def _consent_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    org: str,
+    person_id: int,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    found = consents.status(session, actor, org, person_id)
+    return render(
+        request,
+        "consent.html",
+        status,
+        actor=actor,
+        org=org,
+        person=found,
+        kinds={k: KIND_TITLES[k] for k in found.asked},
+        kind_titles=KIND_TITLES,
+        sources=consents.SOURCE_TITLES,
+        decisions=DECISIONS,
+        values=values,
+        errors=errors or [],
+    )
+
+
+@router.get("/ui/orgs/{org}/people/{person_id}/consent")
+def consent_form(
+    request: Request,
+    org: str,
+    person_id: int,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """A person's consents now and every record of them, and the form for a paper one."""
+    today = utcnow().astimezone(settings.zone).date()
+    values = {"kind": ConsentKind.participant.value, "signed_on": today.isoformat()}
+    return _consent_page(request, session, actor, org, person_id, values)
+
+
+@router.post("/ui/orgs/{org}/people/{person_id}/consent")
+def consent(
+    request: Request,
+    org: str,
+    person_id: int,
+    fields: FormDep,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+) -> Response:
+    """Record a paper consent or its withdrawal; say what it changed."""
+    zone = settings.zone
+    asked = consents.status(session, actor, org, person_id).asked
+    form = FormReader(fields)
+    kind = form.choice("kind", "Чьё согласие", {k: KIND_TITLES[k] for k in asked})
+    decision = form.choice("decision", "Согласие", DECISIONS)
+    today = utcnow().astimezone(zone).date()
+    signed_on = form.date("signed_on", "Дата документа", not_after=today)
+    try:
+        form.check("Согласие не записано: исправьте отмеченные поля.")
+        assert kind is not None
+        assert decision is not None
+        assert signed_on is not None
+        with attempt(session):
+            done = consents.record_consent(
+                session, actor, org, person_id, decision == "given", kind, signed_on, zone
+            )
+    except Invalid as exc:
+        return _consent_page(request, session, actor, org, person_id, fields, problems_of(exc), 422)
+    return back(f"/ui/orgs/{org}/people/{person_id}/consent", _consent_message(done))
+
+
+def _consent_message(done: ConsentPublic) -> str:
+    what = KIND_TITLES[done.kind].capitalize()
+    message = f"Записано: {what} — {DECISIONS['given' if done.given else 'withdrawn']}, " + (
+        f"документ от {done.signed_on:%d.%m.%Y}. "
+    )
+    if done.consent:
+        return message + "Все нужные согласия есть: участник участвует в подборе пар."
+    message += "Участник не попадает в новые предложения пар"
+    if done.superseded:
+        message += f"; снято открытых предложений — {len(done.superseded)}"
+    if done.pairs_to_decide:
+        numbers = ", ".join(f"№ {p}" for p in done.pairs_to_decide)
+        message += (
+            f". Действующие пары ({numbers}) сохранены: решите на странице пар, закрыть ли их "
+            "или заменить наставника"
+        )
+    return message + "."
+
+
+# -- a mentor's capacity limit ---------------------------------------------------------------
+
+
+def _limits(agreed: int) -> dict[str, str]:
+    choices = {NO_LIMIT: f"без предела: столько, сколько в анкете ({agreed})"}
+    for n in range(agreed + 1):
+        choices[str(n)] = "0 — новых наставляемых не брать" if n == 0 else str(n)
+    return choices
+
+
+def _capacity_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    org: str,
+    mentor_id: int,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    load = people.mentor_load(session, actor, org, mentor_id)
+    return render(
+        request,
+        "capacity.html",
+        status,
+        actor=actor,
+        org=org,
+        mentor=load.mentor,
+        pairs=load.pairs,
+        limits=_limits(load.mentor.agreed or 0),
+        values=values,
+        errors=errors or [],
+    )
+
+
+@router.get("/ui/orgs/{org}/mentors/{mentor_id}/capacity")
+def capacity_form(
+    request: Request, org: str, mentor_id: int, session: SessionDep, actor: ActorDep
+) -> HTMLResponse:
+    """A mentor's places: their answer, the curator's limit, and the active pairs taking them."""
+    current = people.mentor_load(session, actor, org, mentor_id).mentor.capacity_limit
+    values = {"limit": NO_LIMIT if current is None else str(current)}
+    return _capacity_page(request, session, actor, org, mentor_id, values)
+
+
+@router.post("/ui/orgs/{org}/mentors/{mentor_id}/capacity")
+def capacity(
+    request: Request,
+    org: str,
+    mentor_id: int,
+    fields: FormDep,
+    session: WriteSessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Set or clear the limit; a limit below the active pairs keeps them, with no new places."""
+    agreed = people.mentor_load(session, actor, org, mentor_id).mentor.agreed or 0
+    form = FormReader(fields)
+    chosen = form.choice("limit", "Предел наставляемых", _limits(agreed))
+    try:
+        form.check("Предел не сохранён: исправьте отмеченное поле.")
+        assert chosen is not None
+        value = None if chosen == NO_LIMIT else int(chosen)
+        with attempt(session):
+            done = people.set_capacity_limit(session, actor, org, mentor_id, value)
+    except Invalid as exc:
+        return _capacity_page(
+            request, session, actor, org, mentor_id, fields, problems_of(exc), 422
+        )
+    return back(f"/ui/orgs/{org}/mentors/{mentor_id}/capacity", _capacity_message(done))
+
+
+def _capacity_message(done: LimitPublic) -> str:
+    what = "Предел снят" if done.capacity_limit is None else f"Предел {done.capacity_limit}"
+    message = f"{what}: наставник может вести до {done.places}, сейчас пар — {done.active_pairs}."
+    if done.active_pairs > done.places:
+        return message + " Действующие пары сохраняются, новых мест нет."
+    free = done.places - done.active_pairs
+    return message + (f" Свободных мест — {free}." if free else " Свободных мест нет.")

@@ -1,0 +1,445 @@
+"""People and their questionnaires: imports, versions of answers, lists, capacity limits.
+
+An import is one of the two explicit orchestrations of the service (the other is a matching run):
+the file is parsed and validated outside any transaction, and the write transaction only stores
+it, so a big file never holds the database's write lock while it is read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.core.audit import record
+from service.core.db import Database
+from service.core.errors import Conflict, Invalid, NotFound
+from service.core.models import (
+    Answers,
+    Consent,
+    Import,
+    Pair,
+    PairStatus,
+    Person,
+    Side,
+    utcnow,
+)
+from service.core.rules import MAX_CAPACITY
+from service.core.security import Actor, organisation_for
+from service.people import consents
+from service.people.questionnaires import load_spec_named
+from service.people.schemas import (
+    ImportPublic,
+    LimitPublic,
+    MentorLoad,
+    MentorPair,
+    PersonPublic,
+)
+
+__all__ = [
+    "import_answers",
+    "mentor_load",
+    "people",
+    "person_of",
+    "set_capacity_limit",
+]
+
+log = logging.getLogger("nastavnik.service.people.people")
+
+SIDES = {"mentors": Side.mentor, "mentees": Side.mentee}
+
+
+def _plain(records: dict[str, Any]) -> dict[str, Any]:
+    # Compare answers as the database returns them (JSON), not as pandas produced them.
+    return json.loads(json.dumps(records, ensure_ascii=False, default=str))
+
+
+def _parse(data: bytes, spec_name: str, side: str, filename: str | None) -> Any:
+    from features import ImportFailed, read_answers
+
+    spec = load_spec_named(spec_name)
+    try:
+        return read_answers(data, spec, side=side, filename=filename)
+    except ImportFailed as exc:
+        errors = [
+            {"row": i.row, "column": i.column, "value": _value(i.value), "message": i.message}
+            for i in exc.issues
+        ]
+        raise Invalid(
+            f"Файл {filename or ''} не принят: проблем — {len(errors)}. Ничего не сохранено.",
+            errors,
+        ) from exc
+
+
+def _value(value: Any) -> Any:
+    return value if value is None or isinstance(value, int | float | str | bool) else str(value)
+
+
+def import_answers(
+    db: Database,
+    actor: Actor,
+    org: str,
+    side: str,
+    data: bytes,
+    filename: str | None = None,
+    spec: str = "teacher",
+) -> ImportPublic:
+    """Import one questionnaire file of a school: new people are created, known ones updated.
+
+    A person is known by the identifying answer of the spec (code or e-mail) within the school and
+    side. Changed answers become a new version; the earlier versions are kept. A file with any
+    problem is rejected whole (``Invalid`` with every problem) and nothing is stored.
+    """
+    if side not in SIDES:
+        raise NotFound("side", side)
+    with db.read() as session:
+        organisation_for(session, actor, org)  # another school's curator learns nothing
+    answers = _parse(data, spec, side, filename)
+    try:
+        with db.write() as session:
+            organisation = organisation_for(session, actor, org)
+            batch = Import(
+                org_id=organisation.id,
+                side=SIDES[side].value,
+                spec=spec,
+                filename=filename,
+                user_id=actor.user_id,
+            )
+            session.add(batch)
+            session.flush()
+            identities = (
+                Person.org_id == organisation.id,
+                Person.side == SIDES[side].value,
+                Person.external_id.in_([str(i) for i in answers.person_ids]),
+            )
+            # A changed consent answer may supersede proposals: lock them before the people.
+            consents.lock_open_proposals(session, select(Person.id).where(*identities))
+            known = {
+                p.external_id: p
+                for p in session.scalars(select(Person).where(*identities).with_for_update())
+            }
+            current: dict[int, dict[str, Any]] = dict(
+                session.execute(
+                    select(Answers.person_id, Answers.records)
+                    .join(Person, Person.id == Answers.person_id)
+                    .where(
+                        Person.id.in_([p.id for p in known.values()]),
+                        Answers.version == Person.version,
+                    )
+                ).all()
+            )
+            entries = _entry_times(answers)
+            capacity = getattr(answers, "capacity", None) if side == "mentors" else None
+            consent_state = consents.latest(session, [p.id for p in known.values()])
+            left_out: list[Person] = []
+            for k, person_id in enumerate(answers.person_ids):
+                person = known.get(str(person_id))
+                outcome = _upsert(
+                    session,
+                    batch,
+                    person,
+                    current.get(person.id) if person else None,
+                    _Row(
+                        str(person_id),
+                        answers.names[k] if answers.names else None,
+                        _plain(answers.records[k]),
+                        bool(answers.minor[k]),
+                        entries[k],
+                        None if capacity is None else int(capacity[k]),
+                    ),
+                    consent_state[person.id] if person else {},
+                )
+                if person is not None and outcome == "withdrawn":
+                    left_out.append(person)
+                    outcome = "updated"
+                setattr(batch, outcome, getattr(batch, outcome) + 1)
+            withdrawn = _leave_out(session, actor, left_out)
+            record(
+                session,
+                actor,
+                "import",
+                "import",
+                batch.id,
+                organisation.id,
+                side=side,
+                spec=spec,
+                created=batch.created,
+                updated=batch.updated,
+                unchanged=batch.unchanged,
+                consent_withdrawn=withdrawn,
+            )
+            log.info(
+                "import %d into org %d: %d created, %d updated, %d unchanged",
+                batch.id,
+                organisation.id,
+                batch.created,
+                batch.updated,
+                batch.unchanged,
+            )
+            return ImportPublic(
+                import_id=batch.id,
+                created=batch.created,
+                updated=batch.updated,
+                unchanged=batch.unchanged,
+            )
+    except IntegrityError as exc:  # the same new person imported by two requests at once
+        raise Conflict(
+            "concurrent_import",
+            "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One person's row of an imported file."""
+
+    external_id: str
+    name: str | None
+    records: dict[str, Any]
+    minor: bool  # a parent's consent is needed, when the questionnaire asks for it
+    entered: datetime | None
+    capacity: int | None
+
+
+def _upsert(
+    session: Session,
+    batch: Import,
+    person: Person | None,
+    current: dict[str, Any] | None,
+    row: _Row,
+    consent_state: dict[str, bool],
+) -> str:
+    """Create or update one person; return "created", "updated", "unchanged", or "withdrawn"
+    (updated, and left without consent by this file)."""
+    now = utcnow()
+    before: dict[str, bool] = {}  # the consents of the answers this file replaces
+    if person is not None and row.capacity is not None:
+        person.capacity = row.capacity
+    if person is None:
+        person = Person(
+            org_id=batch.org_id,
+            side=batch.side,
+            external_id=row.external_id,
+            name=row.name,
+            spec=batch.spec,
+            capacity=row.capacity,
+            version=1,
+            entered_at=row.entered or now,
+            updated_at=now,
+        )
+        session.add(person)
+        outcome = "created"
+    else:
+        if (current, person.spec, person.name) == (row.records, batch.spec, row.name):
+            return "unchanged"
+        if current is not None:
+            before = consents.from_answers(person.spec, batch.side, current)
+        person.version += 1
+        person.spec, person.name, person.updated_at = batch.spec, row.name, now
+        outcome = "updated"
+    session.add(
+        Answers(
+            person=person,
+            version=person.version,
+            spec=batch.spec,
+            records=row.records,
+            import_id=batch.id,
+            created_at=now,
+        )
+    )
+    had_consent = outcome == "updated" and person.consent
+    person.consent = _consents(session, batch, person, before, row, consent_state)
+    return "withdrawn" if had_consent and not person.consent else outcome
+
+
+def _consents(
+    session: Session,
+    batch: Import,
+    person: Person,
+    before: dict[str, bool],
+    row: _Row,
+    state: dict[str, bool],
+) -> bool:
+    """Record the consents this file's answers change; return whether all asked are given.
+
+    Only a changed answer is recorded: an unchanged one would undo a later paper record.
+    """
+    state = dict(state)
+    for kind, given in consents.from_answers(batch.spec, batch.side, row.records).items():
+        if before.get(kind) != given:
+            state[kind] = given
+            session.add(
+                Consent(
+                    person=person,
+                    kind=kind,
+                    given=given,
+                    source="questionnaire",
+                    import_id=batch.id,
+                    user_id=batch.user_id,
+                )
+            )
+    return consents.summed_up(state, row.minor)
+
+
+def _leave_out(session: Session, actor: Actor, people: list[Person]) -> list[int]:
+    """Supersede the open proposals of people this file left without consent."""
+    for person in people:
+        superseded, pairs = consents.leave_out(session, actor, person)
+        record(
+            session,
+            actor,
+            "consent",
+            "person",
+            person.id,
+            person.org_id,
+            source="questionnaire",
+            consent=False,
+            superseded=superseded,
+            pairs_to_decide=pairs,
+        )
+    return [p.id for p in people]
+
+
+def _entry_times(answers: Any) -> list[datetime | None]:
+    """When each person entered the programme (the form's date), as UTC midnight."""
+    dates = getattr(answers, "entry_dates", None) or [None] * len(answers.person_ids)
+    return [None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC) for d in dates]
+
+
+def person_of(
+    session: Session,
+    actor: Actor,
+    org: str,
+    person_id: int,
+    side: Side | None = None,
+    lock: bool = False,
+) -> Person:
+    """Return one person of school ``org`` (of ``side`` when given), or raise NotFound.
+
+    ``lock`` locks the person's row for the rest of the transaction (PostgreSQL; SQLite's write
+    transaction holds the database's lock anyway).
+    """
+    organisation = organisation_for(session, actor, org)
+    query = select(Person).where(Person.id == person_id)
+    person = session.scalar(query.with_for_update() if lock else query)
+    if person is None or person.org_id != organisation.id:
+        raise NotFound(side.value if side else "person", person_id)
+    if side is not None and person.side != side.value:
+        raise NotFound(side.value, person_id)
+    return person
+
+
+def _agreed(person: Person) -> int:
+    return MAX_CAPACITY if person.capacity is None else person.capacity
+
+
+def _active_counts(session: Session, ids: list[int]) -> Counter[int]:
+    active = Counter[int]()
+    for mentee_id, mentor_id in session.execute(
+        select(Pair.mentee_id, Pair.mentor_id).where(
+            Pair.status == PairStatus.active.value,
+            Pair.mentee_id.in_(ids) | Pair.mentor_id.in_(ids),
+        )
+    ):
+        active[mentee_id] += 1
+        active[mentor_id] += 1
+    return active
+
+
+def public(person: Person, active_pairs: int) -> PersonPublic:
+    """The API shape of a person."""
+    mentor = person.side == Side.mentor.value
+    return PersonPublic(
+        id=person.id,
+        side=person.side,
+        external_id=person.external_id,
+        name=person.name,
+        spec=person.spec,
+        consent=person.consent,
+        capacity=person.places() if mentor else None,
+        capacity_limit=person.capacity_limit,
+        agreed=_agreed(person) if mentor else None,
+        active_pairs=active_pairs,
+        version=person.version,
+    )
+
+
+def people(session: Session, actor: Actor, org: str, side: str | None = None) -> list[PersonPublic]:
+    """Return the people of a school (optionally one side) with their number of active pairs."""
+    organisation = organisation_for(session, actor, org)
+    query = select(Person).where(Person.org_id == organisation.id).order_by(Person.id)
+    if side is not None:
+        query = query.where(Person.side == side)
+    found = session.scalars(query).all()
+    active = _active_counts(session, [p.id for p in found])
+    return [public(p, active.get(p.id, 0)) for p in found]
+
+
+def mentor_load(session: Session, actor: Actor, org: str, mentor_id: int) -> MentorLoad:
+    """Return one mentor of school ``org`` with the active pairs taking their places (a mentee
+    may be another school's, in a virtual pair: only the name and the school are shown)."""
+    mentor = person_of(session, actor, org, mentor_id, Side.mentor)
+    active = session.scalars(
+        select(Pair)
+        .where(Pair.mentor_id == mentor.id, Pair.status == PairStatus.active.value)
+        .order_by(Pair.id)
+    ).all()
+    pairs = [
+        MentorPair(
+            pair_id=p.id,
+            mentee_id=p.mentee_id,
+            mentee_name=p.mentee.name,
+            mentee_org=p.mentee.org.code,
+            started_at=p.started_at,
+        )
+        for p in active
+    ]
+    return MentorLoad(mentor=public(mentor, len(pairs)), pairs=pairs)
+
+
+def set_capacity_limit(
+    session: Session, actor: Actor, org: str, person_id: int, limit: int | None
+) -> LimitPublic:
+    """Set (or clear, with None) a curator's lower limit of a mentor's mentees.
+
+    A limit below the mentor's active pairs keeps those pairs (ending one is a decision with a
+    reason, docs/rules.md#replacement) and gives no new places: runs, suggestions and
+    confirmations count the active pairs against it.
+
+    Raises
+    ------
+    NotFound
+        When the mentor is not one of school ``org``'s.
+    Invalid
+        For a limit outside 0..3 or above what the mentor agreed to in the questionnaire:
+        a limit only lowers the number of mentees.
+    """
+    if limit is not None and not 0 <= limit <= MAX_CAPACITY:
+        raise Invalid(
+            f"Предел наставляемых должен быть от 0 до {MAX_CAPACITY}; получено {limit}.",
+            [{"row": None, "column": "Предел наставляемых", "value": limit,
+              "message": f"нужно целое число от 0 до {MAX_CAPACITY}"}],
+        )  # fmt: skip
+    person = person_of(session, actor, org, person_id, Side.mentor, lock=True)
+    agreed = _agreed(person)
+    if limit is not None and limit > agreed:
+        raise Invalid(
+            f"Предел {limit} больше, чем наставник готов взять по анкете ({agreed}): предел "
+            "только уменьшает число наставляемых.",
+            [{"row": None, "column": "Предел наставляемых", "value": limit,
+              "message": f"не больше, чем наставник указал в анкете ({agreed}); чтобы "
+                         "увеличить, наставник отвечает на анкету заново"}],
+        )  # fmt: skip
+    person.capacity_limit = limit
+    active = _active_counts(session, [person.id]).get(person.id, 0)
+    record(session, actor, "capacity_limit", "person", person.id, person.org_id, limit=limit)
+    return LimitPublic(
+        mentor_id=person.id, capacity_limit=limit, places=person.places(), active_pairs=active
+    )

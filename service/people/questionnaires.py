@@ -1,0 +1,73 @@
+"""The questionnaire specs a school's people answered: loading a spec by name, and reading answers.
+
+All questionnaire logic is in ``features``; this module only looks up the shipped specs by name
+(a file path is refused: it would read the server's files) and reads what a page or a document
+needs from stored answers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from service.core.errors import Invalid
+
+__all__ = ["load_spec_named", "post_of", "with_consent"]
+
+
+@lru_cache(maxsize=32)
+def load_spec_named(name: str) -> Any:
+    """Load a shipped questionnaire spec by name.
+
+    Raises
+    ------
+    Invalid
+        When ``name`` is not the name of a shipped spec.
+    """
+    from features import SpecError, load_spec
+
+    if not name.replace("_", "").replace("-", "").isalnum() or not name.isascii():
+        raise Invalid(f"Неизвестная анкета {name!r}: укажите имя, например 'teacher' или 'pupil'.")
+    try:
+        return load_spec(name)
+    except (SpecError, FileNotFoundError, OSError) as exc:
+        raise Invalid(f"Неизвестная анкета {name!r}: {exc}") from exc
+
+
+def with_consent(spec_name: str, side: str, records: dict[str, Any], given: bool) -> dict[str, Any]:
+    """Return ``records`` with every consent question of the spec answered ``given``.
+
+    The consents the service recorded decide (a questionnaire's answer, or a later one on paper:
+    see ``service.people.consents``), not the questionnaire's answer alone; without this a consent
+    given on paper would still leave the person's pairs disallowed by the hard rules of
+    ``features``. ``side`` is ``"mentor"`` or ``"mentee"``.
+    """
+    fields = load_spec_named(spec_name).side(f"{side}s").fields
+    keys = [*fields.consents, *([fields.parent_consent] if fields.parent_consent else [])]
+    return records | dict.fromkeys(keys, given)
+
+
+def post_of(spec_name: str, side: str, records: dict[str, Any]) -> str:
+    """Return a person's post (a teacher's role and subjects) or class (a pupil's), in Russian.
+
+    ``side`` is ``"mentors"`` or ``"mentees"``.
+
+    Examples
+    --------
+    >>> post_of("teacher", "mentors", {"position": "teacher", "subjects": ["physics"]})
+    'Учитель; физика'
+    >>> post_of("pupil", "mentees", {"grade": "g8", "subjects": ["math"]})
+    '8 класс'
+    """
+    part = load_spec_named(spec_name).side(side)
+    words = []
+    role = part.fields.role
+    if role and records.get(role):
+        words.append(part.question(role).choice(records[role]).label)
+    if part.has("grade"):
+        if records.get("grade"):
+            words.append(f"{part.question('grade').label_of(records['grade'])} класс")
+    elif part.has("subjects") and records.get("subjects"):
+        question = part.question("subjects")
+        words.append(", ".join(question.choice(s).label.lower() for s in records["subjects"]))
+    return "; ".join(words) or "—"

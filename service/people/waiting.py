@@ -1,0 +1,83 @@
+"""Mentees waiting for a mentor, and since when (docs/rules.md#thirty-days).
+
+One rule, used by the waiting list, the report and matching runs (which match the longest waiting
+first): a mentee waits from entering the programme, or again from the end of a pair that ended for
+another reason than completion (the mentor is to be replaced); after a completed programme the
+mentee waits for nobody.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.core.models import Pair, PairStatus, Person, Side, utcnow
+from service.people.schemas import WaitingPublic
+
+__all__ = ["school_waiting", "waiting_list", "waiting_since", "waiting_since_of"]
+
+
+def waiting_since(
+    entered_at: datetime, ended: Iterable[tuple[str, datetime | None]]
+) -> datetime | None:
+    """When a mentee's wait for a mentor began, given the (status, ended_at) of their ended pairs."""
+    since = entered_at
+    for status, ended_at in ended:
+        if status == PairStatus.completed.value:
+            return None
+        if ended_at is not None:
+            since = max(since, ended_at)
+    return since
+
+
+def _ended(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, datetime | None]]]:
+    ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for mentee_id, status, ended_at in session.execute(
+        select(Pair.mentee_id, Pair.status, Pair.ended_at).where(
+            Pair.mentee_id.in_(list(ids)), Pair.ended_at.is_not(None)
+        )
+    ):
+        ended[mentee_id].append((status, ended_at))
+    return ended
+
+
+def waiting_since_of(session: Session, mentees: Sequence[Person]) -> dict[int, datetime | None]:
+    """When each of these mentees began to wait (None: waits for nobody)."""
+    ended = _ended(session, [m.id for m in mentees])
+    return {m.id: waiting_since(m.entered_at, ended.get(m.id, ())) for m in mentees}
+
+
+def waiting_list(
+    session: Session, people: Sequence[Person], now: datetime | None = None
+) -> list[WaitingPublic]:
+    """The mentees among ``people`` with consent and no active pair, the longest wait first."""
+    now = now or utcnow()
+    mentees = [p for p in people if p.side == Side.mentee.value and p.consent]
+    active = set(
+        session.scalars(
+            select(Pair.mentee_id).where(
+                Pair.mentee_id.in_([m.id for m in mentees]), Pair.status == PairStatus.active.value
+            )
+        )
+    )
+    since = waiting_since_of(session, [m for m in mentees if m.id not in active])
+    found = [
+        WaitingPublic(mentee_id=m.id, name=m.name, since=start, days=(now - start).days)
+        for m in mentees
+        if (start := since.get(m.id)) is not None
+    ]
+    return sorted(found, key=lambda w: (-w.days, w.mentee_id))
+
+
+def school_waiting(
+    session: Session, org_id: int, now: datetime | None = None
+) -> list[WaitingPublic]:
+    """The waiting list of one school, the longest wait first."""
+    mentees = session.scalars(
+        select(Person).where(Person.org_id == org_id, Person.side == Side.mentee.value)
+    ).all()
+    return waiting_list(session, mentees, now)

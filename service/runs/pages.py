@@ -1,0 +1,137 @@
+"""Curators' pages of matching: the school page with the proposals to decide on, a school run,
+one mentee's suggestions («кто мог бы стать наставником») and proposing a chosen pair, and a
+coordinator's municipality run."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, SolverDep, WriteSessionDep
+from service.core.errors import NoConsent
+from service.core.models import Side
+from service.core.rules import ASSIGN_WITHIN_DAYS
+from service.core.security import organisation_for
+from service.people import people
+from service.people.waiting import school_waiting
+from service.runs import runs
+from service.ui.forms import FormReader
+from service.ui.rendering import FormDep, back, render
+
+__all__ = ["OBJECTIVES", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+SUGGESTIONS = 10
+OBJECTIVES = {
+    "coverage": "сначала охват: пара для как можно большего числа наставляемых",
+    "score": "сначала качество: наибольшая сумма оценок пар",
+}
+
+
+@router.get("/ui/orgs/{org}")
+def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """A school: open proposals with reasons, the mentees waiting, imports and a run."""
+    found = runs.proposals(session, actor, org, "open")
+    everyone = people.people(session, actor, org)
+    waiting = school_waiting(session, organisation_for(session, actor, org).id)
+    mentees = [p for p in everyone if p.side == "mentee"]
+    return render(
+        request,
+        "school.html",
+        actor=actor,
+        org=org,
+        proposals=found,
+        mentors=sum(p.side == "mentor" for p in everyone),
+        mentees=len(mentees),
+        paired=sum(p.active_pairs > 0 for p in mentees),
+        waiting=waiting,
+        within_days=ASSIGN_WITHIN_DAYS,
+    )
+
+
+@router.post("/ui/orgs/{org}/run")
+def run(
+    org: str, db: DbDep, actor: ActorDep, solver: SolverDep, settings: SettingsDep
+) -> RedirectResponse:
+    """Run the matching of a school."""
+    options = runs.RunOptions(min_score=settings.min_score)
+    result = runs.run_matching(db, solver, actor, options, org=org)
+    return back(
+        f"/ui/orgs/{org}",
+        f"Подбор выполнен: предложено пар — {len(result.proposals)}, "
+        f"без пары осталось — {len(result.unmatched)}.",
+    )
+
+
+@router.get("/ui/orgs/{org}/mentees/{mentee_id}")
+def mentee(
+    request: Request, org: str, mentee_id: int, session: SessionDep, actor: ActorDep
+) -> HTMLResponse:
+    """Кто мог бы стать наставником: mentors ranked by score, with reasons and free places."""
+    person = people.person_of(session, actor, org, mentee_id, Side.mentee)
+    refusal = None
+    try:
+        found = runs.suggestions(session, actor, org, mentee_id, k=SUGGESTIONS)
+    except NoConsent as exc:
+        found, refusal = [], exc.message
+    mentors = {p.id: p for p in people.people(session, actor, org, "mentor")}
+    waiting = school_waiting(session, organisation_for(session, actor, org).id)
+    return render(
+        request,
+        "mentee.html",
+        actor=actor,
+        org=org,
+        mentee=person,
+        suggestions=[(mentors[s.mentor_id], s.score, s.reasons) for s in found],
+        refusal=refusal,
+        current=runs.active_pair_of(session, mentee_id),
+        waiting=next((w for w in waiting if w.mentee_id == mentee_id), None),
+        within_days=ASSIGN_WITHIN_DAYS,
+    )
+
+
+@router.post("/ui/orgs/{org}/proposals")
+def propose(
+    org: str, fields: FormDep, session: WriteSessionDep, actor: ActorDep
+) -> RedirectResponse:
+    """Propose the pair a curator chose from the suggestions; it waits on the school page."""
+    form = FormReader(fields)
+    mentee_id = form.integer("mentee_id", "Наставляемый", 1, 2**31 - 1)
+    mentor_id = form.integer("mentor_id", "Наставник", 1, 2**31 - 1)
+    form.check("Не понятно, какую пару предложить: откройте подбор наставника заново.")
+    assert mentee_id is not None
+    assert mentor_id is not None
+    made = runs.propose(session, actor, org, mentee_id, mentor_id)
+    return back(
+        f"/ui/orgs/{org}",
+        f"Пара предложена: {made.mentee_name or 'наставляемый'} — "
+        f"{made.mentor_name or 'наставник'}. "
+        "Подтвердите или отклоните её в списке «Ожидают решения».",
+    )
+
+
+@router.post("/ui/municipalities/{municipality}/run")
+def municipality_run(
+    municipality: str,
+    fields: FormDep,
+    db: DbDep,
+    actor: ActorDep,
+    solver: SolverDep,
+    settings: SettingsDep,
+) -> RedirectResponse:
+    """Run the matching over every school of the municipality (virtual pairs may cross)."""
+    form = FormReader(fields)
+    objective = form.choice("objective", "Что важнее", OBJECTIVES)
+    form.check("Подбор не выполнен: выберите, что важнее.")
+    assert objective is not None
+    options = runs.RunOptions(objective=objective, min_score=settings.min_score)
+    result = runs.run_matching(db, solver, actor, options, municipality=municipality)
+    return back(
+        f"/ui/municipalities/{quote(municipality, safe='')}",
+        f"Подбор по муниципалитету выполнен: предложено пар — {len(result.proposals)}, "
+        f"без пары осталось — {len(result.unmatched)}, "
+        f"действующих пар сохранено — {len(result.kept)}.",
+    )

@@ -1,0 +1,89 @@
+"""API routes of matching: suggestions for one mentee, runs for a school or a municipality,
+proposals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from service.core.config import Settings
+from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, SolverDep, WriteSessionDep
+from service.core.schemas import errors
+from service.runs import runs
+from service.runs.schemas import (
+    ProposalCreate,
+    ProposalPublic,
+    ProposalStatusName,
+    RunCreate,
+    RunPublic,
+    SuggestionPublic,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["matching"])
+
+
+def options(body: RunCreate | None, settings: Settings) -> runs.RunOptions:
+    """The options of a run: the body's, with the server's minimum score by default."""
+    body = body or RunCreate()
+    min_score = settings.min_score if body.min_score is None else body.min_score
+    return runs.RunOptions(objective=body.objective, min_score=min_score)
+
+
+@router.get("/orgs/{org}/mentees/{mentee_id}/suggestions", responses=errors(409))
+def suggest(
+    org: str,
+    mentee_id: int,
+    session: SessionDep,
+    actor: ActorDep,
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> list[SuggestionPublic]:
+    """Mentors who could take this mentee, best first, with reasons (409 without consent)."""
+    return runs.suggestions(session, actor, org, mentee_id, k)
+
+
+@router.post("/orgs/{org}/matching-runs", status_code=201)
+def run_school(
+    org: str,
+    db: DbDep,
+    actor: ActorDep,
+    solver: SolverDep,
+    settings: SettingsDep,
+    body: Annotated[RunCreate | None, Body()] = None,
+) -> RunPublic:
+    """Propose pairs for every mentee of the school who has none (confirmed pairs are kept)."""
+    return runs.run_matching(db, solver, actor, options(body, settings), org=org)
+
+
+@router.post("/municipalities/{municipality}/matching-runs", status_code=201, responses=errors(403))
+def run_municipality(
+    municipality: str,
+    db: DbDep,
+    actor: ActorDep,
+    solver: SolverDep,
+    settings: SettingsDep,
+    body: Annotated[RunCreate | None, Body()] = None,
+) -> RunPublic:
+    """Coordinators: one batch over all schools of a municipality (virtual pairs may cross)."""
+    return runs.run_matching(db, solver, actor, options(body, settings), municipality=municipality)
+
+
+@router.get("/orgs/{org}/proposals")
+def list_proposals(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    status: Annotated[ProposalStatusName | None, Query()] = "open",
+) -> list[ProposalPublic]:
+    """Proposals of a school (open ones by default), best first."""
+    return runs.proposals(session, actor, org, status)
+
+
+@router.post("/orgs/{org}/proposals", status_code=201, responses=errors(409))
+def make_proposal(
+    org: str, body: ProposalCreate, session: WriteSessionDep, actor: ActorDep
+) -> ProposalPublic:
+    """Propose a pair the curator chose (for instance from the suggestions)."""
+    return runs.propose(session, actor, org, body.mentee_id, body.mentor_id)

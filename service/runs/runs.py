@@ -1,0 +1,556 @@
+"""Suggestions, proposals and matching runs: stored answers -> ``features`` scores -> ``matching``.
+
+A run is one of the two explicit orchestrations of the service (the other is an import): it reads
+a snapshot in one short transaction, solves outside any transaction (in the solver's pool, never on
+the event loop), and writes its proposals in a second short one. Everything else here takes the
+caller's ``session``.
+Confirmed pairs are pinned, active pairs with people outside the run count as load, rejected
+pairs are forbidden, and people without recorded consent are left out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from features import waiting_priority
+from matching import Problem, suggest
+from service.core.audit import record
+from service.core.db import Database
+from service.core.errors import NoConsent, NotAllowed, NotFound
+from service.core.models import (
+    Answers,
+    MatchingRun,
+    Organisation,
+    Pair,
+    PairStatus,
+    Person,
+    Proposal,
+    ProposalStatus,
+    Side,
+    utcnow,
+)
+from service.core.security import Actor, organisation_for, visible_organisations
+from service.people.people import person_of
+from service.people.questionnaires import with_consent
+from service.people.waiting import waiting_since_of
+from service.runs.executor import Solver
+from service.runs.schemas import ProposalPublic, RunPublic, SuggestionPublic
+from service.runs.scoring import Member, Scored, score_members
+
+__all__ = ["RunOptions", "proposals", "propose", "public", "run_matching", "suggestions"]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a curator may choose for a run."""
+
+    objective: str = "coverage"
+    min_score: float = 0.0
+
+
+@dataclass
+class _Cohort:
+    """The people of one spec in the run's schools, with the curator's earlier decisions."""
+
+    spec: str
+    mentees: list[Member]
+    mentors: list[Member]
+    active: list[tuple[int, int, int]]  # (pair id, mentee id, mentor id)
+    rejected: set[tuple[int, int]]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _members(session: Session, org_ids: list[int], side: Side, spec: str | None) -> list[Member]:
+    query = (
+        select(Person, Answers.records, Organisation.code)
+        .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
+        .join(Organisation, Organisation.id == Person.org_id)
+        .where(Person.org_id.in_(org_ids), Person.side == side.value, Person.consent.is_(True))
+        .order_by(Person.id)
+    )
+    if spec is not None:
+        query = query.where(Person.spec == spec)
+    rows = session.execute(query).all()
+    since = waiting_since_of(session, [row[0] for row in rows]) if side == Side.mentee else {}
+    return [
+        Member(
+            person.id,
+            code,
+            with_consent(person.spec, person.side, records, True),  # consenting people only
+            person.capacity_limit,
+            since.get(person.id),
+        )
+        for person, records, code in rows
+    ]
+
+
+def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
+    specs = session.scalars(
+        select(Person.spec).where(Person.org_id.in_(org_ids)).distinct().order_by(Person.spec)
+    ).all()
+    in_orgs = select(Person.id).where(Person.org_id.in_(org_ids))
+    active = session.execute(
+        select(Pair.id, Pair.mentee_id, Pair.mentor_id).where(
+            Pair.status == PairStatus.active.value,
+            Pair.mentor_id.in_(in_orgs) | Pair.mentee_id.in_(in_orgs),
+        )
+    ).all()
+    rejected = {
+        (mentee, mentor)
+        for mentee, mentor in session.execute(
+            select(Proposal.mentee_id, Proposal.mentor_id).where(
+                Proposal.org_id.in_(org_ids), Proposal.status == ProposalStatus.rejected.value
+            )
+        )
+    }
+    without_consent = len(
+        session.scalars(
+            select(Person.id).where(
+                Person.org_id.in_(org_ids),
+                Person.side == Side.mentee.value,
+                Person.consent.is_(False),
+            )
+        ).all()
+    )
+    cohorts = [
+        _Cohort(
+            spec,
+            _members(session, org_ids, Side.mentee, spec),
+            _members(session, org_ids, Side.mentor, spec),
+            [tuple(row) for row in active],  # type: ignore[misc]
+            rejected,
+        )
+        for spec in specs
+    ]
+    return cohorts, without_consent
+
+
+# -- building the solver's problem ------------------------------------------------------------
+
+
+@dataclass
+class _Built:
+    scored: Scored | None
+    rows: list[int]  # problem row -> scored row
+    problem: Problem | None
+    pinned_pairs: dict[tuple[int, int], int]  # (problem row, column) -> pair id
+    kept: list[int]  # pair ids of active pairs kept
+
+
+def _build(cohort: _Cohort, options: RunOptions) -> _Built:
+    mentee_row = {m.id: i for i, m in enumerate(cohort.mentees)}
+    mentor_column = {m.id: j for j, m in enumerate(cohort.mentors)}
+    load = np.zeros(len(cohort.mentors), dtype=np.int64)
+    pinned: dict[tuple[int, int], int] = {}
+    paired_elsewhere: set[int] = set()
+    kept = []
+    for pair_id, mentee_id, mentor_id in cohort.active:
+        i, j = mentee_row.get(mentee_id), mentor_column.get(mentor_id)
+        if i is not None and j is not None:
+            pinned[(i, j)] = pair_id
+        else:
+            if j is not None:
+                load[j] += 1
+            if i is not None:
+                paired_elsewhere.add(i)
+                kept.append(pair_id)
+    if not cohort.mentees or not cohort.mentors:
+        return _Built(None, [], None, {}, kept + list(pinned.values()))
+    scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
+    for (i, j), pair_id in list(pinned.items()):
+        if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
+            del pinned[(i, j)]
+            load[j] += 1
+            paired_elsewhere.add(i)
+            kept.append(pair_id)
+    rows = [i for i in range(len(cohort.mentees)) if i not in paired_elsewhere]
+    row_of = {i: k for k, i in enumerate(rows)}
+    pins = {(row_of[i], j): pair_id for (i, j), pair_id in pinned.items()}
+    used = load.copy()
+    for _, j in pins:
+        used[j] += 1
+    forbidden = [
+        (row_of[mentee_row[a]], mentor_column[b])
+        for a, b in cohort.rejected
+        if a in mentee_row and b in mentor_column and mentee_row[a] in row_of
+    ]
+    now = utcnow()
+    waited = [
+        np.nan if m.waiting_since is None else (now - m.waiting_since).days for m in cohort.mentees
+    ]
+    problem = Problem(
+        scored.scores[rows],
+        np.maximum(scored.capacity, used),  # a lowered limit keeps the pairs already made
+        priority=waiting_priority(np.array(waited, dtype=float)[rows]),  # past 30 days: first
+        min_score=options.min_score,
+        load=load,
+        pinned=list(pins),
+        forbidden=[pair for pair in forbidden if pair not in pins],
+        objective=options.objective,  # type: ignore[arg-type]
+    )
+    return _Built(scored, rows, problem, pins, kept + list(pins.values()))
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
+def _scope(session: Session, actor: Actor, org: str | None, municipality: str | None) -> list[int]:
+    if org is not None:
+        return [organisation_for(session, actor, org).id]
+    assert municipality is not None
+    actor.require_municipality(municipality)
+    orgs = session.scalars(
+        visible_organisations(actor).where(Organisation.municipality == municipality)
+    ).all()
+    if not orgs:
+        raise NotFound("municipality", municipality)
+    return [o.id for o in orgs]
+
+
+def run_matching(
+    db: Database,
+    solver: Solver,
+    actor: Actor,
+    options: RunOptions,
+    org: str | None = None,
+    municipality: str | None = None,
+) -> RunPublic:
+    """Propose pairs for one school (``org``) or for all schools of a ``municipality``."""
+    started = time.perf_counter()
+    with db.read() as session:  # one snapshot of the run's schools
+        org_ids = _scope(session, actor, org, municipality)
+        cohorts, without_consent = _cohorts(session, org_ids)
+    found: list[tuple[int, int, float, list[str], str]] = []
+    unmatched: list[int] = []
+    kept: list[int] = []
+    capacities: dict[int, int] = {}
+    for cohort in cohorts:
+        built = _build(cohort, options)
+        kept += built.kept
+        if built.problem is None or built.scored is None:
+            paired = {mentee for _, mentee, _ in cohort.active}
+            unmatched += [m.id for m in cohort.mentees if m.id not in paired]
+            continue
+        scored = built.scored
+        if municipality is not None:
+            pairs = solver.solve_batch(built.problem)
+        else:
+            pairs = solver.solve(built.problem).pairs
+        matched = {row for row, _ in pairs}
+        unmatched += [
+            scored.mentees[built.rows[r]].id for r in range(len(built.rows)) if r not in matched
+        ]
+        for row, column in pairs:
+            if (row, column) in built.pinned_pairs:
+                continue
+            i = built.rows[row]
+            found.append(
+                (
+                    scored.mentees[i].id,
+                    scored.mentors[column].id,
+                    scored.score(i, column),
+                    scored.reasons(i, column),
+                    scored.form(i, column),
+                )
+            )
+        raw = np.asarray(scored.pair_scores.capacity)
+        capacities.update({m.id: int(raw[j]) for j, m in enumerate(scored.mentors)})
+    seconds = time.perf_counter() - started
+    return _store_run(
+        db,
+        actor,
+        options,
+        org_ids,
+        municipality,
+        found,
+        sorted(unmatched),
+        kept,
+        capacities,
+        without_consent,
+        seconds,
+    )
+
+
+def _store_run(
+    db: Database,
+    actor: Actor,
+    options: RunOptions,
+    org_ids: list[int],
+    municipality: str | None,
+    found: list[tuple[int, int, float, list[str], str]],
+    unmatched: list[int],
+    kept: list[int],
+    capacities: dict[int, int],
+    without_consent: int,
+    seconds: float,
+) -> RunPublic:
+    with db.write() as session:
+        run = MatchingRun(
+            org_id=org_ids[0] if municipality is None else None,
+            municipality=municipality,
+            user_id=actor.user_id,
+            objective=options.objective,
+            min_score=options.min_score,
+            mentees=len(found) + len(unmatched),
+            mentors=len(capacities),
+            proposed=len(found),
+            kept=len(kept),
+            unmatched=unmatched,
+            total_score=float(sum(f[2] for f in found)),
+            seconds=seconds,
+        )
+        session.add(run)
+        session.flush()
+        session.execute(
+            update(Proposal)
+            .where(Proposal.org_id.in_(org_ids), Proposal.status == ProposalStatus.open.value)
+            .values(status=ProposalStatus.superseded.value)
+        )
+        _store_capacities(session, capacities)
+        org_of = dict(
+            session.execute(
+                select(Person.id, Person.org_id).where(Person.id.in_([f[0] for f in found]))
+            ).all()
+        )
+        rows = [
+            Proposal(
+                run_id=run.id,
+                org_id=org_of[mentee],
+                mentee_id=mentee,
+                mentor_id=mentor,
+                score=round(score, 6),
+                reasons=reasons,
+                form=form,
+            )
+            for mentee, mentor, score, reasons, form in found
+        ]
+        session.add_all(rows)
+        session.flush()
+        record(
+            session,
+            actor,
+            "run",
+            "matching_run",
+            run.id,
+            run.org_id,
+            municipality=municipality,
+            proposed=len(rows),
+            kept=len(kept),
+            unmatched=len(unmatched),
+            objective=options.objective,
+        )
+        return RunPublic(
+            run_id=run.id,
+            proposals=[public(p) for p in rows],
+            unmatched=unmatched,
+            kept=sorted(kept),
+            without_consent=without_consent,
+            seconds=round(seconds, 4),
+        )
+
+
+def _store_capacities(session: Session, capacities: dict[int, int]) -> None:
+    by_value: dict[int, list[int]] = defaultdict(list)
+    for person_id, capacity in capacities.items():
+        by_value[capacity].append(person_id)
+    for capacity, ids in by_value.items():
+        session.execute(update(Person).where(Person.id.in_(ids)).values(capacity=capacity))
+
+
+# -- one mentee at a time ---------------------------------------------------------------------
+
+
+def public(proposal: Proposal) -> ProposalPublic:
+    """The API shape of a proposal, with both names."""
+    return ProposalPublic(
+        proposal_id=proposal.id,
+        run_id=proposal.run_id,
+        mentee_id=proposal.mentee_id,
+        mentor_id=proposal.mentor_id,
+        mentee_name=proposal.mentee.name,
+        mentor_name=proposal.mentor.name,
+        score=proposal.score,
+        reasons=[str(r) for r in proposal.reasons],
+        form=proposal.form,
+        status=proposal.status,
+        created_at=proposal.created_at,
+    )
+
+
+def proposals(
+    session: Session, actor: Actor, org: str, status: str | None = "open"
+) -> list[ProposalPublic]:
+    """Return the proposals of a school, best first."""
+    organisation = organisation_for(session, actor, org)
+    query = (
+        select(Proposal)
+        .where(Proposal.org_id == organisation.id)
+        .order_by(Proposal.score.desc(), Proposal.id)
+    )
+    if status is not None:
+        query = query.where(Proposal.status == status)
+    return [public(p) for p in session.scalars(query)]
+
+
+def require_consent(person: Person) -> None:
+    """Raise NoConsent unless every consent asked of ``person`` is recorded."""
+    if not person.consent:
+        raise NoConsent(person.id, person.name, person.side)
+
+
+def _current_member(session: Session, person: Person) -> Member:
+    records = session.scalar(
+        select(Answers.records).where(
+            Answers.person_id == person.id, Answers.version == person.version
+        )
+    )
+    records = with_consent(person.spec, person.side, records or {}, person.consent)
+    return Member(person.id, person.org.code, records, person.capacity_limit)
+
+
+def score_pair(session: Session, mentee: Person, mentor: Person) -> Scored:
+    """Score one pair of stored people, or raise NotAllowed when the hard rules forbid it."""
+    if mentor.spec != mentee.spec:
+        raise NotAllowed("наставник отвечал на анкету другой формы наставничества")
+    for person in (mentee, mentor):
+        require_consent(person)
+    scored = score_members(
+        mentee.spec, [_current_member(session, mentee)], [_current_member(session, mentor)]
+    )
+    if not scored.allowed(0, 0):
+        reasons = scored.pair_scores.blocked(0, 0)
+        raise NotAllowed("; ".join(str(r) for r in reasons) or "форма наставничества не подходит")
+    return scored
+
+
+def _active_load(session: Session, mentor_ids: Iterable[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Pair.mentor_id).where(
+            Pair.status == PairStatus.active.value, Pair.mentor_id.in_(list(mentor_ids))
+        )
+    ).all()
+    load: dict[int, int] = defaultdict(int)
+    for (mentor_id,) in rows:
+        load[mentor_id] += 1
+    return load
+
+
+def suggestions(
+    session: Session, actor: Actor, org: str, mentee_id: int, k: int = 5
+) -> list[SuggestionPublic]:
+    """Return up to ``k`` mentors for one mentee, best first, with reasons.
+
+    Only mentors with a free place, an allowed pair not rejected before, and consent.
+
+    Raises
+    ------
+    NotFound
+        When the mentee is not one of school ``org``'s.
+    NoConsent
+        When the mentee's consent is not recorded.
+    """
+    mentee = person_of(session, actor, org, mentee_id, Side.mentee)
+    require_consent(mentee)
+    member = _current_member(session, mentee)
+    mentors = _members(session, [mentee.org_id], Side.mentor, mentee.spec)
+    load = _active_load(session, [m.id for m in mentors])
+    current = set(
+        session.scalars(
+            select(Pair.mentor_id).where(
+                Pair.mentee_id == mentee.id, Pair.status == PairStatus.active.value
+            )
+        )
+    )
+    rejected = set(
+        session.scalars(
+            select(Proposal.mentor_id).where(
+                Proposal.mentee_id == mentee.id,
+                Proposal.status == ProposalStatus.rejected.value,
+            )
+        )
+    )
+    if not mentors:
+        return []
+    names = dict(
+        session.execute(
+            select(Person.id, Person.name).where(Person.id.in_([m.id for m in mentors]))
+        ).all()
+    )
+    scored = score_members(mentee.spec, [member], mentors)
+    loads = np.array([load.get(m.id, 0) for m in mentors], dtype=np.int64)
+    problem = Problem(
+        scored.scores,
+        np.maximum(scored.capacity, loads),
+        load=loads,
+        forbidden=[(0, j) for j, m in enumerate(mentors) if m.id in rejected | current],
+    )
+    return [
+        SuggestionPublic(
+            mentor_id=mentors[j].id,
+            mentor_name=names.get(mentors[j].id),
+            score=round(float(score), 6),
+            reasons=scored.reasons(0, j),
+        )
+        for j, score in suggest(problem, 0, k=k)
+    ]
+
+
+def propose(
+    session: Session, actor: Actor, org: str, mentee_id: int, mentor_id: int
+) -> ProposalPublic:
+    """Make a proposal of one pair a curator chose (say, from the suggestions).
+
+    Proposing the same open pair twice (a double click) returns the first proposal.
+
+    Raises
+    ------
+    NotFound
+        When the mentee is not school ``org``'s or the mentor is not visible to the actor.
+    NoConsent, NotAllowed
+        When a person lacks consent or the hard rules do not allow the pair.
+    """
+    mentee = person_of(session, actor, org, mentee_id, Side.mentee)
+    mentor = session.get(Person, mentor_id)
+    if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
+        raise NotFound("mentor", mentor_id)
+    scored = score_pair(session, mentee, mentor)
+    existing = session.scalar(
+        select(Proposal).where(
+            Proposal.mentee_id == mentee.id,
+            Proposal.mentor_id == mentor.id,
+            Proposal.status == ProposalStatus.open.value,
+        )
+    )
+    if existing is not None:
+        return public(existing)
+    proposal = Proposal(
+        org_id=mentee.org_id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        score=round(scored.score(0, 0), 6),
+        reasons=scored.reasons(0, 0),
+        form=scored.form(0, 0),
+    )
+    session.add(proposal)
+    session.flush()
+    record(session, actor, "create", "proposal", proposal.id, proposal.org_id)
+    return public(proposal)
+
+
+def active_pair_of(session: Session, mentee_id: int) -> tuple[int, int, str | None] | None:
+    """The active pair of a mentee as (pair id, mentor id, mentor's name), or None."""
+    row = session.execute(
+        select(Pair.id, Pair.mentor_id, Person.name)
+        .join(Person, Person.id == Pair.mentor_id)
+        .where(Pair.mentee_id == mentee_id, Pair.status == PairStatus.active.value)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])

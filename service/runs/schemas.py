@@ -1,0 +1,75 @@
+"""API shapes of matching: runs, proposals and suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "ProposalCreate",
+    "ProposalPublic",
+    "ProposalStatusName",
+    "RunCreate",
+    "RunPublic",
+    "SuggestionPublic",
+]
+
+ProposalStatusName = Literal["open", "confirmed", "rejected", "superseded"]
+
+
+class RunCreate(BaseModel):
+    """Options of a matching run."""
+
+    objective: Literal["coverage", "score"] = Field(
+        default="coverage",
+        description="coverage: most mentees matched, then the best total score; score: the best "
+        "total score.",
+    )
+    min_score: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Pairs below are never proposed."
+    )
+
+
+class ProposalCreate(BaseModel):
+    """A pair a curator chose (say, from the suggestions)."""
+
+    mentee_id: int
+    mentor_id: int
+
+
+class ProposalPublic(BaseModel):
+    """A proposed pair with the names a curator needs to decide on it."""
+
+    proposal_id: int
+    run_id: int | None = None
+    mentee_id: int
+    mentor_id: int
+    mentee_name: str | None = None
+    mentor_name: str | None = None
+    score: float = Field(description="Compatibility in [0, 1].")
+    reasons: list[str] = Field(description="Why the pair fits, in Russian, the strongest first.")
+    form: str | None = Field(default=None, description="Key of the form of mentoring.")
+    status: ProposalStatusName = "open"
+    created_at: dt.datetime | None = None
+
+
+class RunPublic(BaseModel):
+    """The answer of a matching run."""
+
+    run_id: int
+    proposals: list[ProposalPublic]
+    unmatched: list[int] = Field(description="Mentees (with consent) left without a mentor.")
+    kept: list[int] = Field(description="Active pairs kept as they are.")
+    without_consent: int = Field(description="Mentees left out for lack of recorded consent.")
+    seconds: float
+
+
+class SuggestionPublic(BaseModel):
+    """A mentor who could take this mentee, and why."""
+
+    mentor_id: int
+    mentor_name: str | None = None
+    score: float
+    reasons: list[str]

@@ -1,0 +1,102 @@
+"""Rendering the curators' pages (Russian, server-side, no JavaScript needed).
+
+Domain folders keep their pages in ``pages.py`` and render them with :func:`render`; a form step
+that succeeded redirects with :func:`back`, which leaves a one-time message for the next page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, unquote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from sqlalchemy.orm import Session
+
+from service.core.rules import END_REASONS, form_title
+
+__all__ = ["FormDep", "attempt", "back", "problems_of", "render", "templates"]
+
+FLASH = "nastavnik_flash"
+ALERT = "nastavnik_alert"
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+templates.env.globals["form_title"] = form_title
+templates.env.globals["end_reasons"] = END_REASONS
+STATUS_TITLES = {
+    "active": "действует",
+    "completed": "завершена",
+    "ended": "прекращена",
+    "open": "ожидает решения",
+    "confirmed": "подтверждено",
+    "rejected": "отклонено",
+    "superseded": "снято: новый подбор или отзыв согласия",
+}
+templates.env.globals["status_title"] = lambda s: STATUS_TITLES.get(s, s)
+
+
+@pass_context
+def _local_date(context: Any, value: date | datetime | None) -> str:
+    """A date as a curator writes it; a moment (stored in UTC) as the school's local date."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(context["request"].app.state.settings.zone)
+    return value.strftime("%d.%m.%Y")
+
+
+templates.env.globals["date"] = _local_date
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Render the template ``name`` with the message left by the previous step, if any."""
+    messages = {
+        key: request.cookies.get(cookie) for key, cookie in (("flash", FLASH), ("alert", ALERT))
+    }
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {key: unquote(value) if value else None for key, value in messages.items()} | context,
+        status_code=status,
+    )
+    for cookie in (FLASH, ALERT):
+        if request.cookies.get(cookie):
+            response.delete_cookie(cookie)
+    return response
+
+
+def back(url: str, message: str, error: bool = False) -> RedirectResponse:
+    """Redirect to ``url`` (one of our pages) and show ``message`` there once."""
+    response = RedirectResponse(url, status_code=303)
+    cookie = ALERT if error else FLASH
+    response.set_cookie(cookie, quote(message), max_age=60, httponly=True, samesite="strict")
+    return response
+
+
+def problems_of(exc: Any) -> list[dict[str, Any]]:
+    """Every problem of a domain error, for the list under a form."""
+    return list(exc.extra.get("errors") or []) or [{"column": None, "message": exc.message}]
+
+
+async def _form_fields(request: Request) -> dict[str, Any]:
+    form = await request.form()
+    return {
+        key: values if len(values := form.getlist(key)) > 1 else values[0]
+        for key in form.keys()  # noqa: SIM118 (a form is a multi-dict: keys repeat)
+    }
+
+
+FormDep = Annotated[dict[str, Any], Depends(_form_fields)]
+
+
+@contextmanager
+def attempt(session: Session) -> Iterator[None]:
+    """A step of a page whose error is shown on the same page: on an error, everything the step
+    wrote is undone (a savepoint), while the request's transaction goes on to render the form."""
+    with session.begin_nested():
+        yield
