@@ -15,7 +15,7 @@ from features.spec import Form, Spec
 __all__ = ["ASSIGN_WITHIN_DAYS", "OVERDUE_PRIORITY", "Answers", "waiting_priority"]
 
 ASSIGN_WITHIN_DAYS = 30
-"""A mentee is to get a mentor within 30 calendar days of starting (000 §3.7)."""
+"""A mentee is to get a mentor within 30 calendar days of starting (docs/rules.md#thirty-days)."""
 
 OVERDUE_PRIORITY = 1.0
 """The solver's priority of a mentee waiting longer: scores lie in [0, 1], so among answers that
@@ -156,7 +156,7 @@ class Answers:
         return dates
 
     def waiting_days(self, today: dt.date | None = None) -> np.ndarray:
-        """Days since entering the programme (NaN when unknown); the regulation wants a mentor within 30."""
+        """Days since entering the programme (NaN when unknown); see docs/rules.md#thirty-days."""
         today = today or dt.date.today()
         return np.array(
             [np.nan if d is None else float((today - d).days) for d in self.entry_dates],

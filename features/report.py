@@ -15,7 +15,7 @@ from features.text import plural
 
 __all__ = ["Proposals", "proposals", "write_proposals"]
 
-WAIT_LIMIT_DAYS = 30
+WAIT_LIMIT_DAYS = 30  # docs/rules.md#thirty-days
 
 
 @dataclass(frozen=True)

@@ -290,7 +290,7 @@ class Condition(_Model):
 
 
 class Form(_Model):
-    """A form of mentoring and the roles it pairs (DOMAIN.md: «педагог – педагог» pairs two teachers)."""
+    """A form of mentoring and the roles it pairs (docs/rules.md#forms: «педагог – педагог», two teachers)."""
 
     key: Key
     label: str

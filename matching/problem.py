@@ -17,7 +17,7 @@ from matching.errors import ProblemError
 __all__ = ["MAX_CAPACITY", "OBJECTIVES", "Candidates", "Objective", "Problem"]
 
 MAX_CAPACITY = 3
-"""The regulation's maximum number of mentees of one mentor at the same time."""
+"""The maximum number of mentees of one mentor at the same time (docs/rules.md#capacity)."""
 
 Objective = Literal["coverage", "score"]
 OBJECTIVES: tuple[Objective, ...] = ("coverage", "score")
@@ -69,7 +69,7 @@ class Problem:
         scores, every mentor gets one mentee before anyone gets a second. 0 (off) by default.
     priority : array_like of float, shape (n_mentees,), optional
         Counted in the objective for each matched mentee, on the scale of the scores (not in
-        ``total_score``). The regulation wants a mentor within 30 days of a mentee's start, so
+        ``total_score``). A mentee is to get a mentor within 30 days (docs/rules.md#thirty-days), so
         give the longest waiting a priority: with a priority above the spread of the scores,
         among answers that match as many mentees, a waiting mentee is matched before any gain
         in score. None (all 0) by default.
