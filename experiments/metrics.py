@@ -46,9 +46,9 @@ Pair = tuple[int, int]
 #: A satisfaction answer (1-10) at or above this counts as "satisfied" in the share compared with
 #: the targets: the monitoring forms count the share of satisfied participants, not a mean.
 SATISFIED = 7
-#: Target shares of satisfied mentees and mentors for 2022 / 2023 / 2024 (DOMAIN.md, 004 §7.7).
+#: Target shares of satisfied mentees and mentors for 2022 / 2023 / 2024 (docs/rules.md#satisfaction).
 TARGETS = {2022: 0.65, 2023: 0.75, 2024: 0.85}
-#: The regulation wants a mentor within this many days of starting (000 §3.7).
+#: The regulation wants a mentor within this many days of starting (docs/rules.md#thirty-days).
 WAITING_DAYS = 30
 
 

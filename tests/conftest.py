@@ -67,7 +67,20 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(params=ENGINES)
 def db(request: pytest.FixtureRequest) -> Iterator[object]:
-    """An empty service database on each engine; every row is deleted after the test."""
+    """An empty service database on each engine; whatever the test wrote is rolled back."""
+    from tests.service.util import RolledBackDatabase
+
+    database = RolledBackDatabase(request.getfixturevalue(f"{request.param}_url"))
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(params=ENGINES)
+def live_db(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A service database on each engine with real commits, for a live server and concurrent
+    requests (each its own transaction); every row is deleted after the test."""
     from service.core.db import Database
     from service.core.models import Base
 

@@ -19,7 +19,7 @@ CITATION = re.compile(r"docs/rules\.md#([A-Za-z0-9_-]+)")
 # A paragraph of a source document cited directly: "000 §3.7", "004 §7.7", "002 §IV".
 SEED_PARAGRAPH = re.compile(r"\b00[0-4] §")
 # Packages that cite docs/rules.md only; service/ and experiments/ join when their citations move.
-CLEAN = ("features", "matching")
+CLEAN = ("features", "matching", "service")
 
 
 def _anchors() -> list[str]:

@@ -93,7 +93,7 @@ class Role(enum.StrEnum):
 
 
 class ConsentKind(enum.StrEnum):
-    """Whose written consent (000 §3.7, 004 §2.3-2.4): the participant's own, or a parent's."""
+    """Whose written consent (docs/rules.md#consent): the participant's own, or a parent's."""
 
     participant = "participant"  # to take part and to have personal data processed
     parent = "parent"  # of the legal representative of a minor

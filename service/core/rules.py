@@ -46,7 +46,7 @@ END_REASONS = {
 }
 REPLACE_REASONS = {k: v for k, v in END_REASONS.items() if k != "completed"}
 
-#: docs/rules.md#targets — the federal targets of satisfaction with the programme, by year.
+#: docs/rules.md#satisfaction — the targets of satisfaction with the programme, by year.
 SATISFACTION_TARGETS = {2022: 65.0, 2023: 75.0, 2024: 85.0}
 
 #: The questionnaire specs shipped with ``features`` that a school may choose by name.

@@ -16,7 +16,7 @@ When a person is left without consent:
 * their open proposals are superseded: they can no longer be confirmed, and a curator should not
   have to decide on them one by one;
 * their active pairs are *not* ended. Ending a pair is the curator's decision, with one of the
-  regulation's reasons (000 §3.8) and often a talk with both sides (a consent may be renewed, or
+  regulation's reasons (docs/rules.md#replacement) and often a talk with both sides (a consent may be renewed, or
   the mentee needs a new mentor, not an end); ending it silently would also free the mentor's
   place and put the mentee back among those waiting without anyone deciding so. Such pairs are
   flagged on the pairs page and listed in the answer, so the curator decides.

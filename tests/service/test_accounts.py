@@ -13,6 +13,12 @@ from service.core.security import hash_token
 
 
 @pytest.fixture
+def db(live_db: Database) -> Database:
+    """The command line opens the database itself and commits for real."""
+    return live_db
+
+
+@pytest.fixture
 def cli(db: Database, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     from service.core.config import get_settings
 

@@ -19,6 +19,12 @@ from tests.service.util import auth, live_server, org_id, person, proposal, scho
 ROUNDS = 8
 
 
+@pytest.fixture
+def db(live_db: Database) -> Database:
+    """A live server answers in threads of its own, each request its own transaction."""
+    return live_db
+
+
 def _confirm_together(base: str, tokens: list[str], proposals: list[int]) -> list[httpx.Response]:
     barrier = threading.Barrier(len(proposals))
     responses: list[httpx.Response | None] = [None] * len(proposals)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from matching import Matching, Problem
 from service.core.db import Database
@@ -14,6 +15,12 @@ from service.runs.executor import Solver
 from tests.service.util import auth, live_server, school, token
 
 DATA = Path(__file__).with_name("data")
+
+
+@pytest.fixture
+def db(live_db: Database) -> Database:
+    """A live server answers in threads of its own, each request its own transaction."""
+    return live_db
 
 
 class HeldSolver(Solver):

@@ -29,6 +29,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture
+def db(live_db: Database) -> Database:
+    """A live server answers in threads of its own, each request its own transaction."""
+    return live_db
+
+
 def _chromium() -> str:
     path = os.environ.get("NASTAVNIK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not os.path.exists(path):

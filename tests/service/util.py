@@ -9,12 +9,40 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.orm import sessionmaker
+
 from service.accounts.accounts import add_organisation, add_user
 from service.core.config import Settings
 from service.core.db import Database
 from service.core.models import Answers, Consent, Person, Proposal
 
 SECRET = "test-secret-key-0123456789"
+
+
+class RolledBackDatabase(Database):
+    """A service database whose every transaction is a savepoint inside one outer transaction,
+    rolled back by :meth:`dispose`: nothing a test writes outlives it, and no table is emptied.
+
+    The application code is unchanged: ``read()`` and ``write()`` open sessions joined to the one
+    connection (``join_transaction_mode="create_savepoint"``), so a failed request still rolls back
+    only what its own transaction wrote. Requests must not run at once on it: tests of
+    concurrency and of a live server use the ``live_db`` fixture.
+    """
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._connection = self.engine.connect()
+        self._outer = self._connection.begin()
+        joined = sessionmaker(
+            bind=self._connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        self._reader = self._writer = joined
+
+    def dispose(self) -> None:
+        """Roll back everything the test wrote and close the connection."""
+        self._outer.rollback()
+        self._connection.close()
+        super().dispose()
 
 
 def settings_for(db: Database, **overrides: Any) -> Settings:
