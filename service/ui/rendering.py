@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from service.core.rules import END_REASONS, form_title
@@ -51,6 +52,19 @@ def _local_date(context: Any, value: date | datetime | None) -> str:
 
 
 templates.env.globals["date"] = _local_date
+
+
+@pass_context
+def _csrf_input(context: Any) -> Markup:
+    """The hidden field every POST form of the pages carries: ``{{ csrf_input() }}`` right after
+    ``<form method="post" ...>``. It holds the request's anti-forgery token, when one is set."""
+    token = getattr(context["request"].state, "csrf_token", None)
+    if not token:
+        return Markup("")
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
+templates.env.globals["csrf_input"] = _csrf_input
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
