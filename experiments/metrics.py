@@ -26,6 +26,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import maximum_flow
 
+from features.answers import ASSIGN_WITHIN_DAYS
+from features.targets import SATISFACTION_TARGETS
 from matching import MAX_CAPACITY, Problem
 
 __all__ = [
@@ -46,10 +48,10 @@ Pair = tuple[int, int]
 #: A satisfaction answer (1-10) at or above this counts as "satisfied" in the share compared with
 #: the targets: the monitoring forms count the share of satisfied participants, not a mean.
 SATISFIED = 7
-#: Target shares of satisfied mentees and mentors for 2022 / 2023 / 2024 (docs/rules.md#satisfaction).
-TARGETS = {2022: 0.65, 2023: 0.75, 2024: 0.85}
+#: Target shares of satisfied mentees and mentors by year (docs/rules.md#satisfaction), as fractions.
+TARGETS = {year: percent / 100 for year, percent in SATISFACTION_TARGETS.items()}
 #: The regulation wants a mentor within this many days of starting (docs/rules.md#thirty-days).
-WAITING_DAYS = 30
+WAITING_DAYS = ASSIGN_WITHIN_DAYS
 
 
 @dataclass(frozen=True)

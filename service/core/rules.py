@@ -13,6 +13,7 @@ from functools import lru_cache
 from dateutil.relativedelta import relativedelta
 
 from features.answers import ASSIGN_WITHIN_DAYS
+from features.targets import SATISFACTION_TARGETS
 from matching import MAX_CAPACITY
 
 __all__ = [
@@ -46,8 +47,6 @@ END_REASONS = {
 }
 REPLACE_REASONS = {k: v for k, v in END_REASONS.items() if k != "completed"}
 
-#: docs/rules.md#satisfaction — the targets of satisfaction with the programme, by year.
-SATISFACTION_TARGETS = {2022: 65.0, 2023: 75.0, 2024: 85.0}
 
 #: The questionnaire specs shipped with ``features`` that a school may choose by name.
 SHIPPED_SPECS = ("teacher", "pupil")
