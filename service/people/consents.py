@@ -33,7 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
-from service.core.errors import Invalid, NotFound
+from service.core.errors import Invalid
 from service.core.models import (
     Answers,
     Consent,
@@ -47,7 +47,8 @@ from service.core.models import (
     User,
     utcnow,
 )
-from service.core.security import Actor, organisation_for
+from service.core.security import Actor
+from service.people.lookup import person_of
 from service.people.questionnaires import load_spec_named
 from service.people.schemas import ConsentEntry, ConsentPublic, ConsentStatus
 
@@ -184,14 +185,6 @@ def leave_out(session: Session, actor: Actor, person: Person) -> tuple[list[int]
     return superseded, pairs
 
 
-def _person(session: Session, actor: Actor, org: str, person_id: int) -> Person:
-    organisation = organisation_for(session, actor, org)
-    person = session.scalar(select(Person).where(Person.id == person_id).with_for_update())
-    if person is None or person.org_id != organisation.id:
-        raise NotFound("person", person_id)
-    return person
-
-
 def _records(session: Session, person: Person) -> dict[str, Any]:
     records = session.scalar(
         select(Answers.records).where(
@@ -244,7 +237,7 @@ def record_consent(
     today = utcnow().astimezone(zone).date()
     signed_on = signed_on or today
     lock_open_proposals(session, [person_id])
-    person = _person(session, actor, org, person_id)
+    person = person_of(session, actor, org, person_id, lock=True)
     _check(person, kind, signed_on, today)
     session.add(
         Consent(
@@ -288,10 +281,7 @@ def record_consent(
 
 def status(session: Session, actor: Actor, org: str, person_id: int) -> ConsentStatus:
     """Return the consents of one person of school ``org``."""
-    organisation = organisation_for(session, actor, org)
-    person = session.get(Person, person_id)
-    if person is None or person.org_id != organisation.id:
-        raise NotFound("person", person_id)
+    person = person_of(session, actor, org, person_id)
     rows = session.execute(
         select(Consent, User.login)
         .outerjoin(User, User.id == Consent.user_id)

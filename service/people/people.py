@@ -34,6 +34,7 @@ from service.core.models import (
 from service.core.rules import MAX_CAPACITY
 from service.core.security import Actor, organisation_for
 from service.people import consents
+from service.people.lookup import person_of
 from service.people.questionnaires import load_spec_named
 from service.people.schemas import (
     ImportPublic,
@@ -311,29 +312,6 @@ def _entry_times(answers: Any) -> list[datetime | None]:
     """When each person entered the programme (the form's date), as UTC midnight."""
     dates = getattr(answers, "entry_dates", None) or [None] * len(answers.person_ids)
     return [None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC) for d in dates]
-
-
-def person_of(
-    session: Session,
-    actor: Actor,
-    org: str,
-    person_id: int,
-    side: Side | None = None,
-    lock: bool = False,
-) -> Person:
-    """Return one person of school ``org`` (of ``side`` when given), or raise NotFound.
-
-    ``lock`` locks the person's row for the rest of the transaction (PostgreSQL; SQLite's write
-    transaction holds the database's lock anyway).
-    """
-    organisation = organisation_for(session, actor, org)
-    query = select(Person).where(Person.id == person_id)
-    person = session.scalar(query.with_for_update() if lock else query)
-    if person is None or person.org_id != organisation.id:
-        raise NotFound(side.value if side else "person", person_id)
-    if side is not None and person.side != side.value:
-        raise NotFound(side.value, person_id)
-    return person
 
 
 def _agreed(person: Person) -> int:

@@ -15,6 +15,7 @@ from service.core.models import Side
 from service.core.rules import ASSIGN_WITHIN_DAYS
 from service.core.security import organisation_for
 from service.people import people
+from service.people.lookup import person_of
 from service.people.waiting import school_waiting
 from service.runs import runs
 from service.ui.forms import FormReader
@@ -71,7 +72,7 @@ def mentee(
     request: Request, org: str, mentee_id: int, session: SessionDep, actor: ActorDep
 ) -> HTMLResponse:
     """Кто мог бы стать наставником: mentors ranked by score, with reasons and free places."""
-    person = people.person_of(session, actor, org, mentee_id, Side.mentee)
+    person = person_of(session, actor, org, mentee_id, Side.mentee)
     refusal = None
     try:
         found = runs.suggestions(session, actor, org, mentee_id, k=SUGGESTIONS)

@@ -37,7 +37,7 @@ from service.core.models import (
     utcnow,
 )
 from service.core.security import Actor, organisation_for, visible_organisations
-from service.people.people import person_of
+from service.people.lookup import person_of
 from service.people.questionnaires import with_consent
 from service.people.waiting import waiting_since_of
 from service.runs.executor import Solver
