@@ -143,7 +143,6 @@ class _Built:
     rows: list[int]  # problem row -> scored row
     problem: Problem | None
     pinned_pairs: dict[tuple[int, int], int]  # (problem row, column) -> pair id
-    kept: list[int]  # pair ids of active pairs kept
 
 
 def _build(cohort: _Cohort, options: RunOptions) -> _Built:
@@ -152,7 +151,6 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     load = np.zeros(len(cohort.mentors), dtype=np.int64)
     pinned: dict[tuple[int, int], int] = {}
     paired_elsewhere: set[int] = set()
-    kept = []
     for pair_id, mentee_id, mentor_id in cohort.active:
         i, j = mentee_row.get(mentee_id), mentor_column.get(mentor_id)
         if i is not None and j is not None:
@@ -162,16 +160,14 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
                 load[j] += 1
             if i is not None:
                 paired_elsewhere.add(i)
-                kept.append(pair_id)
     if not cohort.mentees or not cohort.mentors:
-        return _Built(None, [], None, {}, kept + list(pinned.values()))
+        return _Built(None, [], None, {})
     scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
     for (i, j), pair_id in list(pinned.items()):
         if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
             del pinned[(i, j)]
             load[j] += 1
             paired_elsewhere.add(i)
-            kept.append(pair_id)
     rows = [i for i in range(len(cohort.mentees)) if i not in paired_elsewhere]
     row_of = {i: k for k, i in enumerate(rows)}
     pins = {(row_of[i], j): pair_id for (i, j), pair_id in pinned.items()}
@@ -197,7 +193,7 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
         forbidden=[pair for pair in forbidden if pair not in pins],
         objective=options.objective,  # type: ignore[arg-type]
     )
-    return _Built(scored, rows, problem, pins, kept + list(pins.values()))
+    return _Built(scored, rows, problem, pins)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -231,11 +227,12 @@ def run_matching(
         cohorts, without_consent = _cohorts(session, org_ids)
     found: list[tuple[int, int, float, list[str], str]] = []
     unmatched: list[int] = []
-    kept: list[int] = []
+    # A run never ends a pair: every active pair of its schools is kept, those of people without
+    # consent too (they wait for the curator's decision, docs/rules.md#consent-withdrawn).
+    kept = sorted({pair_id for cohort in cohorts for pair_id, _, _ in cohort.active})
     capacities: dict[int, int] = {}
     for cohort in cohorts:
         built = _build(cohort, options)
-        kept += built.kept
         if built.problem is None or built.scored is None:
             paired = {mentee for _, mentee, _ in cohort.active}
             unmatched += [m.id for m in cohort.mentees if m.id not in paired]
