@@ -704,3 +704,69 @@ class PairLife(RuleBasedStateMachine):
 def test_the_life_of_pairs_keeps_the_rules(db: Database) -> None:
     with TestClient(create_app(settings_for(db), db)) as client:
         run_state_machine_as_test(lambda: PairLife(db, client), settings=SETTINGS)
+
+
+# -- bugs found while building the machine (the lead fixes them in the new layout) ---------
+
+
+def _school_with_a_pair(db: Database, client: TestClient) -> tuple[dict[str, str], int, int, int]:
+    """A school with one mentor and one mentee, paired by a run; return headers and ids."""
+    code = f"sr{next(_schools)}"
+    school(db, code, "m1")
+    headers = auth(token(db, "curator", code))
+    for side, row in (("mentors", _mentor_row(0, 2, True)), ("mentees", _mentee_row(0, True))):
+        response = client.post(
+            f"/api/v1/orgs/{code}/imports/{side}",
+            files={"file": (f"{side}.csv", _csv(side, [row]), "text/csv")},
+            data={"spec": "teacher"},
+            headers=headers,
+        )
+        assert response.status_code == 201, response.text
+    [proposed] = client.post(f"/api/v1/orgs/{code}/matching-runs", headers=headers).json()[
+        "proposals"
+    ]
+    pair = client.post(f"/api/v1/proposals/{proposed['proposal_id']}/confirm", headers=headers)
+    assert pair.status_code == 201, pair.text
+    return headers, proposed["mentee_id"], proposed["mentor_id"], pair.json()["pair_id"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a run leaves the active pair of a mentee without consent out of `kept` "
+    "(runs._build appends to kept only when the mentee is among the run's mentees), while the "
+    "pair of a mentor without consent is listed",
+)
+def test_a_run_lists_the_kept_pair_of_a_mentee_who_withdrew(db: Database) -> None:
+    with TestClient(create_app(settings_for(db), db)) as client:
+        headers, mentee, _, pair = _school_with_a_pair(db, client)
+        code = client.get("/api/v1/orgs", headers=headers).json()[0]["code"]
+        withdrawn = client.post(
+            f"/api/v1/orgs/{code}/people/{mentee}/consent", json={"given": False}, headers=headers
+        )
+        assert withdrawn.json()["pairs_to_decide"] == [pair]
+        run = client.post(f"/api/v1/orgs/{code}/matching-runs", headers=headers).json()
+        assert run["kept"] == [pair]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a request FastAPI cannot validate (a limit of 4, a missing reason) answers 422 "
+    "with FastAPI's {'detail': [...]} in English, not the documented ErrorOut {code, detail}",
+)
+def test_a_request_validation_error_has_the_documented_error_body(db: Database) -> None:
+    with TestClient(create_app(settings_for(db), db)) as client:
+        headers, _, mentor, pair = _school_with_a_pair(db, client)
+        code = client.get("/api/v1/orgs", headers=headers).json()[0]["code"]
+        answers = [
+            client.put(
+                f"/api/v1/orgs/{code}/mentors/{mentor}/capacity-limit",
+                json={"capacity_limit": 4},
+                headers=headers,
+            ),
+            client.post(f"/api/v1/pairs/{pair}/end", json={}, headers=headers),
+        ]
+        for answer in answers:
+            assert answer.status_code == 422
+            body = answer.json()
+            assert (body.get("code"), type(body.get("detail"))) == ("invalid", str), body
+        assert "от 0 до 3" in answers[0].json()["detail"]
