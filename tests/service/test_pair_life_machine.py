@@ -594,20 +594,35 @@ class PairLife(RuleBasedStateMachine):
         )
         self._audit("capacity_limit", "person", mentor.id)
 
-    # -- what does not exist -------------------------------------------------------------------
+    # -- what does not exist, or is not what the address says ---------------------------------
 
-    @rule(what=st.sampled_from(["confirm", "reject", "end", "replace", "consent", "limit"]))
-    def unknown(self, what: str) -> None:
+    @rule(
+        what=st.sampled_from(
+            ["confirm", "reject", "end", "replace", "consent", "limit", "limit of a mentee",
+             "a mentee as mentor", "a mentor as mentee"]
+        ),
+        data=st.data(),
+    )  # fmt: skip
+    def unknown(self, what: str, data: st.DataObject) -> None:
         missing = 10**9
+        mentor = data.draw(st.sampled_from(sorted(p.id for p in self.model.mentors.values())))
+        mentee = data.draw(st.sampled_from(sorted(p.id for p in self.model.mentees.values())))
+        pair = self._pair(data) if self.model.pairs else missing
         requests = {
             "confirm": ("POST", f"/api/v1/proposals/{missing}/confirm", None),
             "reject": ("POST", f"/api/v1/proposals/{missing}/reject", None),
             "end": ("POST", f"/api/v1/pairs/{missing}/end", {"reason": "other"}),
             "replace": ("POST", f"/api/v1/pairs/{missing}/replace-mentor",
-                        {"mentor_id": next(iter(self.model.mentors.values())).id, "reason": "other"}),
+                        {"mentor_id": mentor, "reason": "other"}),
             "consent": ("POST", f"/api/v1/orgs/{self.code}/people/{missing}/consent", {"given": True}),
             "limit": ("PUT", f"/api/v1/orgs/{self.code}/mentors/{missing}/capacity-limit",
                       {"capacity_limit": 1}),
+            "limit of a mentee": ("PUT", f"/api/v1/orgs/{self.code}/mentors/{mentee}/capacity-limit",
+                                  {"capacity_limit": 1}),
+            "a mentee as mentor": ("POST", f"/api/v1/pairs/{pair}/replace-mentor",
+                                   {"mentor_id": mentee, "reason": "other"}),
+            "a mentor as mentee": ("POST", f"/api/v1/orgs/{self.code}/proposals",
+                                   {"mentee_id": mentor, "mentor_id": mentor}),
         }  # fmt: skip
         method, url, json = requests[what]
         self._error(self._call(method, url, 404, json=json), "not_found")
