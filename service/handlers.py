@@ -72,6 +72,49 @@ async def _service_error(request: Request, exc: Exception) -> Response:
     return await run_in_threadpool(_page_error, request, exc)  # it reads the database
 
 
+_MESSAGES = {
+    "missing": "поле не заполнено",
+    "int_parsing": "нужно целое число",
+    "int_type": "нужно целое число",
+    "float_parsing": "нужно число",
+    "float_type": "нужно число",
+    "bool_type": "нужно true или false",
+    "bool_parsing": "нужно true или false",
+    "string_type": "нужна строка",
+    "date_from_datetime_parsing": "нужна дата ГГГГ-ММ-ДД",
+    "date_parsing": "нужна дата ГГГГ-ММ-ДД",
+    "date_type": "нужна дата ГГГГ-ММ-ДД",
+    "json_invalid": "тело запроса — не JSON",
+    "model_attributes_type": "нужен объект JSON",
+    "dict_type": "нужен объект JSON",
+    "list_type": "нужен список",
+    "extra_forbidden": "такого поля нет",
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    """A Russian message for one of pydantic's validation errors."""
+    kind, ctx = str(error.get("type", "")), error.get("ctx") or {}
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
+        bound = next(iter(ctx.values()), "")
+        words = {
+            "less_than_equal": "не больше",
+            "greater_than_equal": "не меньше",
+            "less_than": "меньше",
+            "greater_than": "больше",
+        }
+        return f"нужно значение {words[kind]} {bound}"
+    if kind in ("enum", "literal_error"):
+        return f"допустимы: {ctx.get('expected', '')}"
+    if kind in ("string_too_long", "too_long"):
+        return f"слишком длинно: не больше {ctx.get('max_length', '')}"
+    if kind in ("string_too_short", "too_short"):
+        return "слишком коротко"
+    return str(error.get("msg", "значение не подходит"))
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
 
@@ -85,7 +128,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         ErrorItem(
             column=_location(tuple(error.get("loc", ()))) or None,
             value=_plain(error.get("input")),
-            message=str(error.get("msg", "")),
+            message=_message(error),
         )
         for error in exc.errors()
     ]
