@@ -18,6 +18,7 @@ from features.encoders import (
     ChoiceEncoder,
     TextEncoder,
     all_slot_keys,
+    answer_texts,
     weighted_answers,
 )
 from features.importer import person_id
@@ -388,20 +389,6 @@ def _unit_rows(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
 
 
-def answer_texts(question: Question, values: list[Any]) -> list[str | None]:
-    """Answers as text: a free-text answer as it is, choices by their labels (free answers kept)."""
-    if question.type == "text":
-        return [v or None for v in values]
-    texts: list[str | None] = []
-    for value in values:
-        if value is None:
-            texts.append(None)
-            continue
-        items = value if isinstance(value, list) else [value]
-        texts.append(", ".join(question.label_of(str(item)) for item in items) or None)
-    return texts
-
-
 class TextScorer(Scorer):
     """Similarity of two free-text answers (interests, majors).
 
@@ -414,15 +401,15 @@ class TextScorer(Scorer):
         super().__init__(component, mentees, mentors)
         mentee_question = _question(mentees, component.key_of("mentees"))
         mentor_question = _question(mentors, component.key_of("mentors"))
-        self.mentee_text = answer_texts(mentee_question, mentees.answers(mentee_question.key))
-        self.mentor_text = answer_texts(mentor_question, mentors.answers(mentor_question.key))
+        self.mentee_text = answer_texts(mentee_question, mentees)
+        self.mentor_text = answer_texts(mentor_question, mentors)
         self.mentee_missing = np.array([not t for t in self.mentee_text], dtype=bool)
         self.mentor_missing = np.array([not t for t in self.mentor_text], dtype=bool)
         self.words = component.tokens == "words"
         if self.words:
-            features = WordFeatures().fit(self.mentee_text + self.mentor_text)
-            self.mentee_rows = features.transform(self.mentee_text)
-            self.mentor_rows = features.transform(self.mentor_text)
+            rows = WordFeatures().fit_transform(self.mentee_text + self.mentor_text)
+            self.mentee_rows = rows[: len(self.mentee_text)]
+            self.mentor_rows = rows[len(self.mentee_text) :]
         else:
             encoder = TextEncoder().fit(self.mentee_text + self.mentor_text)
             self.mentee_vectors = encoder.transform(self.mentee_text)

@@ -121,17 +121,28 @@ class WordFeatures(TransformerMixin, BaseEstimator):
             dtype=np.float32,
         )
 
+    def _counts(self, X: Iterable[str | None]) -> sp.csr_matrix:
+        """Hashed word counts; each distinct text is read once (answers repeat a lot)."""
+        codes: dict[str, int] = {}
+        rows = [codes.setdefault(t or "", len(codes)) for t in X]
+        distinct = self._hasher().transform(list(codes))
+        return sp.csr_matrix(distinct[np.asarray(rows, dtype=np.int64)])
+
     def fit(self, X: Iterable[str | None], y: Any = None) -> WordFeatures:
         """Learn how rare each word is among the texts."""
-        counts = self._hasher().transform([t or "" for t in X])
-        self.idf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)
+        self.idf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(self._counts(X))
         return self
+
+    def fit_transform(self, X: Iterable[str | None], y: Any = None, **fit_params: Any) -> Any:
+        """``fit`` then ``transform``, reading the texts once."""
+        counts = self._counts(X)
+        self.idf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf).fit(counts)
+        return sp.csr_matrix(self.idf_.transform(counts), dtype=np.float32)
 
     def transform(self, X: Sequence[str | None]) -> sp.csr_matrix:
         """Unit rows, float32, ``(len(X), n_features)``."""
         check_is_fitted(self, "idf_")
-        counts = self._hasher().transform([t or "" for t in X])
-        return sp.csr_matrix(self.idf_.transform(counts), dtype=np.float32)
+        return sp.csr_matrix(self.idf_.transform(self._counts(X)), dtype=np.float32)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Hashed columns have no words: ``h0``, ``h1``, ..."""

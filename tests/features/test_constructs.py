@@ -445,3 +445,34 @@ def test_free_answers_of_a_choice_question_can_be_compared_as_text() -> None:
     )
     scores = score_pairs(spec, graduates, students)
     assert scores.component_values(0, 0)["words"] > 0.2
+
+
+# ----------------------------------------------------------------------------- learning inputs
+
+
+def test_learning_reads_ranges_and_free_text_words_without_a_vocabulary() -> None:
+    from features.encoders import QuestionnaireEncoder
+
+    graduates = read(
+        [
+            graduate("g1", Возраст="28", **{"О себе и работе": "Программирую на Python"}),
+            graduate("g2", Возраст="50", **{"О себе и работе": "программист, python"}),
+            graduate("g3", Возраст="40", **{"О себе и работе": "Юрист"}),
+        ],
+        "mentors",
+    )
+    encoder = QuestionnaireEncoder(ALUMNI, "mentors", text=True, text_features=1 << 10)
+    matrix = encoder.fit(graduates).transform(graduates)
+    names = list(encoder.feature_names_)
+    assert matrix.shape == (3, len(names))
+    assert matrix.format == "csr"
+    ranges = matrix[:, [names.index(f"age={k}") for k in ("young", "middle", "senior")]]
+    assert ranges.toarray().tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    words = matrix[:, [k for k, n in enumerate(names) if n.startswith("about~h")]]
+    similarity = (words @ words.T).toarray()
+    assert similarity[0, 1] > 0.3  # «python» in common
+    assert similarity[0, 2] == 0.0
+    # Without text, the shipped behaviour: a dense matrix with no word columns.
+    dense = QuestionnaireEncoder(ALUMNI, "mentors").fit(graduates).transform(graduates)
+    assert isinstance(dense, np.ndarray)
+    assert dense.shape[1] == sum("~h" not in n for n in names)
