@@ -476,3 +476,23 @@ def test_learning_reads_ranges_and_free_text_words_without_a_vocabulary() -> Non
     dense = QuestionnaireEncoder(ALUMNI, "mentors").fit(graduates).transform(graduates)
     assert isinstance(dense, np.ndarray)
     assert dense.shape[1] == sum("~h" not in n for n in names)
+
+
+def test_every_example_of_the_russian_readme_is_a_valid_spec_part() -> None:
+    """The examples in features/specs/README.md load when put into a spec (the alumni one)."""
+    from features.spec import DEFAULT_SPECS
+
+    text = (DEFAULT_SPECS / "README.md").read_text("utf-8")
+    blocks = [yaml.safe_load(b.split("```", 1)[0]) for b in text.split("```yaml\n")[1:]]
+    assert len(blocks) >= 6
+    for block in blocks:
+        raw = copy.deepcopy(raw_alumni())
+        for part in block:
+            if "kind" in part:
+                others = [c for c in raw["components"] if c["key"] != part["key"]]
+                raw["components"] = [*others, part]
+            else:
+                questions = raw["mentees"]["questions"]
+                raw["mentees"]["questions"] = [q for q in questions if q["key"] != part["key"]]
+                raw["mentees"]["questions"].append(part)
+        load_spec(raw)
