@@ -596,7 +596,9 @@ def _resolve_same_columns(raw: dict[str, Any]) -> list[str]:
                 continue
             place = f"{side}.questions[{position}].same_column_as"
             source = by_key.get(question["same_column_as"])
-            if "header" in question:
+            own = question.get("header")
+            if own is not None and (source is None or own != source.get("header")):
+                # The source's own header again (a dumped spec read back) is no conflict.
                 problems.append(f"{place}: укажите либо header, либо same_column_as, не оба")
             if source is None or source is question:
                 problems.append(

@@ -163,7 +163,7 @@ def test_shipped_specs_still_load_unchanged() -> None:
             "mentees.questions[9].same_column_as: нет другого вопроса с ключом «majr»",
         ),
         (
-            lambda raw: raw["mentees"]["questions"][9].update(header="Специальность"),
+            lambda raw: raw["mentees"]["questions"][9].update(header="Направление"),
             "mentees.questions[9].same_column_as: укажите либо header, либо same_column_as, не оба",
         ),
         (
@@ -198,6 +198,10 @@ def test_a_mistake_in_a_new_construct_is_named_with_its_place(change: Any, probl
     change(raw)
     problems = problems_of(raw)
     assert problem in problems, problems
+
+
+def test_a_spec_written_back_as_data_loads_the_same() -> None:
+    assert load_spec(ALUMNI.model_dump()) == ALUMNI
 
 
 def test_several_mistakes_are_listed_at_once() -> None:
