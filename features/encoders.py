@@ -23,6 +23,7 @@ __all__ = [
     "ScaleEncoder",
     "SlotEncoder",
     "TextEncoder",
+    "answer_texts",
     "numeric_answers",
     "weighted_answers",
 ]
@@ -317,20 +318,31 @@ class QuestionnaireEncoder(TransformerMixin, BaseEstimator):
     """All answers of one side as one feature matrix, for models learned from outcomes.
 
     Choices, slots and Likert grids are multi-hot; numbers, numeric choices and scales are scaled to
-    [0, 1]; yes/no and consents are 0/1. Free text, dates and the fields that identify a person
-    (id, name, organisation) are left out: they are personal data, not features.
+    [0, 1], and a number with ``bins`` also gets one 0/1 column per range (``age=young``); yes/no and
+    consents are 0/1. Dates and the fields that identify a person (id, name, organisation) are left
+    out: they are personal data, not features. Free text is left out unless ``text=True``: then
+    each text question (and each choice question with free ``other`` answers) adds the TF-IDF of
+    its stemmed words in ``text_features`` hashed columns (``interests~h17``), and the matrix is
+    sparse, so no vocabulary is listed and memory grows with the words written.
 
     Parameters
     ----------
     spec : Spec
     side : {"mentors", "mentees"}
+    text : bool
+        Add free-text words (the result is then a ``scipy.sparse.csr_matrix``).
+    text_features : int
+        Hashed columns per text question.
+    sparse : bool
+        Return a ``scipy.sparse.csr_matrix`` even without text.
 
     Attributes
     ----------
     encoders_ : dict of str to encoder
-        The fitted encoder of each encoded question.
+        The fitted encoder of each encoded question (``key:bins`` for the ranges of a number,
+        ``key:words`` for the words of a text).
     feature_names_ : list of str
-        ``question=answer`` or ``question`` for each column.
+        ``question=answer``, ``question`` or ``question~hK`` for each column.
 
     Examples
     --------
@@ -345,9 +357,19 @@ class QuestionnaireEncoder(TransformerMixin, BaseEstimator):
     (1, True)
     """
 
-    def __init__(self, spec: Spec, side: str = "mentees") -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        side: str = "mentees",
+        text: bool = False,
+        text_features: int = 1 << 14,
+        sparse: bool = False,
+    ) -> None:
         self.spec = spec
         self.side = side
+        self.text = text
+        self.text_features = text_features
+        self.sparse = sparse
 
     def _encoded_questions(self) -> list[Question]:
         side = self.spec.side(self.side)
@@ -357,8 +379,22 @@ class QuestionnaireEncoder(TransformerMixin, BaseEstimator):
             q for q in side.questions if q.key not in personal and q.type not in ("text", "date")
         ]
 
+    def _text_questions(self) -> list[Question]:
+        if not self.text:
+            return []
+        side = self.spec.side(self.side)
+        fields = side.fields
+        personal = {fields.id, fields.name, fields.organisation}
+        return [
+            q
+            for q in side.questions
+            if q.key not in personal and ((q.type == "text" and not q.format) or q.other)
+        ]
+
     def fit(self, X: Answers, y: Any = None) -> QuestionnaireEncoder:
         """Fit one encoder per question."""
+        from features.words import WordFeatures
+
         self.encoders_: dict[str, Any] = {}
         self.feature_names_: list[str] = []
         for question in self._encoded_questions():
@@ -370,21 +406,54 @@ class QuestionnaireEncoder(TransformerMixin, BaseEstimator):
             else:
                 names = [question.key]
             self.feature_names_.extend(names)
+            if question.bins:
+                bins = ChoiceEncoder(categories=[b.key for b in question.bins]).fit([])
+                self.encoders_[f"{question.key}:bins"] = bins
+                self.feature_names_.extend(f"{question.key}={b.key}" for b in question.bins)
+        for question in self._text_questions():
+            words = WordFeatures(n_features=self.text_features).fit(answer_texts(question, X))
+            self.encoders_[f"{question.key}:words"] = words
+            self.feature_names_.extend(f"{question.key}~h{k}" for k in range(self.text_features))
         return self
 
-    def transform(self, X: Answers) -> np.ndarray:
-        """The feature matrix, one row per person."""
+    def transform(self, X: Answers) -> Any:
+        """The feature matrix, one row per person (sparse with ``text`` or ``sparse``)."""
+        import scipy.sparse as sp
+
         check_is_fitted(self, "encoders_")
         blocks = [np.zeros((len(X), 0), dtype=np.float32)]
         for question in self._encoded_questions():
             values = weighted_answers(question, _inputs(question, X))
             blocks.append(self.encoders_[question.key].transform(values))
-        return np.hstack(blocks)
+            if question.bins:
+                numbers = numeric_answers(question, X.answers(question.key))
+                keys = [question.bin_of(float(v)) for v in numbers]
+                blocks.append(self.encoders_[f"{question.key}:bins"].transform(keys))
+        if not (self.text or self.sparse):
+            return np.hstack(blocks)
+        parts: list[Any] = [sp.csr_matrix(np.hstack(blocks))]
+        for question in self._text_questions():
+            parts.append(
+                self.encoders_[f"{question.key}:words"].transform(answer_texts(question, X))
+            )
+        return sp.hstack(parts, format="csr", dtype=np.float32)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the columns."""
         check_is_fitted(self, "encoders_")
         return np.asarray(self.feature_names_, dtype=object)
+
+
+def answer_texts(question: Question, answers: Answers) -> list[str | None]:
+    """Answers as text: free text as written, choices by their labels (free answers kept)."""
+    values = answers.answers(question.key)
+    if question.type == "text":
+        return [v or None for v in values]
+    texts: list[str | None] = []
+    for value in values:
+        items = [] if value is None else value if isinstance(value, list) else [value]
+        texts.append(", ".join(question.label_of(str(item)) for item in items) or None)
+    return texts
 
 
 def _question_encoder(question: Question) -> TransformerMixin:

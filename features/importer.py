@@ -181,7 +181,10 @@ def answers_from_records(
     columns: dict[str, list[Any]] = {}
     rows = list(range(1, len(records) + 1))
     for question in side_spec.questions:
-        raw = [record.get(question.key) for record in records]
+        source = question.same_column_as
+        raw = [
+            record.get(question.key, record.get(source) if source else None) for record in records
+        ]
         columns[question.key] = _parse_cells(question, raw, rows, question.header, issues)
     _check_ids(columns, side_spec, rows, side_spec.question(side_spec.fields.id).header, issues)
     if issues:
@@ -189,11 +192,12 @@ def answers_from_records(
     return Answers(spec, side, columns, rows)
 
 
-def _header_lookup(side: Side) -> dict[str, tuple[str, str | None]]:
-    lookup = {}
+def _header_lookup(side: Side) -> dict[str, list[tuple[str, str | None]]]:
+    """Normalised header -> every (question, item) reading that column (``same_column_as`` shares one)."""
+    lookup: dict[str, list[tuple[str, str | None]]] = {}
     for question in side.questions:
         for item, header in question.headers():
-            lookup[normalize(header)] = (question.key, item)
+            lookup.setdefault(normalize(header), []).append((question.key, item))
     return lookup
 
 
@@ -204,26 +208,25 @@ def _locate_columns(
     lookup = _header_lookup(side)
     located: dict[str, dict[str | None, int]] = {}
     for position, name in enumerate(header):
-        found = lookup.get(normalize(name))
-        if found is None:
-            continue
-        key, item = found
-        taken = located.setdefault(key, {})
-        if item in taken:
-            first = get_column_letter(taken[item] + 1)
-            issues.append(
-                ImportIssue(
-                    1,
-                    name,
-                    None,
-                    f"столбец повторяется: тот же вопрос уже в столбце {first} "
-                    f"(«{header[taken[item]]}»); оставьте один",
-                )
-            )
-            continue
-        taken[item] = position
+        for rank, (key, item) in enumerate(lookup.get(normalize(name), [])):
+            taken = located.setdefault(key, {})
+            if item in taken:
+                if rank == 0:
+                    first = get_column_letter(taken[item] + 1)
+                    issues.append(
+                        ImportIssue(
+                            1,
+                            name,
+                            None,
+                            f"столбец повторяется: тот же вопрос уже в столбце {first} "
+                            f"(«{header[taken[item]]}»); оставьте один",
+                        )
+                    )
+                continue
+            taken[item] = position
     for question in side.questions:
-        if not question.required:
+        shared = question.same_column_as
+        if not question.required or (shared and side.question(shared).required):
             continue
         wanted = [item.key for item in question.items] if question.is_grid else [None]
         for item in wanted:

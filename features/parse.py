@@ -90,6 +90,32 @@ def _listing(labels: Sequence[str], limit: int = 12) -> str:
     return shown + (f" и ещё {len(labels) - limit}" if len(labels) > limit else "")
 
 
+def accepted_spellings(choice: Choice, limit: int = 3) -> str:
+    """An answer as an error names it: the label, then the other spellings a curator may type.
+
+    Keys are left out (they are for stored records, not for a form), and so are spellings that only
+    differ from the label in case, spaces or ё.
+
+    Examples
+    --------
+    >>> accepted_spellings(Choice(key="high", label="7", synonyms=("8", "9", "10")))
+    '7 (или 8, 9, 10)'
+    >>> accepted_spellings(Choice(key="no", label="нет", synonyms=("Нет", "никогда")))
+    'нет (или никогда)'
+    """
+    seen = {normalize(choice.label)}
+    others = []
+    for spelling in (choice.short or "", *choice.synonyms):
+        folded = normalize(spelling)
+        if folded and folded not in seen:
+            seen.add(folded)
+            others.append(spelling)
+    if not others:
+        return choice.label
+    shown = ", ".join(others[:limit]) + (", …" if len(others) > limit else "")
+    return f"{choice.label} (или {shown})"
+
+
 class QuestionParser:
     """Parses answers to one question; built once per import, then called per distinct value."""
 
@@ -141,7 +167,7 @@ class QuestionParser:
         return text
 
     def _labels(self) -> str:
-        return _listing([c.label for c in self.question.choices])
+        return _listing([accepted_spellings(c) for c in self.question.choices])
 
     def _single(self, raw: object) -> str:
         text = cell_text(raw)
@@ -175,25 +201,31 @@ class QuestionParser:
     def _split(self, text: str) -> tuple[list[str], list[str]]:
         """Known answers and unknown pieces of a multiple-choice cell.
 
-        Form services join the chosen answers with commas, and answers may contain commas themselves,
-        so pieces are joined back while they spell a known answer.
+        Form services join the chosen answers with commas or ``;``, and answers may contain commas
+        and ``;`` themselves, so pieces are joined back (the longest run first) while they spell a
+        known answer: every label can be typed. A question's own ``separator`` splits on it alone.
         """
-        found: list[str] = []
-        unknown: list[str] = []
-        for chunk in re.split(r"[;\n]+", text):
-            parts = chunk.split(",")
-            start = 0
-            while start < len(parts):
-                for end in range(len(parts), start, -1):
-                    key = self.choices.get(normalize(",".join(parts[start:end])))
-                    if key is not None:
-                        found.append(key)
-                        start = end
-                        break
-                else:
-                    if parts[start].strip():
-                        unknown.append(parts[start].strip())
-                    start += 1
+        separator = self.question.separator
+        if separator is not None:
+            pieces = [p.strip() for p in text.split(separator)]
+            found = [self.choices[normalize(p)] for p in pieces if normalize(p) in self.choices]
+            unknown = [p for p in pieces if p and normalize(p) not in self.choices]
+            return found, unknown
+        spans = [m.span() for m in re.finditer(r"[^;,\n]+", text)]
+        found, unknown = [], []
+        start = 0
+        while start < len(spans):
+            for end in range(len(spans), start, -1):
+                key = self.choices.get(normalize(text[spans[start][0] : spans[end - 1][1]]))
+                if key is not None:
+                    found.append(key)
+                    start = end
+                    break
+            else:
+                piece = text[spans[start][0] : spans[start][1]].strip()
+                if piece:
+                    unknown.append(piece)
+                start += 1
         return found, unknown
 
     def _likert(self, raw: object) -> float | dict[str, float]:
@@ -224,7 +256,7 @@ class QuestionParser:
             return number
         if number in self.levels.values():
             return number
-        expected = [c.label for c in self.question.choices]
+        expected = [accepted_spellings(c) for c in self.question.choices]
         if lowest is not None and highest is not None:
             expected.append(f"число от {lowest:g} до {highest:g}")
         raise BadAnswer(f"ожидалось одно из: {', '.join(expected)}")

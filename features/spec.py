@@ -124,6 +124,34 @@ class Choice(_Model):
         yield from self.synonyms
 
 
+class Bin(_Model):
+    """A range of a number that counts as one answer: «сильный интерес» = 7 and above.
+
+    Attributes
+    ----------
+    key : str
+        The answer key the range stands for (compared like a choice key).
+    label : str
+        Its name for reasons and for the curator.
+    min, max : float or None
+        Inclusive bounds; a missing bound is open. A number takes the first bin it falls in.
+    """
+
+    key: Key
+    label: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The name used in a reason."""
+        return self.label
+
+    def holds(self, number: float) -> bool:
+        """Whether the number falls in the range."""
+        return (self.min is None or number >= self.min) and (self.max is None or number <= self.max)
+
+
 class Question(_Model):
     """One question of a questionnaire, i.e. one column (a Likert grid: one column per item).
 
@@ -153,6 +181,16 @@ class Question(_Model):
         Words allowed after a number (``лет``, ``года``).
     format : {"email"} or None
         A ``text`` answer must look like an e-mail.
+    separator : str or None
+        ``multi``: the only string that separates answers in a cell (``|``); by default ``,``, ``;``
+        and line breaks do, and answers whose labels contain them are still recognised whole.
+    bins : tuple of Bin
+        ``number`` or a scale without items: ranges that count as answers (thresholds), so the
+        number can be compared like a choice (``overlap``, ``preference``) and learned from.
+    same_column_as : str or None
+        The key of another question of the same side whose column this question reads too (one
+        column, two meanings: a free-text answer and a choice with ``other``); its header and aliases
+        are taken from that question, so ``header`` is not written.
     """
 
     key: Key
@@ -170,6 +208,9 @@ class Question(_Model):
     integer: bool = False
     units: tuple[str, ...] = ()
     format: Literal["email"] | None = None
+    separator: str | None = Field(None, min_length=1)
+    bins: tuple[Bin, ...] = ()
+    same_column_as: Key | None = None
 
     @property
     def is_grid(self) -> bool:
@@ -206,12 +247,23 @@ class Question(_Model):
                 return choice
         raise KeyError(key)
 
+    def bin_of(self, number: float | None) -> str | None:
+        """Key of the first range the number falls in, None when none (or no number)."""
+        if number is None or number != number:
+            return None
+        return next((b.key for b in self.bins if b.holds(number)), None)
+
+    @property
+    def categories(self) -> list[str]:
+        """Keys an answer is compared by: grid items, choices, or the ranges of a number."""
+        return [c.key for c in (self.items or self.choices or self.bins)]
+
     def label_of(self, key: str) -> str:
         """Short name of an answer key for a reason (the key itself when unknown, e.g. a free answer)."""
         try:
             return self.choice(key).name
         except KeyError:
-            return key
+            return next((b.label for b in self.bins if b.key == key), key)
 
 
 class Fields(_Model):
@@ -307,36 +359,87 @@ class Component(_Model):
     kind : str
         ``overlap``: answers in common (``measure``: ``cover`` = share of the mentee's answers the mentor
         has, weighted by a Likert level; ``jaccard``; ``any``; ``count`` = common answers / ``enough``).
+        ``preference``: what one side (``side``) wants against what the other side is; the wanting
+        side's question is a choice, the other's a choice or a number with ``bins``; ``measure`` as
+        for ``overlap`` (``any`` by default).
         ``difference``: mentor's number minus mentee's, through ``curve``.
         ``level``: one side's number (``side``) through ``curve``.
-        ``text``: similarity of free-text answers.
+        ``vector``: similarity of two lists of numeric answers (ratings): ``measure`` ``pearson``
+        (correlation r, value (1 + r) / 2) or ``cosine`` (value max(0, cos)), over the questions both
+        people answered; fewer than ``min_common`` of them gives ``missing``.
+        ``text``: similarity of free-text answers (``tokens``: ``chars`` = character n-grams,
+        ``words`` = stemmed Russian and English words, TF-IDF over a hashed vocabulary).
         ``named``: the mentee named this mentor (or the mentor this mentee) in an id question.
+    mentee, mentor : str or None
+        The questions compared.
+    mentee_questions, mentor_questions : list of str
+        ``vector``: the numeric questions compared, position by position; without
+        ``mentor_questions`` the mentor's questions have the same keys as the mentee's.
+    side : {"mentors", "mentees"} or None
+        ``level``: whose number (mentors by default); ``preference``: whose wish (required).
+    importance : str or None
+        ``overlap`` (the mentee's) or ``preference`` (the wanting side's): a numeric question saying
+        how much the wish matters; its answer scaled to [0, 1] (its min..max, or its levels) pulls
+        the value towards ``missing``: ``missing + importance * (value - missing)``.
     weight : float
         Weight in the score; the score is the weighted mean of the component values.
     curve : list of [x, y] or None
         Piecewise linear map of a number to [0, 1].
     missing : float
         Value when an answer needed by the component is missing.
+    min_common : int
+        ``vector``: least number of questions both people answered.
+    tokens : {"chars", "words"}
+        ``text``: how texts are compared.
     reason : str or None
         Russian template of the reason (``{n}``, ``{total}``, ``{items}``, ``{diff}``, ``{mentor}``,
-        ``{mentee}``; ``{n:запрос|запроса|запросов}`` adds the plural form).
+        ``{mentee}``, ``{value}``; ``{n:запрос|запроса|запросов}`` adds the plural form).
     reason_min : float
         The reason is given only when the value reaches this.
     """
 
     key: Key
     label: str
-    kind: Literal["overlap", "difference", "level", "text", "named"]
+    kind: Literal["overlap", "preference", "difference", "level", "vector", "text", "named"]
     mentee: Key | None = None
     mentor: Key | None = None
-    side: Literal["mentors", "mentees"] = "mentors"
+    mentee_questions: tuple[Key, ...] = ()
+    mentor_questions: tuple[Key, ...] = ()
+    side: Literal["mentors", "mentees"] | None = None
+    importance: Key | None = None
     weight: float = Field(ge=0)
-    measure: Literal["cover", "jaccard", "any", "count"] = "cover"
+    measure: Literal["cover", "jaccard", "any", "count", "pearson", "cosine"] | None = None
     enough: int = Field(1, ge=1)
     curve: tuple[tuple[float, float], ...] | None = None
     missing: float = Field(0.5, ge=0, le=1)
+    min_common: int = Field(2, ge=1)
+    tokens: Literal["chars", "words"] = "chars"
     reason: str | None = None
     reason_min: float = Field(0.5, ge=0, le=1)
+
+    @property
+    def how(self) -> str:
+        """The measure, or the kind's default one."""
+        defaults = {"overlap": "cover", "preference": "any", "vector": "pearson"}
+        return self.measure or defaults.get(self.kind, "")
+
+    @property
+    def on_side(self) -> str:
+        """``level``: whose number; ``preference``: whose wish (mentors when not said)."""
+        return self.side or "mentors"
+
+    def keys(self, side: str) -> tuple[str, ...]:
+        """The questions of one side (``"mentees"`` or ``"mentors"``) the component reads."""
+        if self.kind == "vector":
+            if side == "mentees":
+                return self.mentee_questions
+            return self.mentor_questions or self.mentee_questions
+        value = self.mentee if side == "mentees" else self.mentor
+        return () if value is None else (value,)
+
+    def key_of(self, side: str) -> str | None:
+        """The question of one side (None when the component has none)."""
+        return self.mentee if side == "mentees" else self.mentor
 
 
 class Spec(_Model):
@@ -420,6 +523,7 @@ def load_spec(source: str | Path | Mapping[str, Any] = "teacher") -> Spec:
     """
     raw, origin = _read_source(source)
     problems = _resolve_choice_lists(raw)
+    problems += _resolve_same_columns(raw)
     try:
         spec = Spec.model_validate(raw)
     except ValidationError as error:
@@ -472,6 +576,45 @@ def _resolve_choice_lists(raw: dict[str, Any]) -> list[str]:
                         f"{side}.questions[{position}].{field}: нет общего списка ответов «{name}»"
                     )
                     question[field] = []
+    return problems
+
+
+def _resolve_same_columns(raw: dict[str, Any]) -> list[str]:
+    """Give a question with ``same_column_as`` the header and aliases of the question it reads."""
+    problems = []
+    for side in SIDES:
+        questions = (
+            (raw.get(side) or {}).get("questions") if isinstance(raw.get(side), dict) else None
+        )
+        if not isinstance(questions, list):
+            continue
+        by_key = {q.get("key"): q for q in questions if isinstance(q, dict)}
+        for position, question in enumerate(questions):
+            if not isinstance(question, dict) or not isinstance(
+                question.get("same_column_as"), str
+            ):
+                continue
+            place = f"{side}.questions[{position}].same_column_as"
+            source = by_key.get(question["same_column_as"])
+            own = question.get("header")
+            if own is not None and (source is None or own != source.get("header")):
+                # The source's own header again (a dumped spec read back) is no conflict.
+                problems.append(f"{place}: укажите либо header, либо same_column_as, не оба")
+            if source is None or source is question:
+                problems.append(
+                    f"{place}: нет другого вопроса с ключом «{question['same_column_as']}»"
+                )
+            elif source.get("same_column_as") is not None:
+                problems.append(
+                    f"{place}: вопрос «{source.get('key')}» сам читает чужой столбец; "
+                    "укажите вопрос, у которого есть header"
+                )
+            elif source.get("items"):
+                problems.append(f"{place}: у шкалы-таблицы «{source.get('key')}» много столбцов")
+            else:
+                question.setdefault("header", source.get("header"))
+                question.setdefault("aliases", source.get("aliases", []))
+            question.setdefault("header", "?")
     return problems
 
 
@@ -538,8 +681,14 @@ def _check_side(spec: Spec, side_name: str) -> Iterator[str]:
     side = spec.side(side_name)
     for key in _duplicates(q.key for q in side.questions):
         yield f"{side_name}: вопрос с ключом «{key}» описан дважды"
-    for header in _duplicates(normalize(h) for q in side.questions for _, h in q.headers()):
-        yield f"{side_name}: заголовок столбца «{header}» относится к двум вопросам"
+    own_headers = (
+        normalize(h) for q in side.questions if not q.same_column_as for _, h in q.headers()
+    )
+    for header in _duplicates(own_headers):
+        yield (
+            f"{side_name}: заголовок столбца «{header}» относится к двум вопросам "
+            "(чтобы второй вопрос читал тот же столбец, напишите у него same_column_as)"
+        )
     for position, question in enumerate(side.questions):
         place = f"{side_name}.questions[{position}] ({question.key})"
         for problem in _question_problems(question):
@@ -561,10 +710,32 @@ def _question_problems(question: Question) -> Iterator[str]:
         for choice in question.choices:
             if choice.hours is not None and not 0 <= choice.hours[0] < choice.hours[1] <= 24:
                 yield f"часы части дня «{choice.label}» должны быть в пределах 0–24, начало раньше конца"
+    if question.bins and not (kind == "number" or (kind == "likert" and not question.items)):
+        yield "диапазоны (bins) бывают только у числа или шкалы без строк"
+    for index, bin_ in enumerate(question.bins):
+        if bin_.min is None and bin_.max is None:
+            yield f"bins[{index}] ({bin_.key}): укажите границу min и/или max"
+        elif bin_.min is not None and bin_.max is not None and bin_.min > bin_.max:
+            yield f"bins[{index}] ({bin_.key}): min ({bin_.min:g}) больше max ({bin_.max:g})"
+    for key in _duplicates(b.key for b in question.bins):
+        yield f"bins: диапазон с ключом «{key}» описан дважды"
     if question.min is not None and question.max is not None and question.min > question.max:
         yield f"min ({question.min:g}) больше max ({question.max:g})"
     if question.format and kind != "text":
         yield "формат (format) бывает только у текстового вопроса"
+    if question.separator is not None:
+        if kind != "multi":
+            yield "разделитель (separator) бывает только у вопроса с несколькими ответами (multi)"
+        elif not question.separator.strip():
+            yield "разделитель (separator) не может состоять из одних пробелов"
+        else:
+            for choice in question.choices:
+                for spelling in (choice.label, *choice.synonyms):
+                    if question.separator in spelling:
+                        yield (
+                            f"ответ «{spelling}» содержит разделитель «{question.separator}»: "
+                            "такой ответ нельзя ввести; выберите другой разделитель"
+                        )
     for field, choices in (("choices", question.choices), ("items", question.items)):
         for key in _duplicates(c.key for c in choices):
             yield f"{field}: ответ с ключом «{key}» описан дважды"
@@ -676,13 +847,22 @@ def _side_genitive(side_name: str) -> str:
 
 
 _ITEM_TYPES = ("single", "multi", "likert", "slots")
+_TEXT_TYPES = ("text", "single", "multi")
 # What each kind of component can put into its reason template (dummy values to try it with).
 _REASON_FIELDS: dict[str, dict[str, Any]] = {
     "overlap": {"n": 1, "total": 2, "items": "x"},
+    "preference": {"n": 1, "total": 2, "items": "x", "mentor": "x", "mentee": "x"},
     "difference": {"diff": 1.0, "mentor": "x", "mentee": "x"},
     "level": {"items": "x", "mentor": "x", "mentee": "x"},
+    "vector": {"value": 0.5, "n": 1, "items": "x"},
     "text": {"items": "x"},
     "named": {"items": "x"},
+}
+# Measures each kind accepts.
+_MEASURES = {
+    "overlap": ("cover", "jaccard", "any", "count"),
+    "preference": ("cover", "jaccard", "any", "count"),
+    "vector": ("pearson", "cosine"),
 }
 
 
@@ -697,26 +877,61 @@ def _check_components(spec: Spec) -> Iterator[str]:
 
 
 def _component_problems(spec: Spec, place: str, component: Component) -> Iterator[str]:
-    questions: dict[str, Question] = {}
-    for side_name, key in (("mentees", component.mentee), ("mentors", component.mentor)):
-        if key is None:
-            continue
-        if spec.side(side_name).has(key):
-            questions[side_name] = spec.side(side_name).question(key)
-        else:
-            yield f"{place}: в анкете {_side_genitive(side_name)} нет вопроса «{key}»"
     kind = component.kind
-    needs_both = kind in ("overlap", "difference", "text")
+    questions: dict[str, Question] = {}
+    for side_name in ("mentees", "mentors"):
+        keys = component.keys(side_name)
+        field = "mentee" if side_name == "mentees" else "mentor"
+        if kind == "vector" and component.key_of(side_name):
+            yield f"{place}.{field}: у составляющей vector вопросы перечисляются в {field}_questions"
+        listed = (
+            component.mentee_questions if side_name == "mentees" else component.mentor_questions
+        )
+        if kind != "vector" and listed:
+            yield f"{place}.{field}_questions: список вопросов бывает только у составляющей vector"
+        for key in keys:
+            if not spec.side(side_name).has(key):
+                yield f"{place}: в анкете {_side_genitive(side_name)} нет вопроса «{key}»"
+            elif kind == "vector":
+                if not spec.side(side_name).question(key).is_numeric:
+                    yield f"{place}.{field}_questions: вопрос «{key}» должен давать число"
+            else:
+                questions[side_name] = spec.side(side_name).question(key)
+    needs_both = kind in ("overlap", "preference", "difference", "text")
     if needs_both and (component.mentee is None or component.mentor is None):
         yield f"{place}: нужны оба вопроса, mentee и mentor"
-    if kind == "level" and component.side == "mentors" and component.mentor is None:
+    if kind == "vector":
+        sizes = len(component.keys("mentees")), len(component.keys("mentors"))
+        if sizes[0] < 2:
+            yield f"{place}.mentee_questions: нужен список хотя бы из двух числовых вопросов"
+        elif sizes[0] != sizes[1]:
+            yield (
+                f"{place}: у наставляемого {sizes[0]} вопросов, у наставника {sizes[1]}; "
+                "списки сравниваются попарно и должны быть одной длины"
+            )
+        elif component.min_common > sizes[0]:
+            yield f"{place}.min_common: больше, чем вопросов в списке ({sizes[0]})"
+    if kind == "level" and component.on_side == "mentors" and component.mentor is None:
         yield f"{place}: укажите вопрос наставника (mentor)"
-    if kind == "level" and component.side == "mentees" and component.mentee is None:
+    if kind == "level" and component.on_side == "mentees" and component.mentee is None:
         yield f"{place}: укажите вопрос наставляемого (mentee)"
+    if kind == "preference" and component.side is None:
+        yield (
+            f"{place}.side: укажите, чьё это пожелание: mentees (наставляемый хочет) "
+            "или mentors (наставник хочет)"
+        )
+    if component.side is not None and kind not in ("level", "preference"):
+        yield f"{place}.side: сторона (side) бывает только у составляющих level и preference"
     if kind == "named" and component.mentee is None and component.mentor is None:
         yield f"{place}: укажите вопрос mentee и/или mentor, где называют человека"
     if kind in ("difference", "level") and component.curve is None:
         yield f"{place}: нужна кривая curve: [[x, y], ...]"
+    if component.measure is not None and component.measure not in _MEASURES.get(kind, ()):
+        allowed = ", ".join(_MEASURES.get(kind, ())) or "не бывает"
+        yield f"{place}.measure: у составляющей {kind} мера: {allowed}"
+    if component.tokens != "chars" and kind != "text":
+        yield f"{place}.tokens: способ разбора текста (tokens) бывает только у составляющей text"
+    yield from _importance_problems(spec, place, component)
     if component.curve is not None:
         xs = [x for x, _ in component.curve]
         if len(xs) < 2 or any(b <= a for a, b in itertools.pairwise(xs)):
@@ -733,24 +948,80 @@ def _component_problems(spec: Spec, place: str, component: Component) -> Iterato
             yield f"{place}.reason: шаблон не подходит ({error}); доступны {names}"
 
 
+def _importance_problems(spec: Spec, place: str, component: Component) -> Iterator[str]:
+    if component.importance is None:
+        return
+    if component.kind not in ("overlap", "preference"):
+        yield f"{place}.importance: важность бывает только у составляющих overlap и preference"
+        return
+    if component.kind == "preference" and component.side is None:
+        return  # whose importance it is follows from side, reported missing above
+    side_name = component.on_side if component.kind == "preference" else "mentees"
+    side = spec.side(side_name)
+    if not side.has(component.importance):
+        yield (
+            f"{place}.importance: в анкете {_side_genitive(side_name)} нет вопроса "
+            f"«{component.importance}»"
+        )
+        return
+    question = side.question(component.importance)
+    if not question.is_numeric:
+        yield f"{place}.importance: вопрос «{question.key}» должен давать число"
+    elif importance_range(question) is None:
+        yield (
+            f"{place}.importance: у вопроса «{question.key}» нужны границы min и max "
+            "(или уровни со значениями value), чтобы перевести важность в долю"
+        )
+
+
+def importance_range(question: Question) -> tuple[float, float] | None:
+    """Lowest and highest answer of a numeric question (its levels' values, or min and max)."""
+    values = [c.value for c in question.choices if c.value is not None]
+    if values and max(values) > min(values):
+        return min(values), max(values)
+    if question.min is not None and question.max is not None and question.max > question.min:
+        return question.min, question.max
+    return None
+
+
 def _component_types(
     place: str, component: Component, questions: dict[str, Question]
 ) -> Iterator[str]:
     kind = component.kind
-    for question in questions.values():
+    for side_name, question in questions.items():
         wanted: tuple[str, ...] = ()
-        if kind == "overlap":
+        binned = bool(question.bins)
+        if kind == "overlap" or (kind == "preference" and side_name == component.on_side):
             wanted = _ITEM_TYPES
-        elif kind == "text" or kind == "named":
+        elif kind == "preference":
+            wanted = (*_ITEM_TYPES, "number")
+        elif kind == "text":
+            wanted = _TEXT_TYPES
+        elif kind == "named":
             wanted = ("text",)
-        if kind == "overlap" and question.type == "likert" and not question.items:
-            yield f"{place}: у шкалы «{question.key}» нужны строки (items), чтобы сравнивать ответы"
+        if kind in ("overlap", "preference") and question.type == "likert" and not question.items:
+            if not binned:
+                yield (
+                    f"{place}: у шкалы «{question.key}» нужны строки (items) или диапазоны (bins), "
+                    "чтобы сравнивать ответы"
+                )
+            continue
+        if kind == "preference" and question.type == "number" and not binned:
+            yield f"{place}: у числа «{question.key}» нужны диапазоны (bins), чтобы сравнивать его"
+            continue
+        if kind == "overlap" and question.type == "number" and binned:
+            continue
         if wanted and question.type not in wanted:
             names = ", ".join(TYPE_NAMES[t] for t in wanted)
             yield f"{place}: вопрос «{question.key}» должен быть типа: {names}"
+        if kind == "text" and question.type != "text" and not question.other:
+            yield (
+                f"{place}: у вопроса «{question.key}» нет свободных ответов (other: true); "
+                "сравнивайте его составляющей overlap"
+            )
         if kind in ("difference", "level") and not question.is_numeric:
             yield f"{place}: вопрос «{question.key}» должен давать число"
-    if kind == "overlap" and len(questions) == 2:
+    if kind in ("overlap", "preference") and len(questions) == 2:
         mentee_keys = _item_keys(questions["mentees"])
         mentor_keys = _item_keys(questions["mentors"])
         if mentee_keys and mentor_keys and not mentee_keys & mentor_keys:
@@ -758,4 +1029,4 @@ def _component_types(
 
 
 def _item_keys(question: Question) -> set[str]:
-    return {c.key for c in (question.items or question.choices)}
+    return set(question.categories)

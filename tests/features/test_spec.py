@@ -110,7 +110,8 @@ def test_every_problem_is_listed_with_its_place() -> None:
     raw["components"].pop()
     problems = problems_of(raw)
     assert problems == [
-        "mentors: заголовок столбца «фио» относится к двум вопросам",
+        "mentors: заголовок столбца «фио» относится к двум вопросам (чтобы второй вопрос "
+        "читал тот же столбец, напишите у него same_column_as)",
         "mentors.fields.capacity: наставник может взять от 0 до 3 наставляемых",
         "forms[0] (teacher_teacher).mentor: роли «pupil» нет среди ответов вопроса о роли",
         "components[0] (needs): в анкете наставников нет вопроса «skills»",
