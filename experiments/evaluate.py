@@ -31,7 +31,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from experiments.baselines import deferred_acceptance, greedy_pairs, random_pairs
-from experiments.learn import History, Learned, history_table, learn
 from experiments.metrics import measure, mentor_loads, most_matched
 from features import (
     Answers,
@@ -42,6 +41,7 @@ from features import (
     score_pairs,
     waiting_priority,
 )
+from features.learning import History, Learned, history_table, learn
 from matching import Problem, solve, violations
 
 __all__ = [

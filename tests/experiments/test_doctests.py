@@ -10,7 +10,6 @@ import pytest
 MODULES = [
     "experiments.metrics",
     "experiments.baselines",
-    "experiments.learn",
     "experiments.evaluate",
 ]
 

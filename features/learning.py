@@ -9,7 +9,7 @@ not). :func:`learn` cross-validates, grouped by person, three scorings of the pa
 - ``weights``: a logistic regression on the component values, saved as JSON weights
   (:class:`features.WeightsModel`);
 - ``linear``: a logistic regression on the component values and both sides' encoded answers, saved
-  as JSON (:class:`features.learned.LinearPairModel`; the mentee's own terms are fitted but not
+  as JSON (:class:`features.model.LinearPairModel`; the mentee's own terms are fitted but not
   used for scoring, see there).
 
 0/1 outcomes are scored by ROC-AUC, numbers by Spearman's rank correlation. A numeric outcome is
@@ -34,7 +34,6 @@ questionnaires, outcomes unseen: answers are known for next term's people too.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -48,10 +47,12 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from features import Answers, ImportFailed, ImportIssue, PairModel, PairTable, Spec, WeightsModel
+from features.answers import Answers
 from features.components import make_scorer
-from features.importer import person_id
-from features.learned import LinearPairModel, encode_answers
+from features.importer import ImportFailed, ImportIssue, person_id
+from features.model import LinearPairModel, WeightsModel, encode_answers, save_model
+from features.scoring import PairModel, PairTable
+from features.spec import Spec
 from features.tables import TableError, read_table
 from features.text import normalize
 
@@ -437,7 +438,7 @@ def fit_model(
     n_mentor = len(design.mentor_names)
     mentor_w = coef[design.n_components : design.n_components + n_mentor]
     mentee_w = coef[design.n_components + n_mentor :]
-    # The mentee's own terms are replaced by their average: see features.learned.
+    # The mentee's own terms are replaced by their average: see features.model.
     mentee_terms = design.matrix[rows, design.n_components + n_mentor :] @ mentee_w
     return LinearPairModel(
         components,
@@ -593,17 +594,5 @@ def _best(folds: pd.DataFrame) -> str:
 
 
 def save(model: PairModel, path: str | Path) -> Path:
-    """Write a learned model as JSON, for :func:`features.model.load_model`.
-
-    Raises
-    ------
-    TypeError
-        The model has no JSON form (only :class:`features.WeightsModel` and
-        :class:`features.learned.LinearPairModel` are saved).
-    """
-    if not isinstance(model, WeightsModel | LinearPairModel):
-        raise TypeError(f"Only JSON models can be saved. Got {type(model).__name__} instead.")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(model.to_dict(), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    return path
+    """Write a learned model as JSON, for :func:`features.model.load_model`."""
+    return save_model(model, path)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 
-from experiments.learn import (
+from features import ImportFailed, ModelError, WeightsModel, load_model, score_pairs
+from features.learning import (
     History,
     LearnError,
     PersonGroupKFold,
@@ -19,9 +20,8 @@ from experiments.learn import (
     read_history,
     save,
 )
-from features import ImportFailed, ModelError, WeightsModel, load_model, score_pairs
-from features.learned import LinearPairModel
-from tests.experiments.util import histories, people_of
+from features.model import LinearPairModel
+from tests.features.learning_util import histories, people_of
 
 
 @settings(max_examples=300, deadline=None)
@@ -233,3 +233,11 @@ def test_a_model_for_another_spec_is_refused(sampled: tuple) -> None:
     model = LinearPairModel({"needs": 1.0}, {"experience": 1.0}, spec="pupil")
     with pytest.raises(ModelError, match="обучена для анкеты «pupil»"):
         model.score(sampled[1])
+
+
+def test_a_pickle_is_never_loaded(tmp_path: Path) -> None:
+    # The pickle path is gone: a model file is JSON, and nothing else is read (unpickling runs code).
+    path = tmp_path / "model.pkl"
+    path.write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(ModelError, match="модели хранятся в JSON"):
+        load_model(path)
