@@ -22,7 +22,7 @@ them. Every format is JSON (a model file never holds code: no pickle is written 
 
   The score of a pair is a logistic regression
   ``1 / (1 + exp(-(intercept + sum(w_c * component_c) + sum(w_f * mentor_answer_f))))``
-  where the mentor's answers are encoded by :class:`features.encoders.QuestionnaireEncoder`
+  where the mentor's answers are encoded by :func:`features.design.side_matrix`
   (``position=head`` 0/1, ``experience`` scaled to [0, 1], ...). ``scales`` keeps the bounds and
   fill value (low, high, fill) each numeric answer was scaled with, so that next term's answers are
   encoded exactly as the training answers were.
@@ -37,28 +37,35 @@ them. Every format is JSON (a model file never holds code: no pickle is written 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from features.answers import Answers
-from features.encoders import QuestionnaireEncoder, ScaleEncoder
+from features.design import CROSS_BITS, agreement, align, crosses, name_hashes, side_matrix
 from features.scoring import PairModel, PairTable
 from features.spec import Spec
 
 __all__ = [
+    "BoostingPairModel",
+    "InteractionsPairModel",
+    "Layout",
     "LinearPairModel",
     "ModelError",
     "WeightsModel",
-    "encode_answers",
     "load_model",
+    "model_from_dict",
     "save_model",
 ]
 
 FORMAT = "nastavnik-weights"
 LINEAR_FORMAT = "nastavnik-linear"
+INTERACTIONS_FORMAT = "nastavnik-interactions"
+BOOSTING_FORMAT = "nastavnik-boosting"
 
 
 class ModelError(ValueError):
@@ -132,47 +139,6 @@ class WeightsModel:
         }
 
 
-def encode_answers(
-    spec: Spec,
-    answers: Answers,
-    side: str,
-    scales: Mapping[str, Sequence[float]] | None = None,
-) -> tuple[np.ndarray, list[str], dict[str, list[float]]]:
-    """One side's answers as model inputs, with numeric answers scaled as given or as learned.
-
-    Parameters
-    ----------
-    spec : Spec
-    answers : Answers
-    side : {"mentors", "mentees"}
-    scales : mapping, optional
-        Question key -> (low, high, fill) of a numeric answer; None learns them from ``answers``.
-
-    Returns
-    -------
-    matrix : numpy.ndarray of float32, shape (n_people, n_features)
-    names : list of str
-        ``question=answer`` or ``question`` for each column.
-    scales : dict
-        The (low, high, fill) used for each numeric answer.
-    """
-    encoder = QuestionnaireEncoder(spec, side).fit(answers)
-    used: dict[str, list[float]] = {}
-    for key, encoder_of_question in encoder.encoders_.items():
-        if not isinstance(encoder_of_question, ScaleEncoder):
-            continue
-        if scales is not None and key in scales:
-            low, high, fill = (float(v) for v in scales[key])
-            encoder_of_question.low_, encoder_of_question.high_ = low, high
-            encoder_of_question.fill_ = fill
-        used[key] = [
-            encoder_of_question.low_,
-            encoder_of_question.high_,
-            encoder_of_question.fill_,
-        ]
-    return encoder.transform(answers), list(encoder.feature_names_), used
-
-
 class LinearPairModel:
     """Logistic score on the component values and the mentor's encoded answers.
 
@@ -184,7 +150,7 @@ class LinearPairModel:
         Weight of each encoded mentor answer (``question=answer`` or ``question``).
     intercept : float
     scales : mapping of str to (low, high, fill), optional
-        How each numeric mentor answer is scaled (see :func:`encode_answers`).
+        How each numeric mentor answer is scaled (see :func:`features.design.side_matrix`).
     spec : str or None
         Name of the spec the model was learned for (checked when scoring).
 
@@ -249,14 +215,10 @@ class LinearPairModel:
     def _mentor_terms(self, pairs: PairTable) -> np.ndarray:
         if pairs.spec is None or pairs.mentors is None:
             raise ModelError("модели нужны ответы наставников, а их нет")
-        matrix, names, _ = encode_answers(pairs.spec, pairs.mentors, "mentors", self.scales)
-        unknown = sorted(set(self.mentor_answers) - set(names))
-        if unknown:
-            raise ModelError(
-                f"в модели есть ответы наставников, которых нет в анкете: {', '.join(unknown)}"
-            )
+        _check_questions(pairs.spec, "mentors", self.mentor_answers)
+        matrix, names, _ = side_matrix(pairs.spec, pairs.mentors, "mentors", self.scales)
         w = np.array([self.mentor_answers.get(name, 0.0) for name in names], dtype=float)
-        return matrix @ w
+        return np.asarray(matrix @ w, dtype=float)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form read by :func:`load_model`."""
@@ -279,6 +241,284 @@ class LinearPairModel:
             raw.get("scales") or {},
             raw.get("spec"),
         )
+
+
+#: Questions whose answers are not crossed: schedules and consents (compared by the components).
+_NOT_CROSSED = ("slots", "consent")
+
+
+def _question_of(name: str) -> str:
+    return re.split(r"[=~]", name, maxsplit=1)[0]
+
+
+def _check_questions(spec: Spec, side: str, names: Iterable[str]) -> None:
+    known = {q.key for q in spec.side(side).questions}
+    unknown = sorted({_question_of(n) for n in names} - known)
+    if unknown:
+        who = "наставников" if side == "mentors" else "наставляемых"
+        raise ModelError(f"в модели есть вопросы {who}, которых нет в анкете: {', '.join(unknown)}")
+
+
+def _check_spec(name: str | None, pairs: PairTable) -> None:
+    if name and pairs.spec is not None and pairs.spec.name != name:
+        raise ModelError(f"модель обучена для анкеты «{name}», а не «{pairs.spec.name}»")
+    if pairs.spec is None or pairs.mentors is None or pairs.mentees is None:
+        raise ModelError("модели нужны ответы обеих сторон, а их нет")
+
+
+@dataclass
+class Layout:
+    """The columns a learned model reads, rebuilt the same way for any pairs.
+
+    Attributes
+    ----------
+    spec : str or None
+        Name of the spec the model was learned for.
+    components : list of str
+        Component keys, in column order.
+    mentor_columns, mentee_columns : list of str
+        Answer columns of each side (:func:`features.design.side_matrix` names), in column order;
+        answers outside them (a word never seen in training) are ignored.
+    scales : dict
+        ``{"mentors": {question: [low, high, fill]}, "mentees": {...}}``.
+    agreement : list of str
+        ``agree:question`` columns (:func:`features.design.agreement`).
+    bits : int
+        Hashed cross columns are ``2**bits`` (:func:`features.design.crosses`).
+    """
+
+    spec: str | None
+    components: list[str]
+    mentor_columns: list[str]
+    mentee_columns: list[str]
+    scales: dict[str, dict[str, list[float]]]
+    agreement: list[str] = field(default_factory=list)
+    bits: int = CROSS_BITS
+
+    def sides(self, pairs: PairTable) -> tuple[sp.csr_array, sp.csr_array]:
+        """Each pair's mentor's and mentee's answers, in the layout's columns."""
+        _check_spec(self.spec, pairs)
+        rows = []
+        for side, people, columns, at in (
+            ("mentors", pairs.mentors, self.mentor_columns, pairs.mentor),
+            ("mentees", pairs.mentees, self.mentee_columns, pairs.mentee),
+        ):
+            matrix, names, _ = side_matrix(pairs.spec, people, side, self.scales.get(side, {}))
+            aligned = align(matrix, names, columns)
+            rows.append(sp.csr_array(aligned[np.asarray(at, dtype=np.int64)]))
+        return rows[0], rows[1]
+
+    def matrix(self, pairs: PairTable, parts: Sequence[str]) -> sp.csr_array:
+        """The model inputs of the pairs: the blocks ``parts`` side by side.
+
+        ``parts`` are among ``components``, ``mentors``, ``mentees``, ``agreement``, ``crosses``.
+        """
+        missing = sorted(set(self.components) - set(pairs.components))
+        if missing:
+            raise ModelError(
+                f"в модели есть составляющие, которых нет в анкете: {', '.join(missing)}"
+            )
+        mentor_rows, mentee_rows = self.sides(pairs)
+        blocks: list[Any] = []
+        for part in parts:
+            if part == "components":
+                order = [list(pairs.components).index(k) for k in self.components]
+                blocks.append(sp.csr_array(np.asarray(pairs.values, np.float32)[:, order]))
+            elif part == "mentors":
+                blocks.append(mentor_rows)
+            elif part == "mentees":
+                blocks.append(mentee_rows)
+            elif part == "agreement":
+                agree, names = agreement(
+                    pairs.spec, mentor_rows, self.mentor_columns, mentee_rows, self.mentee_columns
+                )
+                blocks.append(align(agree, names, self.agreement))
+            elif part == "crosses":
+                blocks.append(self.crosses(pairs.spec, mentor_rows, mentee_rows))
+            else:
+                raise ValueError(f"Unknown block {part!r} of a model's inputs.")
+        return sp.csr_array(sp.hstack(blocks, format="csr", dtype=np.float32))
+
+    def crosses(self, spec: Spec, mentor_rows: Any, mentee_rows: Any) -> sp.csr_array:
+        """Hashed crosses of the two sides' answers (schedules and consents are not crossed)."""
+        picked = []
+        for side, rows, columns in (
+            ("mentors", mentor_rows, self.mentor_columns),
+            ("mentees", mentee_rows, self.mentee_columns),
+        ):
+            skip = {q.key for q in spec.side(side).questions if q.type in _NOT_CROSSED}
+            keep = np.array([_question_of(n) not in skip for n in columns], dtype=bool)
+            names = [n for n, k in zip(columns, keep, strict=True) if k]
+            picked.append((sp.csr_array(rows)[:, keep], name_hashes(names, side)))
+        (a, ha), (b, hb) = picked
+        return crosses(a, ha, b, hb, self.bits)
+
+    def names(self, parts: Sequence[str]) -> list[str]:
+        """Column names of :meth:`matrix` (crosses as ``cross:BUCKET``)."""
+        named = {
+            "components": self.components,
+            "mentors": [f"mentor:{n}" for n in self.mentor_columns],
+            "mentees": [f"mentee:{n}" for n in self.mentee_columns],
+            "agreement": self.agreement,
+            "crosses": [f"cross:{k}" for k in range(1 << self.bits)],
+        }
+        return [name for part in parts for name in named[part]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The layout's part of a model file."""
+        return {
+            "spec": self.spec,
+            "components": self.components,
+            "mentor_columns": self.mentor_columns,
+            "mentee_columns": self.mentee_columns,
+            "scales": self.scales,
+            "agreement": self.agreement,
+            "bits": self.bits,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Layout:
+        """Rebuild from :meth:`to_dict` (KeyError or TypeError for a broken file)."""
+        return cls(
+            raw.get("spec"),
+            [str(k) for k in raw["components"]],
+            [str(k) for k in raw["mentor_columns"]],
+            [str(k) for k in raw["mentee_columns"]],
+            {
+                str(side): {str(k): [float(x) for x in v] for k, v in scales.items()}
+                for side, scales in raw.get("scales", {}).items()
+            },
+            [str(k) for k in raw.get("agreement", [])],
+            int(raw.get("bits", CROSS_BITS)),
+        )
+
+
+class InteractionsPairModel:
+    """Logistic score on components, the mentor's answers, agreement and mentor × mentee crosses.
+
+    The file (``nastavnik-interactions``) holds the :class:`Layout` and the weights by name::
+
+        {"format": "nastavnik-interactions", "layout": {...}, "intercept": -0.3,
+         "weights": {"needs": 1.2, "mentor:category=highest": 0.4, "agree:interests": 0.9},
+         "crosses": {"81234": 0.25, "1403": -0.1}}
+
+    ``crosses`` maps a hashed cross column (see :func:`features.design.crosses`) to its weight.
+    As in :class:`LinearPairModel`, the mentee's own answers are fitted but replaced by their
+    average when scoring (the intercept holds it): crosses, which depend on both people, stay.
+    """
+
+    PARTS = ("components", "mentors", "agreement", "crosses")
+
+    def __init__(
+        self,
+        layout: Layout,
+        weights: Mapping[str, float],
+        crosses: Mapping[int, float],
+        intercept: float = 0.0,
+    ) -> None:
+        self.layout = layout
+        self.named = {str(k): float(v) for k, v in weights.items()}
+        self.crosses = {int(k): float(v) for k, v in crosses.items()}
+        self.intercept = float(intercept)
+        self.spec = layout.spec
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Component weights: they order a pair's reasons (see ``features.PairModel``)."""
+        return {k: self.named.get(k, 0.0) for k in self.layout.components}
+
+    def __repr__(self) -> str:
+        return f"InteractionsPairModel(spec={self.spec!r}, crosses={len(self.crosses)})"
+
+    def coefficients(self) -> np.ndarray:
+        """Weights in the column order of ``layout.matrix(pairs, PARTS)``."""
+        names = self.layout.names(self.PARTS[:-1])
+        w = np.zeros(len(names) + (1 << self.layout.bits))
+        w[: len(names)] = [self.named.get(n, 0.0) for n in names]
+        for bucket, value in self.crosses.items():
+            w[len(names) + bucket] = value
+        return w
+
+    def score(self, pairs: PairTable) -> np.ndarray:
+        """Score of each pair in (0, 1): the predicted chance of success."""
+        x = self.layout.matrix(pairs, self.PARTS)
+        return 1.0 / (1.0 + np.exp(-(self.intercept + np.asarray(x @ self.coefficients()))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form read by :func:`load_model`."""
+        return {
+            "format": INTERACTIONS_FORMAT,
+            "spec": self.spec,
+            "layout": self.layout.to_dict(),
+            "intercept": self.intercept,
+            "weights": self.named,
+            "crosses": {str(k): v for k, v in sorted(self.crosses.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> InteractionsPairModel:
+        """Rebuild from :meth:`to_dict`."""
+        return cls(
+            Layout.from_dict(raw["layout"]),
+            raw["weights"],
+            {int(k): float(v) for k, v in raw.get("crosses", {}).items()},
+            raw.get("intercept", 0.0),
+        )
+
+
+class BoostingPairModel:
+    """Gradient-boosted trees (LightGBM) on components, both sides' answers and their agreement.
+
+    The trees find by themselves which mentor traits suit which mentee traits. The file
+    (``nastavnik-boosting``) is JSON with the :class:`Layout` and the trees in LightGBM's own
+    documented text format (``Booster.model_to_string``, read back with
+    ``lightgbm.Booster(model_str=...)``; no pickle)::
+
+        {"format": "nastavnik-boosting", "layout": {...}, "booster": "tree\\nversion=v4\\n..."}
+
+    The predicted chance of success includes the mentee's own answers (trees do not separate the
+    terms); it ranks the mentors of one mentee as the other models do.
+    """
+
+    PARTS = ("components", "mentors", "mentees", "agreement")
+
+    def __init__(self, layout: Layout, booster: Any) -> None:
+        self.layout = layout
+        self.booster = booster
+        self.spec = layout.spec
+
+    def __repr__(self) -> str:
+        return f"BoostingPairModel(spec={self.spec!r}, trees={self.booster.num_trees()})"
+
+    def score(self, pairs: PairTable) -> np.ndarray:
+        """Score of each pair in (0, 1): the predicted chance of success."""
+        x = self.layout.matrix(pairs, self.PARTS)
+        if x.shape[0] == 0:
+            return np.zeros(0)
+        return np.asarray(self.booster.predict(sp.csr_matrix(x)), dtype=float)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form read by :func:`load_model`."""
+        return {
+            "format": BOOSTING_FORMAT,
+            "spec": self.spec,
+            "layout": self.layout.to_dict(),
+            "booster": self.booster.model_to_string(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> BoostingPairModel:
+        """Rebuild from :meth:`to_dict`."""
+        import lightgbm
+
+        text = raw["booster"]
+        if not isinstance(text, str):
+            raise TypeError("booster: ожидался текст модели LightGBM")
+        try:
+            booster = lightgbm.Booster(model_str=text)
+        except lightgbm.basic.LightGBMError as error:
+            raise ValueError(f"деревья LightGBM не читаются: {error}") from None
+        return cls(Layout.from_dict(raw["layout"]), booster)
 
 
 def save_model(model: PairModel, path: str | Path) -> Path:
@@ -315,10 +555,14 @@ def model_from_dict(raw: Mapping[str, Any]) -> PairModel:
         )
     if kind == LINEAR_FORMAT:
         return LinearPairModel.from_dict(raw)
+    if kind == INTERACTIONS_FORMAT:
+        return InteractionsPairModel.from_dict(raw)
+    if kind == BOOSTING_FORMAT:
+        return BoostingPairModel.from_dict(raw)
     raise ModelError(f"нет весов nastavnik (format: {', '.join(_FORMATS)})")
 
 
-_FORMATS = (FORMAT, LINEAR_FORMAT)
+_FORMATS = (FORMAT, LINEAR_FORMAT, INTERACTIONS_FORMAT, BOOSTING_FORMAT)
 
 
 def load_model(path: str | Path) -> PairModel:

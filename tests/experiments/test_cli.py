@@ -51,8 +51,15 @@ def test_learn_then_match_with_the_model(past: Path, tmp_path: Path, kind: str) 
     code, output = run(*learn_args(past, model, "--kind", kind))
     assert code == 0, output
     assert "корреляция Спирмена" in output
-    for label in ("веса анкеты", "обученные веса составляющих", "составляющие и ответы наставника"):
-        assert re.search(rf"{label}\s+-?\d\.\d{{3}} ± \d\.\d{{3}}", output), label
+    label = {"weights": "обученные веса составляющих", "linear": "составляющие и ответы наставника"}
+    for shown in ("веса анкеты", label[kind]):
+        # Fold mean ± sd, then the pooled quality with its 95 % interval.
+        pattern = rf"{shown}\s+-?\d\.\d{{3}} ± \d\.\d{{3}}\s+-?\d\.\d{{3}} \[-?\d\.\d{{3}}; -?\d\.\d{{3}}\]"
+        assert re.search(pattern, output), shown
+    # Only the kind asked for is fitted, and every pair is tested once (folds by mentee).
+    other = label["linear" if kind == "weights" else "weights"]
+    assert other not in output
+    assert re.search(r"Проверено пар: (\d+) из \1 \(каждая ровно один раз\)", output), output
     assert model.is_file()
 
     teachers = EXAMPLES / "teachers"
