@@ -60,6 +60,9 @@ def test_learn_then_match_with_the_model(past: Path, tmp_path: Path, kind: str) 
     other = label["linear" if kind == "weights" else "weights"]
     assert other not in output
     assert re.search(r"Проверено пар: (\d+) из \1 \(каждая ровно один раз\)", output), output
+    # The generic baselines of experiments/ (found through the entry point) on the same folds.
+    for generic in ("общая логистическая регрессия", "общий градиентный бустинг"):
+        assert re.search(rf"{generic} \(ответы \+ совпадения\)\s+-?\d\.\d{{3}} ±", output)
     assert model.is_file()
 
     teachers = EXAMPLES / "teachers"

@@ -11,6 +11,7 @@ MODULES = [
     "experiments.metrics",
     "experiments.baselines",
     "experiments.evaluate",
+    "experiments.generic",
 ]
 
 
