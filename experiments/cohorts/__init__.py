@@ -25,11 +25,13 @@ True
 Modules: ``names`` (made-up people and schools), ``draws`` (seeded draws, the export writer),
 ``teachers`` and ``pupils`` (the two default questionnaires), ``hidden`` (the truth),
 ``outcomes`` (:class:`Cohort`: compatibility, outcomes, history), ``make`` (:func:`make_school`,
-:func:`make_city`), ``examples`` (the sample files).
+:func:`make_city`), ``examples`` (the sample files), ``interactions``
+(:func:`make_interactions`: a truth that needs learning, for the tests of ``nastavnik learn``).
 """
 
 from experiments.cohorts.examples import EXAMPLES, main, write_examples
 from experiments.cohorts.hidden import Hidden
+from experiments.cohorts.interactions import InteractionCohort, make_interactions
 from experiments.cohorts.make import make_city, make_school
 from experiments.cohorts.outcomes import TODAY, Cohort
 
@@ -38,8 +40,10 @@ __all__ = [
     "TODAY",
     "Cohort",
     "Hidden",
+    "InteractionCohort",
     "main",
     "make_city",
+    "make_interactions",
     "make_school",
     "write_examples",
 ]
