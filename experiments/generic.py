@@ -13,6 +13,7 @@ The product never imports this module (import-linter forbids ``features -> exper
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,7 @@ class GenericBaseline:
         share = (y - low) / (high - low) if high > low else np.full(len(y), 0.5)
         if self.name == "generic_gb":
             return _boosting(x, share, binary, train, test)
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
         used = np.unique(x[train].indices)
@@ -89,7 +91,10 @@ class GenericBaseline:
             rows = np.r_[np.arange(len(train)), np.arange(len(train))]
             labels = np.r_[np.ones(len(train), int), np.zeros(len(train), int)]
             weight = np.r_[share[train], 1.0 - share[train]]
-        model = LogisticRegression(C=1.0, max_iter=300).fit(xt[rows], labels, sample_weight=weight)
+        model = LogisticRegression(C=1.0, max_iter=300)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(xt[rows], labels, sample_weight=weight)
         return np.asarray(model.predict_proba(xs)[:, 1], dtype=float)
 
 

@@ -32,6 +32,15 @@ them. Every format is JSON (a model file never holds code: no pickle is written 
   change which mentor suits a mentee best, it would only decide which mentees are left without a
   mentor by their predicted chance of success -- a decision the regulation gives to coverage and
   waiting time.
+- ``nastavnik-interactions``: components, the mentor's answers, the agreement of the two sides on
+  shared questions and hashed crosses of every mentor answer with every mentee answer
+  (:class:`InteractionsPairModel`; columns of :mod:`features.design`, described by a
+  :class:`Layout` stored in the file).
+- ``nastavnik-boosting``: gradient-boosted trees (:class:`BoostingPairModel`) whose trees are in
+  LightGBM's documented text model format, kept as a string in the JSON file and read back with
+  ``lightgbm.Booster(model_str=...)``.
+
+Files of another format, or not JSON, are refused with a Russian message (:class:`ModelError`).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ a success with weight ``y`` and a failure with weight ``1 - y``), LightGBM uses 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +187,7 @@ def fit_model(
     x = inputs.matrix(kind, rows)
     if kind == "boosting":
         return _boosting(inputs.layout, x, outcome[rows], binary, seed)
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     at, labels, weight = _target(outcome[rows], binary)
@@ -195,7 +197,10 @@ def fit_model(
     # small part of their 2**18 columns), the others weigh 0.
     used = np.unique(x.indices)
     compact = sp.csr_array(x[:, used]) if len(used) < x.shape[1] else x
-    regression.fit(compact[at], labels, sample_weight=weight)
+    with warnings.catch_warnings():
+        # Stopping at max_iter still gives usable weights; the curator's terminal stays clean.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        regression.fit(compact[at], labels, sample_weight=weight)
     coef = np.zeros(x.shape[1])
     coef[used if len(used) < x.shape[1] else slice(None)] = regression.coef_.ravel()
     intercept = float(regression.intercept_[0])
