@@ -96,8 +96,10 @@ class Design:
 
     def matrix(self, kind: str, rows: Any = None) -> sp.csr_array:
         """The inputs of a kind for the pairs ``rows`` (all by default)."""
-        x = sp.csr_array(sp.hstack([self.blocks[p] for p in PARTS[kind]], format="csr"))
-        return x if rows is None else sp.csr_array(x[np.asarray(rows)])
+        blocks = [self.blocks[p] for p in PARTS[kind]]
+        if rows is not None:  # slice each block first: one copy of the rows, not two
+            blocks = [sp.csr_array(b[np.asarray(rows)]) for b in blocks]
+        return sp.csr_array(sp.hstack(blocks, format="csr"))
 
 
 def design(table: PairTable, kinds: tuple[str, ...] = KINDS) -> Design:
