@@ -1,4 +1,7 @@
-"""Commands of this part for the `nastavnik` command line (see service/cli.py): evaluate and learn."""
+"""Commands of this part for the `nastavnik` command line (see service/cli.py): ``nastavnik evaluate``.
+
+``nastavnik learn`` is a user command of the product: it lives in ``features/cli.py``.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ EXIT_BAD_INPUT = 1
 def register(app: typer.Typer) -> None:
     """Add this part's commands to the root application."""
     app.command("evaluate")(evaluate)
-    app.command("learn")(learn)
 
 
 def _fail(lines: list[str]) -> NoReturn:
@@ -107,81 +109,3 @@ def _print_headline(result: Any) -> None:
             f"{METHODS[method]:<40} {row['coverage']:>7.1%} {score:>7} {truth:>7} "
             f"{int(row['blocking_pairs']):>9}"
         )
-
-
-def learn(
-    spec: Annotated[str, typer.Option(help="Анкеты: teacher, pupil или путь к YAML/JSON.")],
-    mentors: Annotated[Path, typer.Option(help="Анкеты наставников прошлых пар: XLSX или CSV.")],
-    mentees: Annotated[Path, typer.Option(help="Анкеты наставляемых прошлых пар: XLSX или CSV.")],
-    history: Annotated[
-        Path,
-        typer.Option(help="Прошлые пары: столбцы mentor_id, mentee_id, outcome (число или 1/0)."),
-    ],
-    out: Annotated[Path, typer.Option(help="Куда сохранить модель (.json).")],
-    kind: Annotated[
-        str, typer.Option(help="auto (лучшая на проверке), weights или linear.")
-    ] = "auto",
-    folds: Annotated[int, typer.Option(min=2, max=20, help="Частей перекрёстной проверки.")] = 5,
-    seed: Annotated[int, typer.Option(help="Зерно случайности разбиения.")] = 0,
-) -> None:
-    """Обучить оценку пар на исходах прошлых пар и сравнить её с весами анкеты.
-
-    Проверка перекрёстная, по людям: ни один человек не бывает одновременно в обучении и в проверке.
-    Модель потом используется так: nastavnik match ... --model МОДЕЛЬ.
-    """
-    from experiments.learn import KINDS, LearnError, save
-    from experiments.learn import learn as fit
-    from features import ImportFailed, read_answers
-
-    if out.suffix.lower() != ".json":
-        _fail([f"модель сохраняется в JSON: укажите файл с расширением .json, а не «{out.name}»"])
-    if kind not in ("auto", *KINDS):
-        _fail([f"вид модели: auto, weights или linear, а не «{kind}»"])
-    loaded = _spec(spec)
-    answers, lines = {}, []
-    for side, path in (("mentors", mentors), ("mentees", mentees)):
-        try:
-            answers[side] = read_answers(path, loaded, side, filename=path.name)
-        except ImportFailed as error:
-            lines += _import_lines(error)
-    if lines:
-        _fail([*lines, "Исправьте файлы и запустите снова; модель не сохранена."])
-    past = _history(history, answers)
-    try:
-        found = fit(loaded, answers["mentors"], answers["mentees"], past, kind, folds, seed)
-    except LearnError as error:
-        _fail([f"Обучение невозможно: {error}"])
-    save(found.model, out)
-    _print_learned(found, len(past), out)
-
-
-def _history(path: Path, answers: dict[str, Any]) -> Any:
-    from experiments.learn import read_history
-    from features import ImportFailed
-
-    try:
-        return read_history(path, answers["mentors"], answers["mentees"], filename=path.name)
-    except ImportFailed as error:
-        _fail([*_import_lines(error), "Исправьте файл и запустите снова; модель не сохранена."])
-
-
-def _print_learned(found: Any, size: int, out: Path) -> None:
-    from experiments.learn import LABELS
-
-    outcome = "1/0 (завершили или нет)" if found.binary else "число (оценка)"
-    summary = found.summary()
-    typer.echo(f"История: {size} пар, исход — {outcome}; мера качества — {found.metric}.")
-    typer.echo(
-        f"Перекрёстная проверка по людям, частей: {int(found.folds['fold'].nunique())} "
-        "(ни один человек не бывает одновременно в обучении и в проверке):"
-    )
-    for method, row in summary.iterrows():
-        quality = "—" if row["count"] == 0 else f"{row['mean']:.3f} ± {_sd(row['std'])}"
-        typer.echo(f"  {LABELS[method]:<36} {quality}")
-    typer.echo(f"Сохранено: {out} ({LABELS[found.kind]}).")
-    if summary.loc[found.kind, "mean"] <= summary.loc["hand", "mean"]:
-        typer.echo("Внимание: на проверке модель не лучше весов анкеты; применяйте её осторожно.")
-
-
-def _sd(value: float) -> str:
-    return "0.000" if value != value else f"{value:.3f}"

@@ -31,7 +31,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from experiments.baselines import deferred_acceptance, greedy_pairs, random_pairs
-from experiments.learn import History, Learned, history_table, learn
 from experiments.metrics import measure, mentor_loads, most_matched
 from features import (
     Answers,
@@ -42,6 +41,7 @@ from features import (
     score_pairs,
     waiting_priority,
 )
+from features.learning import History, Learned, history_table, learn
 from matching import Problem, solve, violations
 
 __all__ = [
@@ -248,6 +248,8 @@ class Evaluation:
 #: The outcome the learned method is trained on, and the outcomes cross-validated.
 LEARN_ON = "mentee_satisfaction"
 OUTCOMES = ("finished", "mentee_satisfaction")
+#: The kind learned here: the evaluation is of the solver; ``nastavnik learn`` compares every kind.
+LEARN_KIND = "weights"
 
 
 def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
@@ -344,7 +346,9 @@ def _learn(programme: Programme, seed: int) -> dict[str, Learned]:
     found = {}
     for column in OUTCOMES:
         history = History(mentee, mentor, past[column].to_numpy(dtype=float))
-        found[column] = learn(programme.spec, mentors, mentees, history, seed=seed, table=table)
+        found[column] = learn(
+            programme.spec, mentors, mentees, history, LEARN_KIND, seed=seed, table=table
+        )
     return found
 
 

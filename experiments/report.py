@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from experiments.evaluate import LEARN_ON, METHODS, Evaluation
-from experiments.learn import KINDS, LABELS, Learned
 from experiments.metrics import METRICS, SATISFIED, TARGETS, WAITING_DAYS
 from features import PairModel
+from features.learning import KINDS, LABELS, Learned
 from matching import MAX_CAPACITY
 
 __all__ = ["TIMINGS_HEADING", "write_report"]

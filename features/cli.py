@@ -1,4 +1,4 @@
-"""Commands of this part for the `nastavnik` command line (see service/cli.py): ``nastavnik match``."""
+"""Commands of this part for the `nastavnik` command line (see service/cli.py): ``match`` and ``learn``."""
 
 from __future__ import annotations
 
@@ -185,6 +185,154 @@ def _summary(scores: Any, tables: Any, written: list[Path]) -> None:
     typer.echo("Результат: " + ", ".join(str(p) for p in written))
 
 
+def learn(
+    spec: Annotated[str, typer.Option(help="Анкеты: teacher, pupil или путь к YAML/JSON.")],
+    mentors: Annotated[Path, typer.Option(help="Анкеты наставников прошлых пар: XLSX или CSV.")],
+    mentees: Annotated[Path, typer.Option(help="Анкеты наставляемых прошлых пар: XLSX или CSV.")],
+    history: Annotated[
+        Path,
+        typer.Option(help="Прошлые пары: столбцы mentor_id, mentee_id, outcome (число или 1/0)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Куда сохранить модель (.json).")],
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="auto (самая простая из тех, что не уступают на проверке), weights, linear, "
+            "interactions или boosting; обучается только названная."
+        ),
+    ] = "auto",
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Частей перекрёстной проверки.")] = 5,
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="Столбец истории (срок, событие, школа), по которому делить на части проверки.",
+        ),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            help="mentee: части по наставляемым (каждая пара проверяется один раз); "
+            "person: ни один человек ни с какой стороны не бывает в обучении и проверке сразу."
+        ),
+    ] = "mentee",
+    seed: Annotated[int, typer.Option(help="Зерно случайности разбиения.")] = 0,
+) -> None:
+    """Обучить оценку пар на исходах прошлых пар и сравнить её с весами анкеты.
+
+    Проверка перекрёстная: по умолчанию части делятся по наставляемым (наставляемый никогда не
+    бывает одновременно в обучении и в проверке, каждая пара проверяется ровно один раз).
+    Модель потом используется так: nastavnik match ... --model МОДЕЛЬ.
+    """
+    from features import ImportFailed, read_answers
+    from features.learning import KINDS, LearnError, save
+    from features.learning import learn as fit
+
+    if out.suffix.lower() != ".json":
+        _fail([f"модель сохраняется в JSON: укажите файл с расширением .json, а не «{out.name}»"])
+    if kind not in ("auto", *KINDS):
+        _fail([f"вид модели: auto, {', '.join(KINDS)}, а не «{kind}»"])
+    if split not in ("mentee", "person"):
+        _fail([f"--split: mentee или person, а не «{split}»"])
+    loaded, _ = _load(spec, None)
+    answers, lines = {}, []
+    for side, path in (("mentors", mentors), ("mentees", mentees)):
+        try:
+            answers[side] = read_answers(path, loaded, side, filename=path.name)
+        except ImportFailed as error:
+            lines += _failure_lines(error)
+    if lines:
+        _fail([*lines, "Исправьте файлы и запустите снова; модель не сохранена."])
+    past = _history(history, answers, group_by)
+    try:
+        found = fit(
+            loaded,
+            answers["mentors"],
+            answers["mentees"],
+            past,
+            kind,
+            folds,
+            seed,
+            split=split,
+            references=_references(),
+        )
+    except LearnError as error:
+        _fail([f"Обучение невозможно: {error}"])
+    save(found.model, out)
+    _print_learned(found, out)
+
+
+def _references() -> list[Any]:
+    """Methods other packages compare with the learned kinds (entry points, never imported here).
+
+    A package declares them under ``[project.entry-points."nastavnik.learning_references"]``
+    (``experiments`` declares its generic baselines); each entry point is a function returning a
+    list of ``features.learning.Reference``.
+    """
+    from importlib.metadata import entry_points
+
+    found: list[Any] = []
+    for point in entry_points(group="nastavnik.learning_references"):
+        found += point.load()()
+    return found
+
+
+def _history(path: Path, answers: dict[str, Any], group_by: str | None) -> Any:
+    from features import ImportFailed
+    from features.learning import read_history
+
+    try:
+        return read_history(
+            path, answers["mentors"], answers["mentees"], filename=path.name, group_by=group_by
+        )
+    except ImportFailed as error:
+        _fail([*_failure_lines(error), "Исправьте файл и запустите снова; модель не сохранена."])
+
+
+_SPLITS = {
+    "mentee": "по наставляемым (наставляемый не бывает сразу в обучении и проверке; "
+    "другие пары его наставника могут быть в обучении)",
+    "group": "по столбцу --group-by (группа не бывает сразу в обучении и проверке)",
+    "person": "по людям (ни один человек не бывает сразу в обучении и проверке)",
+}
+
+
+def _print_learned(found: Any, out: Path) -> None:
+    outcome = "1/0 (завершили или нет)" if found.binary else "число (оценка)"
+    summary = found.summary()
+    typer.echo(f"История: {found.n_pairs} пар, исход — {outcome}; мера качества — {found.metric}.")
+    if found.conflicts:
+        typer.echo(f"Внимание: у одной и той же пары разные исходы ({len(found.conflicts)}):")
+        for line in found.conflicts[:10]:
+            typer.echo(f"  {line}")
+        if len(found.conflicts) > 10:
+            typer.echo(f"  … и ещё {len(found.conflicts) - 10}")
+    typer.echo(
+        f"Перекрёстная проверка {_SPLITS[found.split]}, частей: "
+        f"{int(found.folds['fold'].nunique())}."
+    )
+    once = "каждая ровно один раз" if found.tested == found.n_pairs else "остальные не проверены"
+    typer.echo(f"Проверено пар: {found.tested} из {found.n_pairs} ({once}).")
+    typer.echo(f"  {'метод':<44} {'по частям':>15}   по всем проверенным парам [95% ДИ]")
+    for method, row in summary.iterrows():
+        quality = "—" if row["count"] == 0 else f"{row['mean']:.3f} ± {_sd(row['std'])}"
+        pooled = (
+            "—"
+            if row["quality"] != row["quality"]
+            else f"{row['quality']:.3f} [{row['low']:.3f}; {row['high']:.3f}]"
+        )
+        saved = "  ← сохранена" if method == found.kind else ""
+        typer.echo(f"  {row['label']:<44} {quality:>15}   {pooled}{saved}")
+    typer.echo(f"Сохранено: {out} ({found.labels[found.kind]}).")
+    if summary.loc[found.kind, "high"] <= summary.loc["hand", "quality"]:
+        typer.echo("Внимание: на проверке модель не лучше весов анкеты; применяйте её осторожно.")
+
+
+def _sd(value: float) -> str:
+    return "0.000" if value != value else f"{value:.3f}"
+
+
 def register(app: typer.Typer) -> None:
     """Add this part's commands to the root application."""
     app.command("match")(match)
+    app.command("learn")(learn)

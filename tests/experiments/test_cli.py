@@ -51,8 +51,18 @@ def test_learn_then_match_with_the_model(past: Path, tmp_path: Path, kind: str) 
     code, output = run(*learn_args(past, model, "--kind", kind))
     assert code == 0, output
     assert "корреляция Спирмена" in output
-    for label in ("веса анкеты", "обученные веса составляющих", "составляющие и ответы наставника"):
-        assert re.search(rf"{label}\s+-?\d\.\d{{3}} ± \d\.\d{{3}}", output), label
+    label = {"weights": "обученные веса составляющих", "linear": "составляющие и ответы наставника"}
+    for shown in ("веса анкеты", label[kind]):
+        # Fold mean ± sd, then the pooled quality with its 95 % interval.
+        pattern = rf"{shown}\s+-?\d\.\d{{3}} ± \d\.\d{{3}}\s+-?\d\.\d{{3}} \[-?\d\.\d{{3}}; -?\d\.\d{{3}}\]"
+        assert re.search(pattern, output), shown
+    # Only the kind asked for is fitted, and every pair is tested once (folds by mentee).
+    other = label["linear" if kind == "weights" else "weights"]
+    assert other not in output
+    assert re.search(r"Проверено пар: (\d+) из \1 \(каждая ровно один раз\)", output), output
+    # The generic baselines of experiments/ (found through the entry point) on the same folds.
+    for generic in ("общая логистическая регрессия", "общий градиентный бустинг"):
+        assert re.search(rf"{generic} \(ответы \+ совпадения\)\s+-?\d\.\d{{3}} ±", output)
     assert model.is_file()
 
     teachers = EXAMPLES / "teachers"
@@ -179,3 +189,26 @@ def test_evaluate_names_a_missing_questionnaire(tmp_path: Path) -> None:
     code, output = run("evaluate", "--cohort", str(tmp_path), "--out", str(tmp_path / "out"))
     assert code == 1
     assert "нет файла mentees.csv или mentees.xlsx" in output
+
+
+def test_learn_by_a_users_column_reports_conflicting_outcomes(past: Path, tmp_path: Path) -> None:
+    history = pd.read_excel(past / "history.xlsx")
+    history["term"] = ["осень" if k % 2 else "весна" for k in range(len(history))]
+    # The first pair again, with another outcome: reported with both rows, and kept.
+    again = history.iloc[[0]].assign(outcome=history["outcome"].iloc[0] + 1)
+    pd.concat([history, again]).to_csv(tmp_path / "history.csv", index=False)
+    args = learn_args(past, tmp_path / "m.json", "--kind", "weights", "--group-by", "term")
+    args[args.index("--history") + 1] = str(tmp_path / "history.csv")
+    code, output = run(*args)
+    assert code == 0, output
+    assert "у одной и той же пары разные исходы (1)" in output
+    assert (
+        f"разные исходы в строках 2 ({history['outcome'].iloc[0]:g}), {len(history) + 2}" in output
+    )
+    assert "по столбцу --group-by" in output
+    assert "частей: 2." in output  # two terms, two folds
+    assert f"Проверено пар: {len(history) + 1} из {len(history) + 1}" in output
+    args[args.index("--group-by") + 1] = "срок"
+    code, output = run(*args)
+    assert code == 1
+    assert "нет столбца «срок» (указан в --group-by)" in output

@@ -10,8 +10,8 @@ import pytest
 MODULES = [
     "experiments.metrics",
     "experiments.baselines",
-    "experiments.learn",
     "experiments.evaluate",
+    "experiments.generic",
 ]
 
 
