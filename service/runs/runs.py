@@ -163,7 +163,7 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     if not cohort.mentees or not cohort.mentors:
         return _Built(None, [], None, {})
     scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
-    for (i, j), pair_id in list(pinned.items()):
+    for i, j in list(pinned):
         if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
             del pinned[(i, j)]
             load[j] += 1
