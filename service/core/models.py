@@ -55,7 +55,9 @@ __all__ = [
     "Person",
     "Plan",
     "Proposal",
+    "ProposalResponse",
     "ProposalStatus",
+    "Ranking",
     "Role",
     "Side",
     "User",
@@ -427,6 +429,7 @@ class LinkPurpose(enum.StrEnum):
     consent = "consent"  # the participant's own consent
     parent = "parent"  # a parent's consent for a minor
     pair = "pair"  # one person's side of a pair: plan, meetings, feedback, final report
+    choice = "choice"  # a mentee ranks suggested mentors; a mentor answers proposals
 
 
 class Invitation(Base):
@@ -560,3 +563,32 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class Ranking(Base):
+    """A mentee's ranking of a suggested mentor (1 = first choice): a priority for the solver
+    (``service.runs.runs``: a bonus on the pair's score), never a hard rule."""
+
+    __tablename__ = "rankings"
+    __table_args__ = (
+        UniqueConstraint("mentee_id", "mentor_id", name="uq_rankings_pair"),
+        CheckConstraint("rank >= 1", name="rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProposalResponse(Base):
+    """A mentor's answer to a proposal (accept or decline); the curator still decides."""
+
+    __tablename__ = "proposal_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
-from service.core.errors import Conflict, Invalid, LinkRefused
+from service.core.errors import Conflict, Invalid, LinkRefused, NoConsent
 from service.core.models import Invitation, LinkPurpose, utcnow
 from service.core.security import organisation_for
-from service.participation import answering, consenting, links
+from service.participation import answering, choosing, consenting, links
 from service.participation.answering import DAYS
 from service.participation.routes import QUESTIONNAIRES, client_address, failure_limit, opened
 from service.people import people
@@ -34,6 +34,7 @@ PURPOSE_TITLES = {
     LinkPurpose.consent.value: "согласие участника",
     LinkPurpose.parent.value: "согласие родителя",
     LinkPurpose.pair.value: "работа пары",
+    LinkPurpose.choice.value: "выбор наставника / ответ на предложение",
 }
 
 
@@ -79,6 +80,8 @@ def link_page(request: Request, token: str, session: SessionDep) -> HTMLResponse
         return _questionnaire_page(request, session, invitation, token)
     if invitation.purpose in consenting.KIND_OF:
         return _consent_page(request, session, invitation, token)
+    if invitation.purpose == LinkPurpose.choice.value:
+        return _choice_page(request, session, invitation, token)
     from service.participation.pair_pages import pair_page
 
     return pair_page(request, session, invitation, token)
@@ -179,6 +182,60 @@ def consent(
     )
 
 
+def _choice_page(
+    request: Request,
+    session: Any,
+    invitation: Invitation,
+    token: str,
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    try:
+        view = choosing.view(session, links.link_actor(invitation), invitation)
+    except NoConsent:
+        view, errors = None, [{"column": None, "message": "Сначала нужно согласие на участие: "
+                               "без него наставников не предлагают."}]  # fmt: skip
+    return render(request, "participation/choice.html", status, view=view, token=token,
+                  errors=errors or [], k=choosing.K)  # fmt: skip
+
+
+@router.post("/p/{token}/ranking")
+def ranking(request: Request, token: str, session: WriteSessionDep, fields: FormDep) -> Response:
+    """A mentee's ranking: ``rank_<mentor id>`` = 1..k (empty: not chosen)."""
+    invitation = opened(request, session, token, {LinkPurpose.choice.value})
+    form = FormReader(fields)
+    chosen: list[tuple[int, int]] = []
+    for key in fields:
+        if key.startswith("rank_") and str(fields[key]).strip():
+            place = form.integer(key, "Место в выборе", 1, choosing.K)
+            if place is not None and key[5:].isdigit():
+                chosen.append((place, int(key[5:])))
+    places = [p for p, _ in chosen]
+    if len(set(places)) != len(places):
+        form.problem("Место в выборе", "у двух наставников одно и то же место")
+    try:
+        form.check("Выбор не сохранён: исправьте отмеченное.")
+        with attempt(session):
+            choosing.rank(session, links.link_actor(invitation), invitation,
+                          [m for _, m in sorted(chosen)])  # fmt: skip
+    except Invalid as exc:
+        return _choice_page(request, session, invitation, token, problems_of(exc), 422)
+    return back(_url(request, invitation), "Выбор сохранён. Пару утверждает куратор.")
+
+
+@router.post("/p/{token}/proposals/{proposal_id}/response")
+def proposal_response(
+    request: Request, token: str, proposal_id: int, session: WriteSessionDep, fields: FormDep
+) -> Response:
+    """A mentor accepts or declines a proposal."""
+    invitation = opened(request, session, token, {LinkPurpose.choice.value})
+    accepted = str(fields.get("decision")) == "accept"
+    choosing.respond(session, links.link_actor(invitation), invitation, proposal_id, accepted,
+                     str(fields.get("note") or ""))  # fmt: skip
+    return back(_url(request, invitation),
+                "Ответ записан: вы согласны." if accepted else "Ответ записан: вы отказались.")  # fmt: skip
+
+
 # -- the curator's page of links ------------------------------------------------------------------
 
 
@@ -208,6 +265,7 @@ def _links_page(
         created=created,
         errors=errors or [],
         flags=flags_for(session, actor, org),
+        choices=choosing.choices(session, actor, org),
         now=utcnow(),
         school_name=organisation.name,
     )

@@ -17,8 +17,10 @@ from service.core.errors import LinkExpired, LinkRefused, NotFound
 from service.core.models import Invitation, LinkPurpose, utcnow
 from service.core.schemas import errors
 from service.pairs.pairs import pair_with_sides
-from service.participation import answering, consenting, links, pairwork
+from service.participation import answering, choosing, consenting, links, pairwork
 from service.participation.schemas import (
+    ChoicePublic,
+    ChoiceView,
     ConsentByLink,
     FinalReportCreate,
     FinalReportPublic,
@@ -33,7 +35,9 @@ from service.participation.schemas import (
     PlanCreate,
     PlanPublic,
     QuestionnaireView,
+    RankingCreate,
     RemindersPublic,
+    ResponseCreate,
     SchoolLinkCreate,
 )
 
@@ -337,3 +341,43 @@ def reminders(
         days=settings.link_days, zone=settings.zone,
     )  # fmt: skip
     return RemindersPublic(queued=queued)
+
+
+# -- choice: a mentee ranks suggested mentors, a mentor answers proposals ---------------------------
+
+
+def _chooser(request: Request, session: Any, token: str) -> Invitation:
+    return opened(request, session, token, {LinkPurpose.choice.value})
+
+
+@router.get("/links/{token}/choice", responses=errors(403, 409, 410, 429))
+def choice(request: Request, token: str, session: SessionDep) -> ChoiceView:
+    """A mentee's suggested mentors (names, posts, reasons; no scores) or a mentor's proposals."""
+    invitation = _chooser(request, session, token)
+    return choosing.view(session, links.link_actor(invitation), invitation)
+
+
+@router.put("/links/{token}/ranking", responses=errors(403, 409, 410, 429))
+def ranking(
+    request: Request, token: str, body: RankingCreate, session: WriteSessionDep
+) -> ChoiceView:
+    """A mentee's ranking of the suggested mentors, first choice first (the next run's priority)."""
+    invitation = _chooser(request, session, token)
+    return choosing.rank(session, links.link_actor(invitation), invitation, body.mentor_ids)
+
+
+@router.post("/links/{token}/proposals/{proposal_id}/response", responses=LINK_ERRORS)
+def proposal_response(
+    request: Request, token: str, proposal_id: int, body: ResponseCreate, session: WriteSessionDep
+) -> ChoiceView:
+    """A mentor accepts or declines one of their open proposals; the curator still confirms."""
+    invitation = _chooser(request, session, token)
+    return choosing.respond(
+        session, links.link_actor(invitation), invitation, proposal_id, body.accepted, body.note
+    )
+
+
+@router.get("/orgs/{org}/choices")
+def choices(org: str, session: SessionDep, actor: ActorDep) -> list[ChoicePublic]:
+    """The school's open proposals with the mentors' answers and the mentees' ranks."""
+    return choosing.choices(session, actor, org)

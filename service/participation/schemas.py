@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "ChoicePublic",
+    "ChoiceView",
     "ConsentByLink",
     "ConsentText",
     "FinalReportCreate",
@@ -23,12 +25,16 @@ __all__ = [
     "PlanCreate",
     "PlanPublic",
     "PlanTask",
+    "ProposalForMentor",
     "QuestionnaireView",
+    "RankingCreate",
     "RemindersPublic",
+    "ResponseCreate",
     "SchoolLinkCreate",
+    "SuggestedMentor",
 ]
 
-Purpose = Literal["questionnaire", "consent", "parent", "pair"]
+Purpose = Literal["questionnaire", "consent", "parent", "pair", "choice"]
 
 
 class InvitationCreate(BaseModel):
@@ -213,3 +219,54 @@ class RemindersPublic(BaseModel):
     """How many reminders were queued."""
 
     queued: int
+
+
+class SuggestedMentor(BaseModel):
+    """A mentor suggested to a mentee: name, post and subjects, reasons; no scores."""
+
+    mentor_id: int
+    name: str | None
+    post: str
+    reasons: list[str]
+    rank: int | None = Field(default=None, description="The mentee's rank (1 = first choice).")
+
+
+class RankingCreate(BaseModel):
+    """A mentee's choice: mentor ids, first choice first (at most the suggested ones)."""
+
+    mentor_ids: list[int] = Field(max_length=10)
+
+
+class ProposalForMentor(BaseModel):
+    """An open proposal as its mentor sees it: the mentee's name and the reasons."""
+
+    proposal_id: int
+    mentee_name: str | None
+    reasons: list[str]
+    accepted: bool | None = Field(default=None, description="The mentor's answer, if given.")
+
+
+class ResponseCreate(BaseModel):
+    """A mentor's answer to a proposal."""
+
+    accepted: bool
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ChoiceView(BaseModel):
+    """What a choice link shows: a mentee's suggestions or a mentor's open proposals."""
+
+    side: str
+    person_name: str | None
+    suggestions: list[SuggestedMentor] = []
+    proposals: list[ProposalForMentor] = []
+
+
+class ChoicePublic(BaseModel):
+    """An open proposal of a school with the mentor's answer and the mentee's rank of the mentor."""
+
+    proposal_id: int
+    mentee_name: str | None
+    mentor_name: str | None
+    mentor_accepted: bool | None
+    mentee_rank: int | None

@@ -126,6 +126,16 @@ def test_participants_take_part_by_their_links(db: Database, browser: Any, smtp:
         parent.get_by_role("button", name="Дать согласие").click()
         assert "согласие записано" in parent.get_by_role("status").inner_text()
 
+        # The mentee ranks the suggested mentors (names and reasons, no scores).
+        choice = api.post("/api/v1/orgs/s1/invitations",
+                          json={"person_id": person["id"], "purpose": "choice"}).json()  # fmt: skip
+        mentee.goto(_here(base, choice["url"]))
+        first = mentee.locator("#ranking fieldset").first
+        chosen = first.locator("legend").inner_text()
+        first.locator("select").select_option("1")
+        mentee.get_by_role("button", name="Сохранить выбор").click()
+        assert "Выбор сохранён" in mentee.get_by_role("status").inner_text()
+
         # 3. The curator runs the matching and confirms on the pages.
         curator = browser.new_context(locale="ru-RU").new_page()
         curator.set_default_timeout(30_000)
@@ -138,6 +148,7 @@ def test_participants_take_part_by_their_links(db: Database, browser: Any, smtp:
         row.get_by_role("button", name="Подтвердить").click()
         assert "Пара подтверждена" in curator.get_by_role("status").inner_text()
         pair = api.get("/api/v1/orgs/s1/pairs").json()[0]
+        assert pair["mentor_name"] == chosen  # the first choice
         links = {}
         for side, email in (("mentor", "mentor@example.ru"), ("mentee", "artem@example.ru")):
             links[side] = api.post(
@@ -180,6 +191,15 @@ def test_participants_take_part_by_their_links(db: Database, browser: Any, smtp:
         others = [p["name"] for p in api.get("/api/v1/orgs/s1/people?side=mentor").json()
                   if p["id"] != pair["mentor_id"]]  # fmt: skip
         assert not [n for n in others if n and n in mentee.content()]
+
+        # Both final reports close the pair.
+        mentor.reload()
+        mentor.fill("#report-form textarea[name=text]", "Программа выполнена")
+        mentor.get_by_role("button", name="Сдать отчёт").click()
+        mentee.fill("#report-form textarea[name=text]", "Стало лучше с дробями")
+        mentee.get_by_role("button", name="Сдать отчёт").click()
+        assert "Итоговый отчёт сдан" in mentee.get_by_role("status").inner_text()
+        assert "Пара завершена" in mentee.content()
 
         # 5. What arrived in the mail server.
         subjects = sorted(_subject(m) for m in received)

@@ -1,4 +1,4 @@
-"""participation (issue 12): links, consent evidence, plans, meetings, final reports, outbox
+"""participation (issue 12): links, consent evidence, plans, meetings, final reports, outbox, rankings
 
 Revision ID: participation
 Revises: 0002
@@ -51,6 +51,41 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_outbox_person_id"), ["person_id"], unique=False)
 
     op.create_table(
+        "rankings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mentee_id", sa.Integer(), nullable=False),
+        sa.Column("mentor_id", sa.Integer(), nullable=False),
+        sa.Column("rank", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("rank >= 1", name=op.f("ck_rankings_rank")),
+        sa.ForeignKeyConstraint(
+            ["mentee_id"], ["people.id"], name=op.f("fk_rankings_mentee_id_people")
+        ),
+        sa.ForeignKeyConstraint(
+            ["mentor_id"], ["people.id"], name=op.f("fk_rankings_mentor_id_people")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rankings")),
+        sa.UniqueConstraint("mentee_id", "mentor_id", name="uq_rankings_pair"),
+    )
+    with op.batch_alter_table("rankings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rankings_mentee_id"), ["mentee_id"], unique=False)
+
+    op.create_table(
+        "proposal_responses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("proposal_id", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Boolean(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["proposal_id"],
+            ["proposals.id"],
+            name=op.f("fk_proposal_responses_proposal_id_proposals"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_proposal_responses")),
+        sa.UniqueConstraint("proposal_id", name=op.f("uq_proposal_responses_proposal_id")),
+    )
+    op.create_table(
         "final_reports",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("pair_id", sa.Integer(), nullable=False),
@@ -89,7 +124,7 @@ def upgrade() -> None:
             name=op.f("ck_invitations_person_iff_personal"),
         ),
         sa.CheckConstraint(
-            "purpose IN ('questionnaire', 'school', 'consent', 'parent', 'pair')",
+            "purpose IN ('questionnaire', 'school', 'consent', 'parent', 'pair', 'choice')",
             name=op.f("ck_invitations_purpose"),
         ),
         sa.CheckConstraint(
@@ -198,6 +233,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_final_reports_pair_id"))
 
     op.drop_table("final_reports")
+    op.drop_table("proposal_responses")
+    with op.batch_alter_table("rankings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rankings_mentee_id"))
+
+    op.drop_table("rankings")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_person_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_org_id"))
