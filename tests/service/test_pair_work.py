@@ -119,3 +119,31 @@ def test_the_curator_sees_what_is_missing_and_reminders_are_queued_once(db: Data
         flags = client.get("/api/v1/orgs/s1/participation/flags", headers=headers).json()
         assert flags[0]["missing"] == ["final_report_mentor", "final_report_mentee"]
         assert client.post("/api/v1/orgs/s1/reminders", headers=headers).json()["queued"] == 2
+
+
+def test_a_link_opens_its_own_pair_and_purpose_only(db: Database) -> None:
+    school(db, "s1", "m1")
+    with TestClient(create_app(settings_for(db), db)) as client:
+        headers = auth(token(db, "curator", "s1"))
+        pair = _paired(client, headers)
+        mentor = _link(client, headers, pair["mentor_id"], pair["pair_id"])
+        questionnaire = client.post("/api/v1/orgs/s1/invitations", headers=headers, json={
+            "person_id": pair["mentee_id"], "purpose": "questionnaire"}).json()["url"]  # fmt: skip
+        participant = TestClient(client.app)
+        wrong = participant.get(f"/api/v1/links/{questionnaire.rsplit('/p/', 1)[1]}/pair")
+        assert wrong.status_code == 403
+        assert participant.get(f"/api/v1/links/{mentor}/questionnaire").status_code == 403
+        # Not in this pair: a person's pair link names their own pair only.
+        others = [p for p in client.get("/api/v1/orgs/s1/people?side=mentor", headers=headers).json()
+                  if p["id"] != pair["mentor_id"]]  # fmt: skip
+        refused = client.post("/api/v1/orgs/s1/invitations", headers=headers, json={
+            "person_id": others[0]["id"], "purpose": "pair", "pair_id": pair["pair_id"]})  # fmt: skip
+        assert refused.status_code == 422
+        # Another pair's meeting cannot be annotated through this link.
+        assert participant.post(f"/api/v1/links/{mentor}/meetings/999999/note",
+                                json={"note": "x"}).status_code == 404  # fmt: skip
+        # The link's answers carry nobody else's name.
+        seen = participant.get(f"/api/v1/links/{mentor}/pair").text
+        names = [p["name"] for p in client.get("/api/v1/orgs/s1/people", headers=headers).json()
+                 if p["id"] not in (pair["mentor_id"], pair["mentee_id"])]  # fmt: skip
+        assert not [n for n in names if n and n in seen]
