@@ -19,8 +19,13 @@ from service.core.db import Database
 from service.core.schemas import errors
 from service.monitoring import pages as monitoring_pages
 from service.monitoring import routes as monitoring_routes
+from service.notifications import pages as notification_pages
+from service.notifications import routes as notification_routes
 from service.pairs import pages as pair_pages
 from service.pairs import routes as pair_routes
+from service.participation import pages as participation_pages
+from service.participation import pair_pages as participation_pair_pages
+from service.participation import routes as participation_routes
 from service.people import pages as people_pages
 from service.people import routes as people_routes
 from service.runs import pages as run_pages
@@ -40,8 +45,26 @@ class Health(BaseModel):
     database: str = Field(description="The database engine: sqlite or postgresql.")
 
 
-API = (account_routes, people_routes, run_routes, pair_routes, monitoring_routes)
-PAGES = (login, account_pages, people_pages, run_pages, pair_pages, monitoring_pages)
+API = (
+    account_routes,
+    people_routes,
+    run_routes,
+    pair_routes,
+    monitoring_routes,
+    participation_routes,
+    notification_routes,
+)
+PAGES = (
+    login,
+    account_pages,
+    people_pages,
+    run_pages,
+    pair_pages,
+    monitoring_pages,
+    participation_pages,
+    participation_pair_pages,
+    notification_pages,
+)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

@@ -153,6 +153,47 @@ def serve(
     uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
 
 
+# -- branch participation (issue 12): the outbox from the command line (e.g. from cron) --
+outbox_app = typer.Typer(help="Письма участникам: напоминания и отправка.", no_args_is_help=True)
+
+
+@outbox_app.command("remind")
+def outbox_remind(org: str = typer.Argument(..., help="Код школы.")) -> None:
+    """Поставить в очередь напоминания парам школы (каждое один раз)."""
+    from service.core.config import get_settings
+    from service.core.db import Database
+    from service.core.errors import ServiceError
+    from service.core.security import Actor
+    from service.participation.pairwork import remind
+
+    settings, db = get_settings(), _database()
+    assert isinstance(db, Database)
+    try:
+        with db.write() as session:
+            queued = remind(session, Actor.command_line(), org, secret=settings.secret_key,
+                            base_url=settings.public_url, days=settings.link_days,
+                            zone=settings.zone)  # fmt: skip
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"Напоминаний в очереди: {queued}.")
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Отправить письма, срок которых наступил (SMTP из NASTAVNIK_SMTP_*)."""
+    from service.core.config import get_settings
+    from service.core.db import Database
+    from service.notifications.outbox import deliver
+
+    settings, db = get_settings(), _database()
+    assert isinstance(db, Database)
+    done = deliver(db, settings)
+    typer.echo(
+        f"Отправлено: {done.sent}; повторим позже: {done.retried}; не отправлено: {done.failed}; "
+        f"без почтового сервера: {done.shown}."
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add the service commands to the root application."""
     app.command("demo")(demo)
@@ -160,3 +201,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(orgs_app, name="orgs")
     app.add_typer(users_app, name="users")
+    app.add_typer(outbox_app, name="outbox")

@@ -44,6 +44,8 @@ def _body(exc: ServiceError) -> ErrorOut:
 
 
 def _message_page(request: Request, message: str, status: int) -> Response:
+    if request.url.path.startswith("/p/"):  # a participant's link: no login, nothing of the service
+        return render(request, "participation/error.html", status, message=message)
     actor: Actor | None = None
     try:
         with request.app.state.db.read() as session:
@@ -59,7 +61,11 @@ def _page_error(request: Request, exc: ServiceError) -> Response:
     if isinstance(exc, Unauthorized):
         return RedirectResponse("/login", status_code=303)
     origin = urlparse(request.headers.get("referer", "")).path
-    if request.method == "POST" and origin.startswith("/ui"):  # only our own pages, never a host
+    if (
+        request.method == "POST"
+        and origin.startswith("/ui")
+        and not request.url.path.startswith("/p/")
+    ):  # only our own pages, never a host
         return back(origin, exc.message, error=True)
     return _message_page(request, exc.message, exc.status)
 

@@ -58,6 +58,26 @@ class Settings(BaseSettings):
         ),
     )
 
+    # -- branch participation (issue 12): participants' links and the outbox --
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address participants open: the links in e-mails start with it.",
+    )
+    link_days: int = Field(default=30, ge=1, le=366, description="Days a participant's link works.")
+    link_failures: int = Field(
+        default=10, ge=1, description="Failed link openings or codes per address in 5 minutes."
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="Mail server; unset = no e-mail is sent, messages show on the outbox page.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_sender: str = Field(default="nastavnik@localhost", description="The From address.")
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_attempts: int = Field(default=5, ge=1, le=50, description="Tries before a message fails.")
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:

@@ -16,6 +16,8 @@ __all__ = [
     "Conflict",
     "Denied",
     "Invalid",
+    "LinkExpired",
+    "LinkRefused",
     "MenteeHasPair",
     "MentorFull",
     "NoConsent",
@@ -23,6 +25,7 @@ __all__ = [
     "NotFound",
     "PairNotActive",
     "ServiceError",
+    "TooManyAttempts",
     "Unauthorized",
 ]
 
@@ -55,6 +58,9 @@ _ENTITIES = {
     "run": ("Подбор", "не найден"),
     "municipality": ("Муниципалитет", "не найден"),
     "side": ("Вид анкет", "не найден"),
+    "invitation": ("Ссылка", "не найдена"),
+    "meeting": ("Встреча", "не найдена"),
+    "plan": ("План пары", "не найден"),
 }
 
 
@@ -212,4 +218,46 @@ class ConcurrentChange(Conflict):
             code,
             what
             or "Данные изменились одновременно с вашим действием; обновите страницу и повторите.",
+        )
+
+
+# -- branch participation (issue 12): participants' links ------------------------------------
+
+
+class LinkRefused(ServiceError):
+    """A participant's link that is not ours, was changed, revoked, or is for something else."""
+
+    status = 403
+
+    def __init__(self, why: str = "ссылка недействительна") -> None:
+        super().__init__(
+            "link_refused",
+            f"Ссылка не открывается: {why}. Попросите у куратора программы наставничества "
+            "новую ссылку.",
+        )
+
+
+class LinkExpired(ServiceError):
+    """A participant's link whose time is over."""
+
+    status = 410
+
+    def __init__(self) -> None:
+        super().__init__(
+            "link_expired",
+            "Срок действия ссылки истёк. Попросите у куратора программы наставничества новую "
+            "ссылку.",
+        )
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed attempts from one address: wait before trying again."""
+
+    status = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            "too_many_attempts",
+            f"Слишком много неудачных попыток. Повторите через {max(1, seconds // 60)} мин.",
+            {"retry_after": seconds},
         )

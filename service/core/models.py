@@ -38,16 +38,26 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Consent",
+    "ConsentEvidence",
     "ConsentKind",
     "Feedback",
+    "FinalReport",
     "Import",
+    "Invitation",
+    "LinkPurpose",
     "MatchingRun",
+    "Meeting",
+    "Message",
+    "MessageStatus",
     "Organisation",
     "Pair",
     "PairStatus",
     "Person",
+    "Plan",
     "Proposal",
+    "ProposalResponse",
     "ProposalStatus",
+    "Ranking",
     "Role",
     "Side",
     "User",
@@ -406,3 +416,179 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# -- branch participation (issue 12): links, answers by link, plans, meetings, reports, outbox --
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a participant's signed link opens: one purpose per link (docs/rules.md#links)."""
+
+    questionnaire = "questionnaire"  # one person's questionnaire, answered and corrected
+    school = "school"  # a school's questionnaire for new people, opened with a code
+    consent = "consent"  # the participant's own consent
+    parent = "parent"  # a parent's consent for a minor
+    pair = "pair"  # one person's side of a pair: plan, meetings, feedback, final report
+    choice = "choice"  # a mentee ranks suggested mentors; a mentor answers proposals
+
+
+class Invitation(Base):
+    """A participant's link: one person (or one school's new people) and one purpose.
+
+    The link carries only this row's id, signed with the server's secret and a time stamp
+    (``service.participation.links``); the row says whose it is, what for, until when, and
+    whether the curator has revoked it. ``code_hash`` is the keyed hash of a school link's code.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint(_in("purpose", LinkPurpose), name="purpose"),
+        CheckConstraint("(purpose = 'school') = (person_id IS NULL)", name="person_iff_personal"),
+        CheckConstraint("side IS NULL OR " + _in("side", Side), name="side"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("pairs.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    side: Mapped[str | None] = mapped_column(String(10), doc="A school link: whose questionnaire.")
+    spec: Mapped[str | None] = mapped_column(String(100), doc="A school link: which spec.")
+    code_hash: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(300), doc="Where the link was sent.")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    used_at: Mapped[datetime | None]
+
+    person: Mapped[Person | None] = relationship()
+
+
+class ConsentEvidence(Base):
+    """How a consent given or withdrawn by link was given: when, from where, which text, by whom."""
+
+    __tablename__ = "consent_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consent_id: Mapped[int] = mapped_column(ForeignKey("consents.id"), unique=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    text_version: Mapped[str] = mapped_column(String(40))
+    signer_name: Mapped[str | None] = mapped_column(String(300), doc="A parent's name.")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Plan(Base):
+    """A pair's personalised programme (docs/rules.md#programme): goals, tasks with dates."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"), unique=True)
+    goals: Mapped[str] = mapped_column(Text)
+    tasks: Mapped[list[Any]] = mapped_column(default=list, doc="[{title, due (ISO date)}]")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(doc="The mentee has read it.")
+
+
+class Meeting(Base):
+    """One meeting of a pair: date, format, topic and each side's short note."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (CheckConstraint("format IN ('in_person', 'remote')", name="format"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    format: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(String(300))
+    mentor_note: Mapped[str | None] = mapped_column(Text)
+    mentee_note: Mapped[str | None] = mapped_column(Text)
+    logged_by: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FinalReport(Base):
+    """One side's final report of a pair (docs/rules.md#final-reports)."""
+
+    __tablename__ = "final_reports"
+    __table_args__ = (
+        UniqueConstraint("pair_id", "author", name="uq_final_reports_author"),
+        CheckConstraint(_in("author", Side), name="author"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"), index=True)
+    author: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageStatus(enum.StrEnum):
+    """The life of an outgoing message."""
+
+    queued = "queued"
+    sent = "sent"
+    failed = "failed"  # gave up after the last attempt
+    shown = "shown"  # no mail server set: the message is only shown on the outbox page
+
+
+class Message(Base):
+    """An outgoing e-mail: queued in the same transaction as its cause, sent later, retried.
+
+    ``key`` makes a reminder idempotent: the same reminder of the same person is queued once.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (CheckConstraint(_in("status", MessageStatus), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=MessageStatus.queued.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Ranking(Base):
+    """A mentee's ranking of a suggested mentor (1 = first choice): a priority for the solver
+    (``service.runs.runs``: a bonus on the pair's score), never a hard rule."""
+
+    __tablename__ = "rankings"
+    __table_args__ = (
+        UniqueConstraint("mentee_id", "mentor_id", name="uq_rankings_pair"),
+        CheckConstraint("rank >= 1", name="rank"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    rank: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProposalResponse(Base):
+    """A mentor's answer to a proposal (accept or decline); the curator still decides."""
+
+    __tablename__ = "proposal_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), unique=True)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

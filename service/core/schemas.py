@@ -38,6 +38,8 @@ _DESCRIPTIONS = {
     404: "Not found, or not visible to this user.",
     409: "The current state forbids it (no free place, already decided, no consent, ...).",
     422: "The request or its file is invalid: every problem in `errors`.",
+    410: "A participant's link has expired.",  # branch participation
+    429: "Too many failed attempts from this address: retry later.",  # branch participation
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text} for code, text in _DESCRIPTIONS.items()

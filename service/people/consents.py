@@ -69,7 +69,11 @@ KIND_TITLES = {
     "персональных данных",
     ConsentKind.parent.value: "согласие родителя (законного представителя) несовершеннолетнего",
 }
-SOURCE_TITLES = {"questionnaire": "анкета", "curator": "на бумаге, внёс куратор"}
+SOURCE_TITLES = {
+    "questionnaire": "анкета",
+    "curator": "на бумаге, внёс куратор",
+    "link": "по личной ссылке",
+}
 PLURAL = {Side.mentor.value: "mentors", Side.mentee.value: "mentees"}
 
 
@@ -220,10 +224,12 @@ def record_consent(
     kind: str = ConsentKind.participant.value,
     signed_on: dt.date | None = None,
     zone: dt.tzinfo = dt.UTC,
+    source: str = "curator",
 ) -> ConsentPublic:
     """Record a consent given on paper, or its withdrawal, with the date on the document.
 
-    ``signed_on`` defaults to today in the schools' time ``zone``. A person left without consent
+    ``signed_on`` defaults to today in the schools' time ``zone``. ``source`` is "curator" (paper)
+    or "link" (given on the participant's own link page, ``service.participation.consenting``). A person left without consent
     is left out of new proposals, and their open ones are superseded; their active pairs stay and
     are returned for the curator to decide on.
 
@@ -245,7 +251,7 @@ def record_consent(
             kind=kind,
             given=given,
             signed_on=signed_on,
-            source="curator",
+            source=source,
             user_id=actor.user_id,
         )
     )
@@ -264,6 +270,7 @@ def record_consent(
         kind=kind,
         given=given,
         signed_on=signed_on.isoformat(),
+        source=source,
         consent=person.consent,
         superseded=superseded,
         pairs_to_decide=pairs,

@@ -50,6 +50,7 @@ __all__ = [
     "people",
     "person_of",
     "set_capacity_limit",
+    "store_one",
 ]
 
 log = logging.getLogger("nastavnik.service.people.people")
@@ -144,7 +145,7 @@ def import_answers(
                 person = known.get(str(person_id))
                 outcome = _upsert(
                     session,
-                    batch,
+                    _Origin.of(batch),
                     person,
                     current.get(person.id) if person else None,
                     _Row(
@@ -198,6 +199,21 @@ def import_answers(
 
 
 @dataclass(frozen=True)
+class _Origin:
+    """Where answers come from: an imported file, or one person's link (``import_id`` None)."""
+
+    org_id: int
+    side: str
+    spec: str
+    import_id: int | None
+    user_id: int | None
+
+    @classmethod
+    def of(cls, batch: Import) -> _Origin:
+        return cls(batch.org_id, batch.side, batch.spec, batch.id, batch.user_id)
+
+
+@dataclass(frozen=True)
 class _Row:
     """One person's row of an imported file."""
 
@@ -211,7 +227,7 @@ class _Row:
 
 def _upsert(
     session: Session,
-    batch: Import,
+    batch: _Origin,
     person: Person | None,
     current: dict[str, Any] | None,
     row: _Row,
@@ -251,7 +267,7 @@ def _upsert(
             version=person.version,
             spec=batch.spec,
             records=row.records,
-            import_id=batch.id,
+            import_id=batch.import_id,
             created_at=now,
         )
     )
@@ -262,7 +278,7 @@ def _upsert(
 
 def _consents(
     session: Session,
-    batch: Import,
+    batch: _Origin,
     person: Person,
     before: dict[str, bool],
     row: _Row,
@@ -282,11 +298,67 @@ def _consents(
                     kind=kind,
                     given=given,
                     source="questionnaire",
-                    import_id=batch.id,
+                    import_id=batch.import_id,
                     user_id=batch.user_id,
                 )
             )
     return consents.summed_up(state, row.minor)
+
+
+def store_one(
+    session: Session,
+    actor: Actor,
+    org_id: int,
+    side: str,
+    spec: str,
+    answers: Any,
+    person: Person | None,
+) -> tuple[Person, str]:
+    """Store one person's validated answers as an import stores a row: a new person, or a new
+    version of a known one's answers, with the same consent handling (a changed consent answer
+    is recorded; a person left without consent is left out of open proposals).
+
+    ``answers`` is :class:`features.Answers` of one person (``answers_from_records``);
+    ``person`` is the known person (locked by the caller, after
+    :func:`consents.lock_open_proposals`), or None for a new one. Returns the person and
+    "created", "updated" or "unchanged". Used by the participants' own questionnaires.
+    """
+    current = None
+    state: dict[str, bool] = {}
+    if person is not None:
+        current = session.scalar(
+            select(Answers.records).where(
+                Answers.person_id == person.id, Answers.version == person.version
+            )
+        )
+        state = consents.latest(session, [person.id]).get(person.id, {})
+    capacity = getattr(answers, "capacity", None) if side == Side.mentor.value else None
+    row = _Row(
+        str(answers.person_ids[0]),
+        answers.names[0] if answers.names else None,
+        _plain(answers.records[0]),
+        bool(answers.minor[0]),
+        _entry_times(answers)[0],
+        None if capacity is None else int(capacity[0]),
+    )
+    origin = _Origin(org_id, side, spec, None, actor.user_id)
+    outcome = _upsert(session, origin, person, current, row, state)
+    if outcome == "withdrawn":
+        assert person is not None
+        _leave_out(session, actor, [person])
+        outcome = "updated"
+    stored = (
+        person
+        or session.scalars(
+            select(Person).where(
+                Person.org_id == org_id, Person.side == side, Person.external_id == row.external_id
+            )
+        ).one()
+    )
+    session.flush()
+    record(session, actor, "answers", "person", stored.id, org_id, outcome=outcome,
+           version=stored.version)  # fmt: skip
+    return stored, outcome
 
 
 def _leave_out(session: Session, actor: Actor, people: list[Person]) -> list[int]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
@@ -33,6 +34,7 @@ from service.core.models import (
     Person,
     Proposal,
     ProposalStatus,
+    Ranking,
     Side,
     utcnow,
 )
@@ -64,6 +66,7 @@ class _Cohort:
     mentors: list[Member]
     active: list[tuple[int, int, int]]  # (pair id, mentee id, mentor id)
     rejected: set[tuple[int, int]]
+    rankings: dict[tuple[int, int], int] = field(default_factory=dict)  # (mentee, mentor) -> rank
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -121,6 +124,14 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
             )
         ).all()
     )
+    rankings = {
+        (mentee, mentor): rank
+        for mentee, mentor, rank in session.execute(
+            select(Ranking.mentee_id, Ranking.mentor_id, Ranking.rank).where(
+                Ranking.mentee_id.in_(in_orgs)
+            )
+        )
+    }
     cohorts = [
         _Cohort(
             spec,
@@ -128,6 +139,7 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
             _members(session, org_ids, Side.mentor, spec),
             [tuple(row) for row in active],  # type: ignore[misc]
             rejected,
+            rankings,
         )
         for spec in specs
     ]
@@ -143,6 +155,30 @@ class _Built:
     rows: list[int]  # problem row -> scored row
     problem: Problem | None
     pinned_pairs: dict[tuple[int, int], int]  # (problem row, column) -> pair id
+
+
+#: docs/rules.md#choice — a mentee's ranked mentor gets a bonus on the pair's score in the
+#: solver's problem: RANK_BONUS for the first choice, less for later ones (rank k of
+#: RANK_LEVELS: RANK_BONUS * (RANK_LEVELS + 1 - k) / RANK_LEVELS). A priority, not a rule: the
+#: stored proposal keeps the pair's own score, a disallowed pair stays disallowed, and coverage
+#: (the most mentees matched) still comes first.
+RANK_BONUS = 0.1
+RANK_LEVELS = 5
+
+
+def _with_rankings(
+    scores: Any, mentee_ids: list[int], mentor_ids: list[int], rankings: dict[tuple[int, int], int]
+) -> Any:
+    """The scores with the rankings' bonuses added to the ranked, allowed pairs."""
+    if not rankings:
+        return scores
+    ranked = scores.copy()
+    for row, mentee_id in enumerate(mentee_ids):
+        for k in range(ranked.indptr[row], ranked.indptr[row + 1]):
+            rank = rankings.get((mentee_id, mentor_ids[ranked.indices[k]]))
+            if rank is not None and rank <= RANK_LEVELS:
+                ranked.data[k] += RANK_BONUS * (RANK_LEVELS + 1 - rank) / RANK_LEVELS
+    return ranked
 
 
 def _build(cohort: _Cohort, options: RunOptions) -> _Built:
@@ -183,8 +219,14 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     waited = [
         np.nan if m.waiting_since is None else (now - m.waiting_since).days for m in cohort.mentees
     ]
-    problem = Problem(
+    scores = _with_rankings(
         scored.scores[rows],
+        [cohort.mentees[i].id for i in rows],
+        [m.id for m in cohort.mentors],
+        cohort.rankings,
+    )
+    problem = Problem(
+        scores,
         np.maximum(scored.capacity, used),  # a lowered limit keeps the pairs already made
         priority=waiting_priority(np.array(waited, dtype=float)[rows]),  # past 30 days: first
         min_score=options.min_score,
