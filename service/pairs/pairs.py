@@ -321,11 +321,11 @@ def replace_mentor(
             [{"row": None, "column": "reason", "value": reason,
               "message": "выберите причину замены наставника"}],
         )  # fmt: skip
-    pair, sides = _locked_active_pair(session, actor, pair_id)
-    _require_mentee_side(sides)
     mentor = session.get(Person, mentor_id)
     if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
         raise NotFound("mentor", mentor_id)
+    pair, sides = _locked_active_pair(session, actor, pair_id)
+    _require_mentee_side(sides)
     if mentor_id == pair.mentor_id:
         raise Conflict("same_mentor", "Новый наставник совпадает с прежним.")
     people = _locked_people(session, pair.mentee_id, mentor_id)
