@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 
 
 class EngineError(RuntimeError):
@@ -49,8 +50,8 @@ class Block:
 
     n_mentees: int
     n_mentors: int
-    mentee: IntArray
-    mentor: IntArray
+    mentee: Int32Array
+    mentor: Int32Array
     weight: IntArray
     free: IntArray
     used: IntArray
@@ -102,7 +103,7 @@ def hungarian(block: Block) -> IntArray:
     rows, cols = rows[chosen], cols[chosen]
     # Back from (mentee, place) to the edge: edges are sorted by (mentee, mentor).
     slot_mentor, _, _ = _places(block.free, block.used)
-    keys = block.mentee * block.n_mentors + block.mentor
+    keys = block.mentee.astype(np.int64) * block.n_mentors + block.mentor
     return np.searchsorted(keys, rows * block.n_mentors + slot_mentor[cols]).astype(np.int64)
 
 
@@ -114,17 +115,24 @@ def cost_scaling(block: Block) -> IntArray:
     """
     n, m = block.n_mentees, block.n_mentors
     bypass = None if block.maximize_count else 0
-    tails, heads, caps, costs = _network(block, -block.weight, bypass)
+    tails, heads, caps, costs = _network(block, block.mentee, block.mentor, -block.weight, bypass)
     flow = ortools_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps, costs
-    )
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     source, sink = n + m, n + m + 1
     flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
     status = flow.solve_max_flow_with_min_cost() if block.maximize_count else flow.solve()
     if status != flow.OPTIMAL:
         raise EngineError(f"OR-Tools min-cost flow ended with status {status}")
     return np.flatnonzero(flow.flows(np.arange(len(block.mentee), dtype=np.int32)) > 0)
+
+
+PRICING_MIN_EDGES = 400_000
+"""Blocks with more candidate pairs are solved on a subset of the pairs first and priced out
+(``network_simplex``); chosen by measurement (``python -m experiments.bench_solver``)."""
+PRICING_DEGREE = 12
+"""Pairs per mentee in the first subset: about the best ``PRICING_DEGREE`` of each mentee."""
+_PRICING_BUCKETS = 64
+_PRICING_CHUNK = 1 << 22
 
 
 def network_simplex(block: Block) -> IntArray:
@@ -135,35 +143,100 @@ def network_simplex(block: Block) -> IntArray:
     answers of the same size alike. A bypass arc source -> sink lets a mentee stay unmatched:
     it costs ``top`` (a pair is taken when its weight pays) or, with ``maximize_count``, more
     than any exchange of pairs can gain, so that the most mentees are matched first.
+
+    A block with many pairs (over ``PRICING_MIN_EDGES``) is solved on a subset first: about the
+    best ``PRICING_DEGREE`` pairs of each mentee. The optimal potentials of that network price
+    every pair left out (reduced cost ``cost + pi[mentee] - pi[mentor]``); the answer is optimal
+    for the whole block when none is negative (linear programming duality), otherwise the
+    negative ones join the subset and the network is solved again. The answer is exact either
+    way; only the work differs.
     """
-    n, m = block.n_mentees, block.n_mentors
+    n = block.n_mentees
     top = int(block.weight.max(initial=0))
     bypass = top
     if block.maximize_count:
         spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
         bypass = (min(n, block.n_slots) + 1) * spread + 1
-    tails, heads, caps, costs = _network(block, top - block.weight, bypass)
+    costs = top - block.weight
+    if len(costs) <= PRICING_MIN_EDGES:
+        flows, _ = _simplex(block, block.mentee, block.mentor, costs, bypass)
+        return np.flatnonzero(flows > 0)
+    subset = _best_pairs(block.mentee, costs, n, PRICING_DEGREE)
+    while True:
+        edges = np.flatnonzero(subset)
+        flows, potential = _simplex(
+            block, block.mentee[edges], block.mentor[edges], costs[edges], bypass
+        )
+        priced_out = _negative_reduced_costs(block, costs, potential, subset)
+        if not len(priced_out):
+            return edges[flows > 0]
+        subset[priced_out] = True
+
+
+def _best_pairs(mentee: Int32Array, costs: IntArray, n: int, degree: int) -> npt.NDArray[np.bool_]:
+    """A mask of about the ``degree`` cheapest pairs of each mentee (all of them when fewer).
+
+    Costs are put in ``_PRICING_BUCKETS`` buckets; each mentee keeps its pairs up to the first
+    bucket that brings it to ``degree`` pairs. No sort of all pairs is needed.
+    """
+    top = int(costs.max(initial=0)) + 1
+    bucket = (costs * _PRICING_BUCKETS // top).astype(np.int32)
+    counts = np.bincount(
+        mentee.astype(np.int64) * _PRICING_BUCKETS + bucket, minlength=n * _PRICING_BUCKETS
+    ).reshape(n, _PRICING_BUCKETS)
+    reached = np.cumsum(counts, axis=1) >= degree
+    # The last bucket kept by each mentee (the last one of all when it has fewer pairs).
+    last = np.where(reached.any(axis=1), reached.argmax(axis=1), _PRICING_BUCKETS - 1)
+    return bucket <= last[mentee]
+
+
+def _negative_reduced_costs(
+    block: Block, costs: IntArray, potential: IntArray, subset: npt.NDArray[np.bool_]
+) -> IntArray:
+    """Pairs outside ``subset`` whose reduced cost is negative, in chunks of bounded memory."""
+    n = block.n_mentees
+    found = []
+    for lo in range(0, len(costs), _PRICING_CHUNK):
+        hi = lo + _PRICING_CHUNK
+        reduced = costs[lo:hi] + potential[block.mentee[lo:hi]] - potential[n + block.mentor[lo:hi]]
+        found.append(lo + np.flatnonzero((reduced < 0) & ~subset[lo:hi]))
+    return np.concatenate(found)
+
+
+def _simplex(
+    block: Block, mentee: Int32Array, mentor: Int32Array, edge_costs: IntArray, bypass: int
+) -> tuple[IntArray, IntArray]:
+    """LEMON's network simplex on the network of the given pairs: their flows and the potentials."""
+    n, m = block.n_mentees, block.n_mentors
+    tails, heads, caps, costs = _network(block, mentee, mentor, edge_costs, bypass)
     network = pylmcf.Graph(n + m + 2, tails, heads)  # _network lists arcs sorted, as LEMON wants
+    del tails, heads
     network.set_edge_capacities(caps)
     network.set_edge_costs(costs)
+    del caps, costs
     supply = np.zeros(n + m + 2, dtype=np.int64)
     supply[n + m], supply[n + m + 1] = n, -n
     network.set_node_supply(supply)
     network.set_pivot_rule("first_eligible")  # the fastest on these networks, by measurement
     network.solve()
-    return np.flatnonzero(np.asarray(network.result())[: len(block.mentee)] > 0)
+    flows = np.asarray(network.result())[: len(mentee)]
+    return flows, np.asarray(network.raw_potentials())
 
 
 def _network(
-    block: Block, edge_costs: IntArray, bypass_cost: int | None
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    block: Block,
+    mentee: Int32Array,
+    mentor: Int32Array,
+    edge_costs: IntArray,
+    bypass_cost: int | None,
+) -> tuple[Int32Array, Int32Array, IntArray, IntArray]:
     """The flow network mentee -> mentor -> sink, source -> mentee (and source -> sink).
 
     Nodes: mentees ``0..n-1``, mentors ``n..n+m-1``, source ``n+m``, sink ``n+m+1``. Arc ``e``
-    is edge ``e``; arcs come sorted by (tail, head) because edges are sorted by (mentee, mentor).
-    A mentor has one arc to the sink, or one per place when places cost differently. The bypass
-    arc source -> sink is added when ``bypass_cost`` is given. Returns tails, heads, capacities
-    and costs.
+    is pair ``e`` of ``mentee``, ``mentor`` (sorted by (mentee, mentor), so arcs come sorted by
+    (tail, head)). A mentor has one arc to the sink, or one per place when places cost
+    differently. The bypass arc source -> sink is added when ``bypass_cost`` is given. Returns
+    tails and heads (int32, as LEMON and OR-Tools take them), capacities and costs.
     """
     n, m = block.n_mentees, block.n_mentors
     source, sink = n + m, n + m + 1
@@ -174,23 +247,21 @@ def _network(
     else:
         slot_tails, slot_caps = np.arange(n, n + m, dtype=np.int64), block.free
         slot_costs = np.zeros(m, dtype=np.int64)
-    extra = [] if bypass_cost is None else [1]
-    tails = np.concatenate([block.mentee, slot_tails, np.full(n + len(extra), source)])
-    heads = np.concatenate(
-        [block.mentor + n, np.full(len(slot_tails), sink), np.arange(n), np.full(len(extra), sink)]
-    )
-    caps = np.concatenate(
-        [np.ones(len(block.mentee)), slot_caps, np.ones(n), np.full(len(extra), n)]
-    )
-    costs = np.concatenate(
-        [edge_costs, slot_costs, np.zeros(n), np.full(len(extra), bypass_cost or 0)]
-    )
-    return (
-        tails.astype(np.int64),
-        heads.astype(np.int64),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
-    )
+    extra = 0 if bypass_cost is None else 1
+    e, s = len(mentee), len(slot_tails)
+    total = e + s + n + extra
+    tails = np.empty(total, dtype=np.int32)
+    heads = np.empty(total, dtype=np.int32)
+    caps = np.ones(total, dtype=np.int64)
+    costs = np.zeros(total, dtype=np.int64)
+    tails[:e], heads[:e], costs[:e] = mentee, mentor, edge_costs
+    heads[:e] += n
+    tails[e : e + s], heads[e : e + s] = slot_tails, sink
+    caps[e : e + s], costs[e : e + s] = slot_caps, slot_costs
+    tails[e + s :], heads[e + s : e + s + n] = source, np.arange(n)
+    if bypass_cost is not None:
+        heads[-1], caps[-1], costs[-1] = sink, n, bypass_cost
+    return tails, heads, caps, costs
 
 
 def weight_bits(engine: str, n_mentees: int, n_mentors: int, multiplier: int) -> int:
