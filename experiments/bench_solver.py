@@ -24,7 +24,7 @@ Every measurement runs in a fresh Python process (``--child``) that loads the in
 ``.npz`` file and reports its wall time from the loaded matrix to the answer; the peak resident
 memory is the child's own (``os.wait4``'s ``ru_maxrss``: interpreter, imports, input and solve).
 Ours is ``matching.solve(Problem(scores, capacity, min_score))`` (validation included); bare
-OR-Tools is one ``SimpleMinCostFlow`` per connected component (``solve_max_flow_with_min_cost``,
+OR-Tools is one ``SimpleMinCostFlow`` over the whole candidate graph (``solve_max_flow_with_min_cost``,
 as the coverage objective wants) with the same integer weights: the score resolution our solve
 reports. Optionally dense ``linear_sum_assignment`` (where the slot-expanded matrix has at most
 20 M cells) and the optimum of the two linear programs (HiGHS, up to 30,000 mentees).
@@ -277,47 +277,39 @@ def solve_ours(instance: Instance, engine: str = "auto") -> dict[str, Any]:
 
 
 def ortools_baseline(instance: Instance, resolution: float = 2.0**-30) -> dict[str, Any]:
-    """Bare OR-Tools, one min-cost flow (max flow of min cost) per connected component.
+    """Bare OR-Tools: the whole candidate graph in one min-cost flow, max flow of min cost.
 
     Costs are ``-rint(score / resolution)``, the integer weights our solve used.
     """
     from ortools.graph.python import min_cost_flow as mcf
-    from scipy.sparse.csgraph import connected_components
 
     scores = instance.scores
-    graph = sp.block_array([[None, scores], [scores.T, None]], format="csr")
-    _, label = connected_components(graph, directed=False)
-    del graph
-    coo = scores.tocoo()
-    matched, total = 0, 0.0
-    edge_label = label[coo.row]
-    order = np.argsort(edge_label, kind="stable")
-    bounds = np.searchsorted(edge_label[order], np.arange(label.max() + 2))
-    for b in range(len(bounds) - 1):
-        idx = order[bounds[b] : bounds[b + 1]]
-        if not len(idx):
-            continue
-        mentees, row = np.unique(coo.row[idx], return_inverse=True)
-        mentors, col = np.unique(coo.col[idx], return_inverse=True)
-        bn, bm = len(mentees), len(mentors)
-        source, sink = bn + bm, bn + bm + 1
-        tails = np.concatenate([row, np.full(bn, source), bn + np.arange(bm)])
-        heads = np.concatenate([bn + col, np.arange(bn), np.full(bm, sink)])
-        caps = np.concatenate([np.ones(len(idx)), np.ones(bn), instance.capacity[mentors]])
-        costs = np.concatenate([-np.rint(coo.data[idx] / resolution), np.zeros(bn + bm)]).astype(
-            np.int64
-        )
-        flow = mcf.SimpleMinCostFlow()
-        flow.add_arcs_with_capacity_and_unit_cost(
-            tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64), costs
-        )
-        flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([bn, -bn]))
-        status = flow.solve_max_flow_with_min_cost()
-        assert status == flow.OPTIMAL, status
-        chosen = flow.flows(np.arange(len(idx), dtype=np.int32)) > 0
-        matched += int(chosen.sum())
-        total += float(coo.data[idx][chosen].sum())
-    return {"matched": matched, "total": total, "blocks": int(label.max()) + 1}
+    n, m = scores.shape
+    e = scores.nnz
+    source, sink = n + m, n + m + 1
+    rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(scores.indptr))
+    tails = np.concatenate(
+        [rows, np.full(n, source, dtype=np.int32), n + np.arange(m, dtype=np.int32)]
+    )
+    del rows
+    heads = np.concatenate(
+        [
+            n + scores.indices.astype(np.int32),
+            np.arange(n, dtype=np.int32),
+            np.full(m, sink, dtype=np.int32),
+        ]
+    )
+    caps = np.concatenate([np.ones(e + n, dtype=np.int64), instance.capacity.astype(np.int64)])
+    costs = np.zeros(e + n + m, dtype=np.int64)
+    costs[:e] = -np.rint(scores.data / resolution)
+    flow = mcf.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    del tails, heads, caps, costs
+    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
+    status = flow.solve_max_flow_with_min_cost()
+    assert status == flow.OPTIMAL, status
+    chosen = flow.flows(np.arange(e, dtype=np.int32)) > 0
+    return {"matched": int(chosen.sum()), "total": float(scores.data[chosen].sum())}
 
 
 def dense_lsa_baseline(instance: Instance, max_cells: int = 20_000_000) -> dict[str, Any] | None:

@@ -130,8 +130,13 @@ PRICING_MIN_EDGES = 400_000
 """Blocks with more candidate pairs are solved on a subset of the pairs first and priced out
 (``network_simplex``); chosen by measurement (``python -m experiments.bench_solver``)."""
 PRICING_DEGREE = 12
-"""Pairs per mentee in the first subset: about the best ``PRICING_DEGREE`` of each mentee."""
-_PRICING_BUCKETS = 64
+"""The first subset holds about the best ``PRICING_DEGREE`` pairs of each mentee ..."""
+PRICING_MENTOR_DEGREE = 40
+"""... and about the best ``PRICING_MENTOR_DEGREE`` of each mentor (so that a mentee with many
+remote pairs keeps the pairs of its own school that its mentors need)."""
+PRICING_RESERVE = 2
+"""The network also holds, switched off, the pairs up to ``PRICING_RESERVE`` times those numbers:
+a pair priced in from there is switched on and the network re-solved warm."""
 _PRICING_CHUNK = 1 << 22
 
 
@@ -145,11 +150,13 @@ def network_simplex(block: Block) -> IntArray:
     than any exchange of pairs can gain, so that the most mentees are matched first.
 
     A block with many pairs (over ``PRICING_MIN_EDGES``) is solved on a subset first: about the
-    best ``PRICING_DEGREE`` pairs of each mentee. The optimal potentials of that network price
-    every pair left out (reduced cost ``cost + pi[mentee] - pi[mentor]``); the answer is optimal
-    for the whole block when none is negative (linear programming duality), otherwise the
-    negative ones join the subset and the network is solved again. The answer is exact either
-    way; only the work differs.
+    best ``PRICING_DEGREE`` pairs of each mentee and ``PRICING_MENTOR_DEGREE`` of each mentor.
+    The optimal potentials of that network price every pair left out (reduced cost
+    ``cost + pi[mentee] - pi[mentor]``); the answer is optimal for the whole block when none is
+    negative (linear programming duality). Otherwise the negative ones join the subset: switched
+    on in place when the network holds them in reserve (arcs priced above the bypass, which no
+    optimal flow uses) and re-solved warm from the last basis, or in a network built anew. The
+    answer is exact either way; only the work differs.
     """
     n = block.n_mentees
     top = int(block.weight.max(initial=0))
@@ -159,35 +166,69 @@ def network_simplex(block: Block) -> IntArray:
         bypass = (min(n, block.n_slots) + 1) * spread + 1
     costs = top - block.weight
     if len(costs) <= PRICING_MIN_EDGES:
-        flows, _ = _simplex(block, block.mentee, block.mentor, costs, bypass)
-        return np.flatnonzero(flows > 0)
-    subset = _best_pairs(block.mentee, costs, n, PRICING_DEGREE)
+        network = _flow_network(block, block.mentee, block.mentor, costs, bypass)
+        network.solve()
+        return np.flatnonzero(np.asarray(network.result())[: len(costs)] > 0)
+    active, reserve = _first_subset(block, costs)
+    switched_off = 3 * bypass + 1  # never on an optimal flow: the bypass is always cheaper
     while True:
-        edges = np.flatnonzero(subset)
-        flows, potential = _simplex(
-            block, block.mentee[edges], block.mentor[edges], costs[edges], bypass
-        )
-        priced_out = _negative_reduced_costs(block, costs, potential, subset)
-        if not len(priced_out):
-            return edges[flows > 0]
-        subset[priced_out] = True
+        edges = np.flatnonzero(active | reserve)
+        edge_costs = np.where(active[edges], costs[edges], switched_off)
+        network = _flow_network(block, block.mentee[edges], block.mentor[edges], edge_costs, bypass)
+        arc_costs = network.get_edge_costs()
+        network.solve()
+        while True:
+            potential = np.asarray(network.raw_potentials())
+            priced_in = _negative_reduced_costs(block, costs, potential, active)
+            active[priced_in] = True
+            if not len(priced_in) or not reserve[priced_in].all():
+                break
+            arcs = np.searchsorted(edges, priced_in)
+            arc_costs[arcs] = costs[priced_in]
+            network.set_edge_costs(arc_costs)
+            network.solve()  # warm: from the last optimal basis
+        if not len(priced_in):
+            return edges[np.asarray(network.result())[: len(edges)] > 0]
+        reserve &= ~active
 
 
-def _best_pairs(mentee: Int32Array, costs: IntArray, n: int, degree: int) -> npt.NDArray[np.bool_]:
-    """A mask of about the ``degree`` cheapest pairs of each mentee (all of them when fewer).
+def _first_subset(
+    block: Block, costs: IntArray
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """The pairs to start from (``PRICING_DEGREE`` cheapest of each mentee and
+    ``PRICING_MENTOR_DEGREE`` of each mentor, all of them when fewer) and those held in reserve
+    (up to ``PRICING_RESERVE`` times as many), as masks.
 
-    Costs are put in ``_PRICING_BUCKETS`` buckets; each mentee keeps its pairs up to the first
-    bucket that brings it to ``degree`` pairs. No sort of all pairs is needed.
+    Costs go to 64 buckets (their top bits); a person keeps their pairs up to the first bucket
+    that brings them to the wanted number. No sort of all pairs is needed.
     """
-    top = int(costs.max(initial=0)) + 1
-    bucket = (costs * _PRICING_BUCKETS // top).astype(np.int32)
-    counts = np.bincount(
-        mentee.astype(np.int64) * _PRICING_BUCKETS + bucket, minlength=n * _PRICING_BUCKETS
-    ).reshape(n, _PRICING_BUCKETS)
-    reached = np.cumsum(counts, axis=1) >= degree
-    # The last bucket kept by each mentee (the last one of all when it has fewer pairs).
-    last = np.where(reached.any(axis=1), reached.argmax(axis=1), _PRICING_BUCKETS - 1)
-    return bucket <= last[mentee]
+    shift = max(0, int(costs.max(initial=0)).bit_length() - 6)
+    bucket = (costs >> shift).astype(np.int8)  # 0..63
+    first, more = _bucket_limits(block.mentee, bucket, block.n_mentees, PRICING_DEGREE)
+    active = bucket <= first[block.mentee]
+    reserve = bucket <= more[block.mentee]
+    first, more = _bucket_limits(block.mentor, bucket, block.n_mentors, PRICING_MENTOR_DEGREE)
+    active |= bucket <= first[block.mentor]
+    reserve |= bucket <= more[block.mentor]
+    reserve &= ~active
+    return active, reserve
+
+
+def _bucket_limits(
+    person: Int32Array, bucket: npt.NDArray[np.int8], size: int, wanted: int
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """The last bucket each person keeps to have ``wanted`` pairs, and ``PRICING_RESERVE``
+    times as many (63, the last of all, when they have fewer)."""
+    key = person.astype(np.int64) << 6
+    key |= bucket
+    counts = np.bincount(key, minlength=size << 6).reshape(size, 64)
+    del key
+    total = np.cumsum(counts, axis=1, out=counts)
+    limits = []
+    for enough in (wanted, wanted * PRICING_RESERVE):
+        reached = total >= enough
+        limits.append(np.where(reached.any(axis=1), reached.argmax(axis=1), 63).astype(np.int8))
+    return limits[0], limits[1]
 
 
 def _negative_reduced_costs(
@@ -203,10 +244,10 @@ def _negative_reduced_costs(
     return np.concatenate(found)
 
 
-def _simplex(
+def _flow_network(
     block: Block, mentee: Int32Array, mentor: Int32Array, edge_costs: IntArray, bypass: int
-) -> tuple[IntArray, IntArray]:
-    """LEMON's network simplex on the network of the given pairs: their flows and the potentials."""
+) -> pylmcf.Graph:
+    """LEMON's network simplex, ready to solve, on the network of the given pairs."""
     n, m = block.n_mentees, block.n_mentors
     tails, heads, caps, costs = _network(block, mentee, mentor, edge_costs, bypass)
     network = pylmcf.Graph(n + m + 2, tails, heads)  # _network lists arcs sorted, as LEMON wants
@@ -218,9 +259,7 @@ def _simplex(
     supply[n + m], supply[n + m + 1] = n, -n
     network.set_node_supply(supply)
     network.set_pivot_rule("first_eligible")  # the fastest on these networks, by measurement
-    network.solve()
-    flows = np.asarray(network.result())[: len(mentee)]
-    return flows, np.asarray(network.raw_potentials())
+    return network
 
 
 def _network(

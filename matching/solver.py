@@ -138,7 +138,9 @@ def solve(problem: Problem, engine: Engine = "auto", *, map: MapFunction | None 
     for pinned, _ in problem.pinned:
         pinned_mentee[pinned] = True
     free = problem.free
-    keep = ~pinned_mentee[pairs.mentee] & (free[pairs.mentor] > 0)
+    keep = (free > 0)[pairs.mentor]
+    if problem.pinned:
+        keep &= ~pinned_mentee[pairs.mentee]
     if problem.objective == "score":
         keep &= pairs.score + problem.priority[pairs.mentee] >= 0
     if keep.all():
@@ -302,7 +304,10 @@ def _tasks(
         block_mentor = mentor[edges]
         mentors, local_mentor = _relabel(block_mentor, problem.n_mentors)
         del block_mentor
-        local_mentee = np.repeat(np.arange(len(mentees), dtype=np.int32), degree[mentees])
+        if len(mentees) == n:  # every mentee: local indices are global ones
+            local_mentee = mentee[edges]
+        else:
+            local_mentee = np.repeat(np.arange(len(mentees), dtype=np.int32), degree[mentees])
         yield _Task(
             engine=engine,
             mentees=mentees,
@@ -325,6 +330,8 @@ def _relabel(ids: Int32Array, size: int) -> tuple[IntArray, Int32Array]:
         return unique.astype(np.int64), inverse.astype(np.int32)
     present = np.zeros(size, dtype=bool)
     present[ids] = True
+    if present.all():  # every id: positions are the ids
+        return np.arange(size, dtype=np.int64), ids
     position = (np.cumsum(present) - 1).astype(np.int32)
     return np.flatnonzero(present).astype(np.int64), position[ids]
 
@@ -369,11 +376,14 @@ def _run(task: _Task) -> _Solved:
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
     multiplier = 1 if task.coverage else min(n, slots) + 1
     bits = min(SCORE_BITS, weight_bits(engine, n, m, multiplier))
-    gain = task.score + task.priority[task.mentee]  # what a pair adds to the objective
-    top = max(float(np.abs(gain).max()), 2 * task.load_penalty)
+    # What a pair adds to the objective: its score plus its mentee's priority.
+    gain = task.score + task.priority[task.mentee] if task.priority.any() else task.score
+    top = max(float(gain.max(initial=0)), -float(gain.min(initial=0)), 2 * task.load_penalty)
     exponent = bits - math.ceil(math.log2(top)) if top > 0 else 0
-    weight = np.rint(np.ldexp(gain, exponent, out=gain), out=gain).astype(np.int64)
+    scaled = gain * math.ldexp(1.0, exponent)  # exact: a power of two
     del gain
+    weight = np.rint(scaled, out=scaled).astype(np.int64)
+    del scaled
     if not task.coverage:
         weight *= multiplier
         weight += 1

@@ -43,11 +43,14 @@ def schools(seed: int = 3, count: int = 5) -> Problem:
 
 @pytest.fixture
 def pricing() -> Iterator[None]:
-    """Every block goes through pricing, starting from one pair per mentee."""
-    saved = engines.PRICING_MIN_EDGES, engines.PRICING_DEGREE
-    engines.PRICING_MIN_EDGES, engines.PRICING_DEGREE = 0, 1
+    """Every block goes through pricing, starting from about one pair per mentee and mentor."""
+    names = ("PRICING_MIN_EDGES", "PRICING_DEGREE", "PRICING_MENTOR_DEGREE")
+    saved = [getattr(engines, name) for name in names]
+    for name, value in zip(names, (0, 1, 1), strict=True):
+        setattr(engines, name, value)
     yield
-    engines.PRICING_MIN_EDGES, engines.PRICING_DEGREE = saved
+    for name, value in zip(names, saved, strict=True):
+        setattr(engines, name, value)
 
 
 @settings(
