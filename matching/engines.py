@@ -170,7 +170,7 @@ def network_simplex(block: Block) -> IntArray:
         network.solve()
         return np.flatnonzero(np.asarray(network.result())[: len(costs)] > 0)
     active, reserve = _first_subset(block, costs)
-    switched_off = 3 * bypass + 1  # never on an optimal flow: the bypass is always cheaper
+    switched_off = bypass + 1  # never on an optimal flow: the bypass is always cheaper
     while True:
         edges = np.flatnonzero(active | reserve)
         edge_costs = np.where(active[edges], costs[edges], switched_off)
