@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
 import itertools
 import math
 from collections import Counter
@@ -59,13 +60,16 @@ class Matching:
     unmatched : list of int
         Mentees without a pair, sorted.
     info : dict
-        How it was solved: number of blocks, engines used, the score resolution.
+        How it was solved: number of blocks, engines used, the score resolution, and how many
+        blocks were taken from the previous answer (``solve(..., warm=...)``).
     """
 
     pairs: list[tuple[int, int]]
     total_score: float
     unmatched: list[int]
     info: dict[str, Any] = field(default_factory=dict, compare=False)
+    solved_blocks: dict[bytes, _Solved] = field(default_factory=dict, compare=False, repr=False)
+    """The answer of every block by a digest of its data, for ``solve(..., warm=this)``."""
 
     @property
     def n_matched(self) -> int:
@@ -89,7 +93,13 @@ class SubProblem:
     problem: Problem
 
 
-def solve(problem: Problem, engine: Engine = "auto", *, map: MapFunction | None = None) -> Matching:
+def solve(
+    problem: Problem,
+    engine: Engine = "auto",
+    *,
+    map: MapFunction | None = None,
+    warm: Matching | None = None,
+) -> Matching:
     """Propose the best set of pairs for ``problem``.
 
     With ``objective="coverage"`` the answer matches the most mentees and, among such answers,
@@ -115,6 +125,11 @@ def solve(problem: Problem, engine: Engine = "auto", *, map: MapFunction | None 
         function and the blocks plain arrays, so both pickle (process pools, Dask workers).
         None (the default) solves the blocks one after another in this thread. The answer is
         the same either way.
+    warm : Matching, optional
+        The answer to an earlier version of this problem (same people, same indices), e.g.
+        before a curator confirmed or rejected a pair or a person left. Blocks whose data did
+        not change (same people, pairs, scores, places, priorities) take their answer from it;
+        only the touched blocks are solved. The answer is the same as without ``warm``.
 
     Examples
     --------
@@ -152,20 +167,29 @@ def solve(problem: Problem, engine: Engine = "auto", *, map: MapFunction | None 
     one_block = problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS
     # One school: finding components would cost more than it saves.
     label = None if one_block else _components(start, mentor, score, problem.n_mentors)
-    tasks = _tasks(problem, engine, start, mentee, mentor, score, label)
-    results = builtins.map(_run, tasks) if map is None else map(_run, tasks)
+    tasks: Iterable[_Task] = _tasks(problem, engine, start, mentee, mentor, score, label)
+    reused: list[_Solved] = []
+    if warm is not None:
+        known = warm.solved_blocks
+        tasks = list(tasks)
+        reused = [known[task.key] for task in tasks if task.key in known]
+        tasks = [task for task in tasks if task.key not in known]
+    solved = builtins.map(_run, tasks) if map is None else map(_run, tasks)
+    results = itertools.chain(reused, solved)
 
     chosen_mentee: list[IntArray] = [np.array([e[0] for e in problem.pinned], dtype=np.int64)]
     chosen_mentor: list[IntArray] = [np.array([e[1] for e in problem.pinned], dtype=np.int64)]
     chosen_score = [problem.lookup(chosen_mentee[0], chosen_mentor[0])[1]]
     engines: Counter[str] = Counter()
     resolution = 0.0
-    for solved in results:
-        engines[solved.engine] += 1
-        resolution = max(resolution, solved.resolution)
-        chosen_mentee.append(solved.mentee)
-        chosen_mentor.append(solved.mentor)
-        chosen_score.append(solved.score)
+    answers: dict[bytes, _Solved] = {}
+    for answer in results:
+        answers[answer.key] = answer
+        engines[answer.engine] += 1
+        resolution = max(resolution, answer.resolution)
+        chosen_mentee.append(answer.mentee)
+        chosen_mentor.append(answer.mentor)
+        chosen_score.append(answer.score)
     mentees = np.concatenate(chosen_mentee)
     mentors = np.concatenate(chosen_mentor)
     order = np.lexsort((mentors, mentees))
@@ -176,7 +200,13 @@ def solve(problem: Problem, engine: Engine = "auto", *, map: MapFunction | None 
         pairs=pairs_out,
         total_score=float(np.concatenate(chosen_score)[order].sum()),
         unmatched=np.flatnonzero(~matched).tolist(),
-        info={"blocks": sum(engines.values()), "engines": dict(engines), "resolution": resolution},
+        info={
+            "blocks": sum(engines.values()),
+            "engines": dict(engines),
+            "resolution": resolution,
+            "reused": len(reused),
+        },
+        solved_blocks=answers,
     )
 
 
@@ -308,18 +338,27 @@ def _tasks(
             local_mentee = mentee[edges]
         else:
             local_mentee = np.repeat(np.arange(len(mentees), dtype=np.int32), degree[mentees])
+        arrays = {
+            "mentees": mentees,
+            "mentors": mentors,
+            "mentee": local_mentee,
+            "mentor": local_mentor,
+            "score": score[edges],
+            "priority": problem.priority[mentees],
+            "free": problem.free[mentors],
+            "used": problem.capacity[mentors] - problem.free[mentors],
+        }
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(repr((engine, problem.load_penalty, problem.objective)).encode())
+        for array in arrays.values():
+            digest.update(np.int64(len(array)).tobytes())
+            digest.update(np.ascontiguousarray(array).data)
         yield _Task(
+            key=digest.digest(),
             engine=engine,
-            mentees=mentees,
-            mentors=mentors,
-            mentee=local_mentee,
-            mentor=local_mentor,
-            score=score[edges],
-            priority=problem.priority[mentees],
-            free=problem.free[mentors],
-            used=problem.capacity[mentors] - problem.free[mentors],
             load_penalty=problem.load_penalty,
             coverage=problem.objective == "coverage",
+            **arrays,
         )
 
 
@@ -340,6 +379,7 @@ def _relabel(ids: Int32Array, size: int) -> tuple[IntArray, Int32Array]:
 class _Task:
     """One block to solve: its people (indices in the problem) and pairs (local indices)."""
 
+    key: bytes
     engine: Engine
     mentees: IntArray
     mentors: IntArray
@@ -357,6 +397,7 @@ class _Task:
 class _Solved:
     """The pairs chosen in one block, in the problem's indices, and how it was solved."""
 
+    key: bytes
     mentee: IntArray
     mentor: IntArray
     score: FloatArray
@@ -401,6 +442,7 @@ def _run(task: _Task) -> _Solved:
     )
     picked = ENGINES[engine](block)
     return _Solved(
+        key=task.key,
         mentee=task.mentees[task.mentee[picked]],
         mentor=task.mentors[task.mentor[picked]],
         score=task.score[picked],

@@ -157,3 +157,47 @@ def test_map_on_dask() -> None:
             return client.gather(client.map(function, list(items), pure=False))
 
         assert solve(problem, map=dask_map) == solve(problem)
+
+
+def _with(problem: Problem, **changes: Any) -> Problem:
+    """The same problem with some arguments changed (a curator's decision, a person leaving)."""
+    arguments = {
+        "scores": problem.scores,
+        "capacity": problem.capacity,
+        "allowed": problem.allowed,
+        "min_score": problem.min_score,
+        "load": problem.load,
+        "pinned": problem.pinned,
+        "forbidden": problem.forbidden,
+        "objective": problem.objective,
+        "load_penalty": problem.load_penalty,
+        "priority": problem.priority,
+    }
+    return Problem(**{**arguments, **changes})
+
+
+def test_warm_solve_re_solves_only_the_touched_block() -> None:
+    before = schools()
+    previous = solve(before)
+    # The curator rejects one proposed pair in the last school.
+    rejected = previous.pairs[-1]
+    after = _with(before, forbidden=[*before.forbidden, rejected])
+    warm = solve(after, warm=previous)
+    assert warm == solve(after)
+    assert rejected not in warm.pairs
+    assert warm.info["reused"] == warm.info["blocks"] - 1
+    # Nothing changed: every block is reused.
+    assert solve(after, warm=warm).info["reused"] == warm.info["blocks"]
+
+
+@SETTINGS
+@given(problems(max_mentees=10, max_mentors=6), problems(max_mentees=10, max_mentors=6))
+def test_warm_solve_gives_the_cold_answer(first: Problem, second: Problem) -> None:
+    # Any earlier answer, even to another problem, only saves work.
+    assert solve(second, warm=solve(first)) == solve(second)
+    previous = solve(second)
+    if previous.pairs:
+        mentee, mentor = previous.pairs[0]
+        if (mentee, mentor) not in second.pinned:
+            after = _with(second, forbidden=[*second.forbidden, (mentee, mentor)])
+            assert solve(after, warm=previous) == solve(after)
