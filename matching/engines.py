@@ -134,6 +134,9 @@ PRICING_DEGREE = 12
 PRICING_MENTOR_DEGREE = 40
 """... and about the best ``PRICING_MENTOR_DEGREE`` of each mentor (so that a mentee with many
 remote pairs keeps the pairs of its own school that its mentors need)."""
+PRICING_MAX_SHARE = 0.4
+"""Pricing pays when the first subset and its reserve hold at most this share of the pairs
+(a tenth on the country instance); otherwise the network holds every pair from the start."""
 PRICING_RESERVE = 2
 """The network also holds, switched off, the pairs up to ``PRICING_RESERVE`` times those numbers:
 a pair priced in from there is switched on and the network re-solved warm."""
@@ -149,8 +152,9 @@ def network_simplex(block: Block) -> IntArray:
     it costs ``top`` (a pair is taken when its weight pays) or, with ``maximize_count``, more
     than any exchange of pairs can gain, so that the most mentees are matched first.
 
-    A block with many pairs (over ``PRICING_MIN_EDGES``) is solved on a subset first: about the
-    best ``PRICING_DEGREE`` pairs of each mentee and ``PRICING_MENTOR_DEGREE`` of each mentor.
+    A block with many pairs (over ``PRICING_MIN_EDGES``) is solved on a subset first when that
+    is a small part of them (``PRICING_MAX_SHARE``): about the best ``PRICING_DEGREE`` pairs of
+    each mentee and ``PRICING_MENTOR_DEGREE`` of each mentor.
     The optimal potentials of that network price every pair left out (reduced cost
     ``cost + pi[mentee] - pi[mentor]``); the answer is optimal for the whole block when none is
     negative (linear programming duality). Otherwise the negative ones join the subset: switched
@@ -165,11 +169,17 @@ def network_simplex(block: Block) -> IntArray:
         spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
         bypass = (min(n, block.n_slots) + 1) * spread + 1
     costs = top - block.weight
-    if len(costs) <= PRICING_MIN_EDGES:
+    active, reserve = (
+        (None, None) if len(costs) <= PRICING_MIN_EDGES else _first_subset(block, costs)
+    )
+    if (
+        active is None
+        or reserve is None
+        or (active | reserve).sum() > PRICING_MAX_SHARE * len(costs)
+    ):
         network = _flow_network(block, block.mentee, block.mentor, costs, bypass)
         network.solve()
         return np.flatnonzero(np.asarray(network.result())[: len(costs)] > 0)
-    active, reserve = _first_subset(block, costs)
     switched_off = bypass + 1  # never on an optimal flow: the bypass is always cheaper
     while True:
         edges = np.flatnonzero(active | reserve)

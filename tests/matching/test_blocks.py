@@ -44,9 +44,9 @@ def schools(seed: int = 3, count: int = 5) -> Problem:
 @pytest.fixture
 def pricing() -> Iterator[None]:
     """Every block goes through pricing, starting from about one pair per mentee and mentor."""
-    names = ("PRICING_MIN_EDGES", "PRICING_DEGREE", "PRICING_MENTOR_DEGREE")
+    names = ("PRICING_MIN_EDGES", "PRICING_DEGREE", "PRICING_MENTOR_DEGREE", "PRICING_MAX_SHARE")
     saved = [getattr(engines, name) for name in names]
-    for name, value in zip(names, (0, 1, 1), strict=True):
+    for name, value in zip(names, (0, 1, 1, 1.0), strict=True):
         setattr(engines, name, value)
     yield
     for name, value in zip(names, saved, strict=True):
