@@ -2,8 +2,8 @@
 
 Run ``make bench`` or ``python -m experiments.bench_solver [--instances NAME,...] [--repeats N]``;
 ``--instances country-3k`` runs in seconds, ``--instances issue14`` is the table of issue 14
-(30k x 12k and 200k x 80k country instances and the regional one; a few minutes, ~6 GB at peak
-for the generator and the baselines). ``--list`` shows the instances.
+(30k x 12k and 200k x 80k country instances and the regional one; several minutes and a few
+GB for the generator). ``--list`` shows the instances.
 
 Two families of instances:
 
