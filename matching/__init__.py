@@ -17,17 +17,20 @@ Pure numpy/scipy/OR-Tools; knows nothing of questionnaires, databases or HTTP.
 from matching.check import violations
 from matching.errors import ProblemError, Violation
 from matching.problem import MAX_CAPACITY, OBJECTIVES, Objective, Problem
-from matching.solver import Engine, Matching, solve, suggest
+from matching.solver import Engine, MapFunction, Matching, SubProblem, blocks, solve, suggest
 
 __all__ = [
     "MAX_CAPACITY",
     "OBJECTIVES",
     "Engine",
+    "MapFunction",
     "Matching",
     "Objective",
     "Problem",
     "ProblemError",
+    "SubProblem",
     "Violation",
+    "blocks",
     "solve",
     "suggest",
     "violations",

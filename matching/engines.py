@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 
 
 class EngineError(RuntimeError):
@@ -49,8 +50,8 @@ class Block:
 
     n_mentees: int
     n_mentors: int
-    mentee: IntArray
-    mentor: IntArray
+    mentee: Int32Array
+    mentor: Int32Array
     weight: IntArray
     free: IntArray
     used: IntArray
@@ -102,7 +103,7 @@ def hungarian(block: Block) -> IntArray:
     rows, cols = rows[chosen], cols[chosen]
     # Back from (mentee, place) to the edge: edges are sorted by (mentee, mentor).
     slot_mentor, _, _ = _places(block.free, block.used)
-    keys = block.mentee * block.n_mentors + block.mentor
+    keys = block.mentee.astype(np.int64) * block.n_mentors + block.mentor
     return np.searchsorted(keys, rows * block.n_mentors + slot_mentor[cols]).astype(np.int64)
 
 
@@ -114,17 +115,32 @@ def cost_scaling(block: Block) -> IntArray:
     """
     n, m = block.n_mentees, block.n_mentors
     bypass = None if block.maximize_count else 0
-    tails, heads, caps, costs = _network(block, -block.weight, bypass)
+    tails, heads, caps, costs = _network(block, block.mentee, block.mentor, -block.weight, bypass)
     flow = ortools_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps, costs
-    )
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     source, sink = n + m, n + m + 1
     flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
     status = flow.solve_max_flow_with_min_cost() if block.maximize_count else flow.solve()
     if status != flow.OPTIMAL:
         raise EngineError(f"OR-Tools min-cost flow ended with status {status}")
     return np.flatnonzero(flow.flows(np.arange(len(block.mentee), dtype=np.int32)) > 0)
+
+
+PRICING_MIN_EDGES = 400_000
+"""Blocks with more candidate pairs are solved on a subset of the pairs first and priced out
+(``network_simplex``); chosen by measurement (``python -m experiments.bench_solver``)."""
+PRICING_DEGREE = 12
+"""The first subset holds about the best ``PRICING_DEGREE`` pairs of each mentee ..."""
+PRICING_MENTOR_DEGREE = 40
+"""... and about the best ``PRICING_MENTOR_DEGREE`` of each mentor (so that a mentee with many
+remote pairs keeps the pairs of its own school that its mentors need)."""
+PRICING_MAX_SHARE = 0.4
+"""Pricing pays when the first subset and its reserve hold at most this share of the pairs
+(a tenth on the country instance); otherwise the network holds every pair from the start."""
+PRICING_RESERVE = 2
+"""The network also holds, switched off, the pairs up to ``PRICING_RESERVE`` times those numbers:
+a pair priced in from there is switched on and the network re-solved warm."""
+_PRICING_CHUNK = 1 << 22
 
 
 def network_simplex(block: Block) -> IntArray:
@@ -135,35 +151,141 @@ def network_simplex(block: Block) -> IntArray:
     answers of the same size alike. A bypass arc source -> sink lets a mentee stay unmatched:
     it costs ``top`` (a pair is taken when its weight pays) or, with ``maximize_count``, more
     than any exchange of pairs can gain, so that the most mentees are matched first.
+
+    A block with many pairs (over ``PRICING_MIN_EDGES``) is solved on a subset first when that
+    is a small part of them (``PRICING_MAX_SHARE``): about the best ``PRICING_DEGREE`` pairs of
+    each mentee and ``PRICING_MENTOR_DEGREE`` of each mentor.
+    The optimal potentials of that network price every pair left out (reduced cost
+    ``cost + pi[mentee] - pi[mentor]``); the answer is optimal for the whole block when none is
+    negative (linear programming duality). Otherwise the negative ones join the subset: switched
+    on in place when the network holds them in reserve (arcs priced above the bypass, which no
+    optimal flow uses) and re-solved warm from the last basis, or in a network built anew. The
+    answer is exact either way; only the work differs.
     """
-    n, m = block.n_mentees, block.n_mentors
+    n = block.n_mentees
     top = int(block.weight.max(initial=0))
     bypass = top
     if block.maximize_count:
         spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
         bypass = (min(n, block.n_slots) + 1) * spread + 1
-    tails, heads, caps, costs = _network(block, top - block.weight, bypass)
+    costs = top - block.weight
+    active, reserve = (
+        (None, None) if len(costs) <= PRICING_MIN_EDGES else _first_subset(block, costs)
+    )
+    if (
+        active is None
+        or reserve is None
+        or (active | reserve).sum() > PRICING_MAX_SHARE * len(costs)
+    ):
+        network = _flow_network(block, block.mentee, block.mentor, costs, bypass)
+        network.solve()
+        return np.flatnonzero(np.asarray(network.result())[: len(costs)] > 0)
+    switched_off = bypass + 1  # never on an optimal flow: the bypass is always cheaper
+    while True:
+        edges = np.flatnonzero(active | reserve)
+        edge_costs = np.where(active[edges], costs[edges], switched_off)
+        network = _flow_network(block, block.mentee[edges], block.mentor[edges], edge_costs, bypass)
+        arc_costs = network.get_edge_costs()
+        network.solve()
+        while True:
+            potential = np.asarray(network.raw_potentials())
+            priced_in = _negative_reduced_costs(block, costs, potential, active)
+            active[priced_in] = True
+            if not len(priced_in) or not reserve[priced_in].all():
+                break
+            arcs = np.searchsorted(edges, priced_in)
+            arc_costs[arcs] = costs[priced_in]
+            network.set_edge_costs(arc_costs)
+            network.solve()  # warm: from the last optimal basis
+        if not len(priced_in):
+            return edges[np.asarray(network.result())[: len(edges)] > 0]
+        reserve &= ~active
+
+
+def _first_subset(
+    block: Block, costs: IntArray
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """The pairs to start from (``PRICING_DEGREE`` cheapest of each mentee and
+    ``PRICING_MENTOR_DEGREE`` of each mentor, all of them when fewer) and those held in reserve
+    (up to ``PRICING_RESERVE`` times as many), as masks.
+
+    Costs go to 64 buckets (their top bits); a person keeps their pairs up to the first bucket
+    that brings them to the wanted number. No sort of all pairs is needed.
+    """
+    shift = max(0, int(costs.max(initial=0)).bit_length() - 6)
+    bucket = (costs >> shift).astype(np.int8)  # 0..63
+    first, more = _bucket_limits(block.mentee, bucket, block.n_mentees, PRICING_DEGREE)
+    active = bucket <= first[block.mentee]
+    reserve = bucket <= more[block.mentee]
+    first, more = _bucket_limits(block.mentor, bucket, block.n_mentors, PRICING_MENTOR_DEGREE)
+    active |= bucket <= first[block.mentor]
+    reserve |= bucket <= more[block.mentor]
+    reserve &= ~active
+    return active, reserve
+
+
+def _bucket_limits(
+    person: Int32Array, bucket: npt.NDArray[np.int8], size: int, wanted: int
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """The last bucket each person keeps to have ``wanted`` pairs, and ``PRICING_RESERVE``
+    times as many (63, the last of all, when they have fewer)."""
+    key = person.astype(np.int64) << 6
+    key |= bucket
+    counts = np.bincount(key, minlength=size << 6).reshape(size, 64)
+    del key
+    total = np.cumsum(counts, axis=1, out=counts)
+    limits = []
+    for enough in (wanted, wanted * PRICING_RESERVE):
+        reached = total >= enough
+        limits.append(np.where(reached.any(axis=1), reached.argmax(axis=1), 63).astype(np.int8))
+    return limits[0], limits[1]
+
+
+def _negative_reduced_costs(
+    block: Block, costs: IntArray, potential: IntArray, subset: npt.NDArray[np.bool_]
+) -> IntArray:
+    """Pairs outside ``subset`` whose reduced cost is negative, in chunks of bounded memory."""
+    n = block.n_mentees
+    found = []
+    for lo in range(0, len(costs), _PRICING_CHUNK):
+        hi = lo + _PRICING_CHUNK
+        reduced = costs[lo:hi] + potential[block.mentee[lo:hi]] - potential[n + block.mentor[lo:hi]]
+        found.append(lo + np.flatnonzero((reduced < 0) & ~subset[lo:hi]))
+    return np.concatenate(found)
+
+
+def _flow_network(
+    block: Block, mentee: Int32Array, mentor: Int32Array, edge_costs: IntArray, bypass: int
+) -> pylmcf.Graph:
+    """LEMON's network simplex, ready to solve, on the network of the given pairs."""
+    n, m = block.n_mentees, block.n_mentors
+    tails, heads, caps, costs = _network(block, mentee, mentor, edge_costs, bypass)
     network = pylmcf.Graph(n + m + 2, tails, heads)  # _network lists arcs sorted, as LEMON wants
+    del tails, heads
     network.set_edge_capacities(caps)
     network.set_edge_costs(costs)
+    del caps, costs
     supply = np.zeros(n + m + 2, dtype=np.int64)
     supply[n + m], supply[n + m + 1] = n, -n
     network.set_node_supply(supply)
     network.set_pivot_rule("first_eligible")  # the fastest on these networks, by measurement
-    network.solve()
-    return np.flatnonzero(np.asarray(network.result())[: len(block.mentee)] > 0)
+    return network
 
 
 def _network(
-    block: Block, edge_costs: IntArray, bypass_cost: int | None
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    block: Block,
+    mentee: Int32Array,
+    mentor: Int32Array,
+    edge_costs: IntArray,
+    bypass_cost: int | None,
+) -> tuple[Int32Array, Int32Array, IntArray, IntArray]:
     """The flow network mentee -> mentor -> sink, source -> mentee (and source -> sink).
 
     Nodes: mentees ``0..n-1``, mentors ``n..n+m-1``, source ``n+m``, sink ``n+m+1``. Arc ``e``
-    is edge ``e``; arcs come sorted by (tail, head) because edges are sorted by (mentee, mentor).
-    A mentor has one arc to the sink, or one per place when places cost differently. The bypass
-    arc source -> sink is added when ``bypass_cost`` is given. Returns tails, heads, capacities
-    and costs.
+    is pair ``e`` of ``mentee``, ``mentor`` (sorted by (mentee, mentor), so arcs come sorted by
+    (tail, head)). A mentor has one arc to the sink, or one per place when places cost
+    differently. The bypass arc source -> sink is added when ``bypass_cost`` is given. Returns
+    tails and heads (int32, as LEMON and OR-Tools take them), capacities and costs.
     """
     n, m = block.n_mentees, block.n_mentors
     source, sink = n + m, n + m + 1
@@ -174,23 +296,21 @@ def _network(
     else:
         slot_tails, slot_caps = np.arange(n, n + m, dtype=np.int64), block.free
         slot_costs = np.zeros(m, dtype=np.int64)
-    extra = [] if bypass_cost is None else [1]
-    tails = np.concatenate([block.mentee, slot_tails, np.full(n + len(extra), source)])
-    heads = np.concatenate(
-        [block.mentor + n, np.full(len(slot_tails), sink), np.arange(n), np.full(len(extra), sink)]
-    )
-    caps = np.concatenate(
-        [np.ones(len(block.mentee)), slot_caps, np.ones(n), np.full(len(extra), n)]
-    )
-    costs = np.concatenate(
-        [edge_costs, slot_costs, np.zeros(n), np.full(len(extra), bypass_cost or 0)]
-    )
-    return (
-        tails.astype(np.int64),
-        heads.astype(np.int64),
-        caps.astype(np.int64),
-        costs.astype(np.int64),
-    )
+    extra = 0 if bypass_cost is None else 1
+    e, s = len(mentee), len(slot_tails)
+    total = e + s + n + extra
+    tails = np.empty(total, dtype=np.int32)
+    heads = np.empty(total, dtype=np.int32)
+    caps = np.ones(total, dtype=np.int64)
+    costs = np.zeros(total, dtype=np.int64)
+    tails[:e], heads[:e], costs[:e] = mentee, mentor, edge_costs
+    heads[:e] += n
+    tails[e : e + s], heads[e : e + s] = slot_tails, sink
+    caps[e : e + s], costs[e : e + s] = slot_caps, slot_costs
+    tails[e + s :], heads[e + s : e + s + n] = source, np.arange(n)
+    if bypass_cost is not None:
+        heads[-1], caps[-1], costs[-1] = sink, n, bypass_cost
+    return tails, heads, caps, costs
 
 
 def weight_bits(engine: str, n_mentees: int, n_mentors: int, multiplier: int) -> int:

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from matching.errors import ProblemError
 
-__all__ = ["MAX_CAPACITY", "OBJECTIVES", "Candidates", "Objective", "Problem"]
+__all__ = ["MAX_CAPACITY", "OBJECTIVES", "Candidates", "Objective", "Pairs", "Problem"]
 
 MAX_CAPACITY = 3
 """The maximum number of mentees of one mentor at the same time (docs/rules.md#capacity)."""
@@ -23,6 +23,7 @@ Objective = Literal["coverage", "score"]
 OBJECTIVES: tuple[Objective, ...] = ("coverage", "score")
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 Pair = tuple[int, int]
 
@@ -33,6 +34,21 @@ class Candidates:
 
     mentee: IntArray
     mentor: IntArray
+    score: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.mentee)
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Proposable pairs as compact arrays sorted by (mentee, mentor): 32-bit indices, and the
+    scores shared with the input matrix where no pair is filtered out; ``start[i]:start[i + 1]``
+    are the pairs of mentee ``i``."""
+
+    start: IntArray
+    mentee: Int32Array
+    mentor: Int32Array
     score: FloatArray
 
     def __len__(self) -> int:
@@ -139,27 +155,31 @@ class Problem:
         """Whether each pair is allowed, and its score (NaN when not allowed)."""
         mentees = np.asarray(mentees, dtype=np.int64)
         mentors = np.asarray(mentors, dtype=np.int64)
-        keys, values = self._allowed_entries
-        if not len(keys):
-            return np.zeros(mentees.shape, dtype=bool), np.full(mentees.shape, np.nan)
-        wanted = mentees * self.n_mentors + mentors
-        pos = np.searchsorted(keys, wanted).clip(max=len(keys) - 1)
-        found = keys[pos] == wanted
-        return found, np.where(found, values[pos], np.nan)
+        if sp.issparse(self.scores):
+            position = _find(self.scores, mentees, mentors)
+            found = position >= 0
+            values = np.full(mentees.shape, np.nan)
+            values[found] = self.scores.data[position[found]]
+        else:
+            found = np.ones(mentees.shape, dtype=bool)
+            values = self.scores[mentees, mentors]
+        if self.allowed is not None and mentees.size:
+            if sp.issparse(self.allowed):
+                found &= _find(self.allowed, mentees, mentors) >= 0
+            else:
+                found &= self.allowed[mentees, mentors]
+        return found, np.where(found, values, np.nan)
+
+    @cached_property
+    def proposable(self) -> Pairs:
+        """The pairs that may be proposed (as :attr:`candidates`), compactly, rows by mentee."""
+        return _proposable(self)
 
     @cached_property
     def candidates(self) -> Candidates:
         """Pairs that may be proposed: allowed, not forbidden, score at least ``min_score``."""
-        keys, values = self._allowed_entries
-        keep = values >= self.min_score
-        if self.forbidden:
-            forbidden_keys = np.array(
-                [i * self.n_mentors + j for i, j in self.forbidden], dtype=np.int64
-            )
-            keep &= ~np.isin(keys, forbidden_keys)
-        kept = keys[keep]
-        mentee, mentor = np.divmod(kept, self.n_mentors) if self.n_mentors else (kept, kept)
-        return Candidates(mentee, mentor, values[keep])
+        pairs = self.proposable
+        return Candidates(pairs.mentee.astype(np.int64), pairs.mentor.astype(np.int64), pairs.score)
 
     @cached_property
     def free(self) -> IntArray:
@@ -168,6 +188,62 @@ class Problem:
         for _, mentor in self.pinned:
             used[mentor] += 1
         return self.capacity - used
+
+    def restrict(self, mentees: Any, mentors: Any) -> Problem:
+        """The same problem over some mentees and mentors only, in their own indices.
+
+        Row ``k`` of the result is mentee ``mentees[k]``, column ``k`` mentor ``mentors[k]``;
+        pinned and forbidden pairs with both people inside are kept; a place pinned to a mentee
+        left out counts as the mentor's load.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from matching import Problem
+        >>> p = Problem(np.array([[0.9, 0.1], [0.8, 0.2]]), capacity=[1, 2], pinned=[(1, 1)])
+        >>> q = p.restrict([1], [1])
+        >>> q.n_mentees, q.n_mentors, q.pinned, q.capacity.tolist()
+        (1, 1, ((0, 0),), [2])
+        """
+        rows = np.asarray(mentees, dtype=np.int64).reshape(-1)
+        columns = np.asarray(mentors, dtype=np.int64).reshape(-1)
+        row_of = np.full(self.n_mentees, -1, dtype=np.int64)
+        row_of[rows] = np.arange(len(rows))
+        column_of = np.full(self.n_mentors, -1, dtype=np.int64)
+        column_of[columns] = np.arange(len(columns))
+
+        def inside(pairs: Iterable[Pair]) -> list[Pair]:
+            kept = [(int(row_of[i]), int(column_of[j])) for i, j in pairs]
+            return [(i, j) for i, j in kept if i >= 0 and j >= 0]
+
+        load = self.load[columns].copy()
+        for i, j in self.pinned:  # a place pinned to a mentee left out stays taken
+            if row_of[i] < 0 and column_of[j] >= 0:
+                load[column_of[j]] += 1
+
+        if sp.issparse(self.scores):
+            scores = self.scores[rows][:, columns]
+        else:
+            scores = self.scores[np.ix_(rows, columns)]
+        allowed = self.allowed
+        if allowed is not None:
+            allowed = (
+                allowed[rows][:, columns]
+                if sp.issparse(allowed)
+                else allowed[np.ix_(rows, columns)]
+            )
+        return Problem(
+            scores,
+            self.capacity[columns],
+            allowed=allowed,
+            min_score=self.min_score,
+            load=load,
+            pinned=inside(self.pinned),
+            forbidden=inside(sorted(self.forbidden)),
+            objective=self.objective,
+            load_penalty=self.load_penalty,
+            priority=self.priority[rows],
+        )
 
     # -- validation of the curator's decisions -------------------------------------------------
 
@@ -352,3 +428,79 @@ def _allowed_entries(scores: Any, allowed: Any) -> tuple[IntArray, FloatArray]:
         rows, cols = np.nonzero(allowed)
         rows, cols = rows.astype(np.int64), cols.astype(np.int64)
     return rows * n_mentors + cols, scores[rows, cols]
+
+
+def _csr_find(indptr: Any, indices: Any, rows: IntArray, cols: IntArray) -> IntArray:
+    """Position of each (row, col) among the entries of a CSR structure with sorted indices,
+    or -1: a vectorised binary search inside each row, without an index of all entries."""
+    if not len(indices) or not len(rows):
+        return np.full(rows.shape, -1, dtype=np.int64)
+    lo = indptr[rows].astype(np.int64)
+    end = indptr[rows + 1].astype(np.int64)
+    hi = end.copy()
+    last = len(indices) - 1
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        below = active & (indices[np.minimum(mid, last)] < cols)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+    found = (lo < end) & (indices[np.minimum(lo, last)] == cols)
+    return np.where(found, lo, -1)
+
+
+def _find(matrix: Any, rows: IntArray, cols: IntArray) -> IntArray:
+    matrix.sort_indices()
+    return _csr_find(matrix.indptr, matrix.indices, rows, cols)
+
+
+def _proposable(problem: Problem) -> Pairs:
+    """Allowed, not forbidden, at least ``min_score``: without copies where nothing is filtered."""
+    n, m = problem.n_mentees, problem.n_mentors
+    scores, allowed = problem.scores, problem.allowed
+    if sp.issparse(scores):
+        scores.sort_indices()
+        start = scores.indptr.astype(np.int64, copy=False)
+        mentee = np.repeat(np.arange(n, dtype=np.int32), np.diff(start))
+        mentor = scores.indices.astype(np.int32, copy=False)
+        score = scores.data
+        keep = None
+        if allowed is not None:
+            if sp.issparse(allowed):
+                keep = _find(allowed, mentee.astype(np.int64), mentor.astype(np.int64)) >= 0
+            else:
+                keep = allowed[mentee, mentor]
+    else:
+        if allowed is None:
+            mentee = np.repeat(np.arange(n, dtype=np.int32), m)
+            mentor = np.tile(np.arange(m, dtype=np.int32), n)
+        elif sp.issparse(allowed):
+            allowed.sort_indices()
+            mentee = np.repeat(np.arange(n, dtype=np.int32), np.diff(allowed.indptr))
+            mentor = allowed.indices.astype(np.int32)
+        else:
+            rows, cols = np.nonzero(allowed)
+            mentee, mentor = rows.astype(np.int32), cols.astype(np.int32)
+        score = scores[mentee, mentor]
+        keep = None
+    below = score < problem.min_score
+    if below.any():
+        keep = ~below if keep is None else keep & ~below
+    del below
+    if problem.forbidden:
+        rejected = np.array(sorted(problem.forbidden), dtype=np.int64).reshape(-1, 2)
+        position = _csr_find(_starts(mentee, n), mentor, rejected[:, 0], rejected[:, 1])
+        keep = np.ones(len(mentee), dtype=bool) if keep is None else keep
+        keep[position[position >= 0]] = False
+    if keep is not None:
+        mentee, mentor, score = mentee[keep], mentor[keep], score[keep]
+    return Pairs(_starts(mentee, n), mentee, mentor, score)
+
+
+def _starts(mentee: Int32Array, n: int) -> IntArray:
+    """Where the pairs of each mentee start in arrays sorted by mentee (n + 1 offsets)."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(mentee, minlength=n), out=start[1:])
+    return start

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
+import hashlib
+import itertools
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,11 +17,23 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from matching.engines import ENGINES, Block, weight_bits
-from matching.problem import Candidates, Problem
+from matching.problem import FloatArray, Int32Array, Problem, _starts
 
-__all__ = ["HUNGARIAN_MAX_CELLS", "HUNGARIAN_MAX_MENTEES", "Engine", "Matching", "solve", "suggest"]
+__all__ = [
+    "HUNGARIAN_MAX_CELLS",
+    "HUNGARIAN_MAX_MENTEES",
+    "Engine",
+    "MapFunction",
+    "Matching",
+    "SubProblem",
+    "blocks",
+    "solve",
+    "suggest",
+]
 
 IntArray = npt.NDArray[np.int64]
+MapFunction = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
+"""``map(function, items)``: the builtin ``map``, ``Executor.map`` or a Dask wrapper."""
 Engine = Literal["auto", "hungarian", "network_simplex", "cost_scaling"]
 
 # Blocks with at most this many mentees and (mentee, free place) cells go to the Hungarian
@@ -44,20 +60,46 @@ class Matching:
     unmatched : list of int
         Mentees without a pair, sorted.
     info : dict
-        How it was solved: number of blocks, engines used, the score resolution.
+        How it was solved: number of blocks, engines used, the score resolution, and how many
+        blocks were taken from the previous answer (``solve(..., warm=...)``).
     """
 
     pairs: list[tuple[int, int]]
     total_score: float
     unmatched: list[int]
     info: dict[str, Any] = field(default_factory=dict, compare=False)
+    solved_blocks: dict[bytes, _Solved] = field(default_factory=dict, compare=False, repr=False)
+    """The answer of every block by a digest of its data, for ``solve(..., warm=this)``."""
 
     @property
     def n_matched(self) -> int:
         return len(self.pairs)
 
 
-def solve(problem: Problem, engine: Engine = "auto") -> Matching:
+@dataclass(frozen=True)
+class SubProblem:
+    """An independent part of a larger problem (see :func:`blocks`).
+
+    Attributes
+    ----------
+    mentees, mentors : ndarray of int
+        Indices in the larger problem of this part's mentees (its rows) and mentors (columns).
+    problem : Problem
+        The part as a problem of its own, in its own indices.
+    """
+
+    mentees: IntArray
+    mentors: IntArray
+    problem: Problem
+
+
+def solve(
+    problem: Problem,
+    engine: Engine = "auto",
+    *,
+    map: MapFunction | None = None,
+    warm: Matching | None = None,
+) -> Matching:
     """Propose the best set of pairs for ``problem``.
 
     With ``objective="coverage"`` the answer matches the most mentees and, among such answers,
@@ -67,8 +109,27 @@ def solve(problem: Problem, engine: Engine = "auto") -> Matching:
 
     Independent blocks (connected components of the candidate graph, such as schools) are
     solved apart: small ones with the Hungarian algorithm, large ones with LEMON's network
-    simplex; ``engine`` forces one of the engines (``"hungarian"``, ``"network_simplex"``,
-    ``"cost_scaling"`` for OR-Tools' min-cost flow) on every block, for tests and benchmarks.
+    simplex.
+
+    Parameters
+    ----------
+    problem : Problem
+    engine : {"auto", "hungarian", "network_simplex", "cost_scaling"}, default "auto"
+        Forces one engine on every block (``"cost_scaling"`` is OR-Tools' min-cost flow), for
+        tests and benchmarks.
+    map : callable, optional
+        Runs the blocks elsewhere: called once as ``map(function, blocks)`` and must return the
+        results of ``function`` on each block, in order, like the builtin :func:`map`,
+        :meth:`concurrent.futures.Executor.map` or, for Dask,
+        ``lambda f, xs: client.gather(client.map(f, list(xs)))``. ``function`` is a module-level
+        function and the blocks plain arrays, so both pickle (process pools, Dask workers).
+        None (the default) solves the blocks one after another in this thread. The answer is
+        the same either way.
+    warm : Matching, optional
+        The answer to an earlier version of this problem (same people, same indices), e.g.
+        before a curator confirmed or rejected a pair or a person left. Blocks whose data did
+        not change (same people, pairs, scores, places, priorities) take their answer from it;
+        only the touched blocks are solved. The answer is the same as without ``warm``.
 
     Examples
     --------
@@ -78,45 +139,120 @@ def solve(problem: Problem, engine: Engine = "auto") -> Matching:
     >>> result = solve(Problem(scores, capacity=[1, 2]))
     >>> result.pairs, round(result.total_score, 2), result.unmatched
     ([(0, 1), (1, 0), (2, 1)], 1.4, [])
+
+    Blocks in a thread pool:
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(max_workers=2) as pool:
+    ...     in_pool = solve(Problem(scores, capacity=[1, 2]), map=pool.map)
+    >>> in_pool == result
+    True
     """
-    cand = problem.candidates
+    pairs = problem.proposable
     pinned_mentee = np.zeros(problem.n_mentees, dtype=bool)
-    for mentee, _ in problem.pinned:
-        pinned_mentee[mentee] = True
+    for pinned, _ in problem.pinned:
+        pinned_mentee[pinned] = True
     free = problem.free
-    keep = ~pinned_mentee[cand.mentee] & (free[cand.mentor] > 0)
+    keep = (free > 0)[pairs.mentor]
+    if problem.pinned:
+        keep &= ~pinned_mentee[pairs.mentee]
     if problem.objective == "score":
-        keep &= cand.score + problem.priority[cand.mentee] >= 0
-    edges = Candidates(cand.mentee[keep], cand.mentor[keep], cand.score[keep])
+        keep &= pairs.score + problem.priority[pairs.mentee] >= 0
+    if keep.all():
+        mentee, mentor, score, start = pairs.mentee, pairs.mentor, pairs.score, pairs.start
+    else:
+        mentee, mentor, score = pairs.mentee[keep], pairs.mentor[keep], pairs.score[keep]
+        start = _starts(mentee, problem.n_mentees)
+    del keep
+    one_block = problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS
+    # One school: finding components would cost more than it saves.
+    label = None if one_block else _components(start, mentor, score, problem.n_mentors)
+    tasks: Iterable[_Task] = _tasks(problem, engine, start, mentee, mentor, score, label)
+    reused: list[_Solved] = []
+    if warm is not None:
+        known = warm.solved_blocks
+        tasks = list(tasks)
+        reused = [known[task.key] for task in tasks if task.key in known]
+        tasks = [task for task in tasks if task.key not in known]
+    solved = builtins.map(_run, tasks) if map is None else map(_run, tasks)
+    results = itertools.chain(reused, solved)
 
     chosen_mentee: list[IntArray] = [np.array([e[0] for e in problem.pinned], dtype=np.int64)]
     chosen_mentor: list[IntArray] = [np.array([e[1] for e in problem.pinned], dtype=np.int64)]
+    chosen_score = [problem.lookup(chosen_mentee[0], chosen_mentor[0])[1]]
     engines: Counter[str] = Counter()
     resolution = 0.0
-    if len(edges) and problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS:
-        blocks = [edges]  # one school: finding components would cost more than it saves
-    else:
-        blocks = _blocks(edges, problem.n_mentees, problem.n_mentors)
-    for block_edges in blocks:
-        picked, used_engine, step = _solve_block(problem, block_edges, free, engine)
-        engines[used_engine] += 1
-        resolution = max(resolution, step)
-        chosen_mentee.append(block_edges.mentee[picked])
-        chosen_mentor.append(block_edges.mentor[picked])
-
+    answers: dict[bytes, _Solved] = {}
+    for answer in results:
+        answers[answer.key] = answer
+        engines[answer.engine] += 1
+        resolution = max(resolution, answer.resolution)
+        chosen_mentee.append(answer.mentee)
+        chosen_mentor.append(answer.mentor)
+        chosen_score.append(answer.score)
     mentees = np.concatenate(chosen_mentee)
     mentors = np.concatenate(chosen_mentor)
     order = np.lexsort((mentors, mentees))
-    pairs = [(int(i), int(j)) for i, j in zip(mentees[order], mentors[order], strict=True)]
-    _, pair_scores = problem.lookup(mentees, mentors)
+    pairs_out = [(int(i), int(j)) for i, j in zip(mentees[order], mentors[order], strict=True)]
     matched = np.zeros(problem.n_mentees, dtype=bool)
     matched[mentees] = True
     return Matching(
-        pairs=pairs,
-        total_score=float(pair_scores.sum()),
+        pairs=pairs_out,
+        total_score=float(np.concatenate(chosen_score)[order].sum()),
         unmatched=np.flatnonzero(~matched).tolist(),
-        info={"blocks": sum(engines.values()), "engines": dict(engines), "resolution": resolution},
+        info={
+            "blocks": sum(engines.values()),
+            "engines": dict(engines),
+            "resolution": resolution,
+            "reused": len(reused),
+        },
+        solved_blocks=answers,
     )
+
+
+def blocks(problem: Problem) -> list[SubProblem]:
+    """Split ``problem`` into independent sub-problems: no proposable or pinned pair joins two.
+
+    Solving each sub-problem and putting the answers together (through ``mentees`` and
+    ``mentors``) gives an optimal answer to ``problem``; :func:`solve` does this itself (its
+    ``map`` argument runs the blocks elsewhere). Mentees and mentors without any proposable or
+    pinned pair are left out: they cannot be matched. Sub-problems come in the order of their
+    first mentee.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matching import Problem, blocks
+    >>> scores = np.array([[0.9, 0.0, 0.0], [0.0, 0.8, 0.7], [0.0, 0.0, 0.0]])
+    >>> parts = blocks(Problem(scores, capacity=[1, 1, 1], min_score=0.5))
+    >>> [(part.mentees.tolist(), part.mentors.tolist()) for part in parts]
+    [([0], [0]), ([1], [1, 2])]
+    """
+    pairs = problem.proposable
+    n, m = problem.n_mentees, problem.n_mentors
+    mentee, mentor = pairs.mentee, pairs.mentor
+    if problem.pinned:
+        pinned = np.array(problem.pinned, dtype=np.int32)
+        mentee = np.concatenate([mentee, pinned[:, 0]])
+        mentor = np.concatenate([mentor, pinned[:, 1]])
+        order = np.lexsort((mentor, mentee))
+        mentee, mentor = mentee[order], mentor[order]
+    start = _starts(mentee, n)
+    label = _components(start, mentor, np.ones(len(mentor)), m)
+    has_pair = np.zeros(n + m, dtype=bool)
+    has_pair[mentee] = True
+    has_pair[n + mentor.astype(np.int64)] = True
+    members = np.flatnonzero(has_pair)
+    member_label = label[members]
+    order = np.argsort(member_label, kind="stable")
+    bounds = np.flatnonzero(np.diff(member_label[order], prepend=-1, append=-1))
+    parts = []
+    for lo, hi in itertools.pairwise(bounds):
+        people = members[order[lo:hi]]
+        rows, columns = people[people < n], people[people >= n] - n
+        parts.append(SubProblem(rows, columns, problem.restrict(rows, columns)))
+    parts.sort(key=lambda part: int(part.mentees[0]))
+    return parts
 
 
 def suggest(problem: Problem, mentee: int, k: int | None = 5) -> list[tuple[int, float]]:
@@ -145,76 +281,171 @@ def suggest(problem: Problem, mentee: int, k: int | None = 5) -> list[tuple[int,
     return [(int(mentors[i]), float(scores[i])) for i in order]
 
 
-def _blocks(edges: Candidates, n_mentees: int, n_mentors: int) -> list[Candidates]:
-    """Split the candidate graph into connected components (independent blocks)."""
-    if not len(edges):
-        return []
-    graph = sp.coo_array(
-        (np.ones(len(edges), dtype=np.int8), (edges.mentee, edges.mentor + n_mentees)),
-        shape=(n_mentees + n_mentors, n_mentees + n_mentors),
-    )
-    n_blocks, label = connected_components(graph, directed=False)
-    if n_blocks == 1:
-        return [edges]
-    edge_label = label[edges.mentee]
-    order = np.argsort(edge_label, kind="stable")
-    bounds = np.searchsorted(edge_label[order], np.arange(n_blocks + 1))
-    blocks = []
-    for b in range(n_blocks):
-        idx = order[bounds[b] : bounds[b + 1]]
-        if len(idx):
-            blocks.append(Candidates(edges.mentee[idx], edges.mentor[idx], edges.score[idx]))
-    return blocks
+def _components(start: IntArray, mentor: Int32Array, score: FloatArray, n_mentors: int) -> IntArray:
+    """The connected component of every mentee (``0..n-1``) and mentor (``n..n+m-1``) in the
+    graph of the pairs given row by row (``start``, ``mentor``), without a copy of the pairs
+    beyond one shifted index array."""
+    n = len(start) - 1
+    indptr = np.concatenate([start, np.full(n_mentors, start[-1])])
+    indices = mentor + np.int32(n) if n + n_mentors < 2**31 else mentor.astype(np.int64) + n
+    # Float data, as csgraph wants it (other types are converted, slowly); only the structure counts.
+    data = score if score.all() else np.ones(len(indices))
+    graph = sp.csr_array((data, indices, indptr), shape=(n + n_mentors, n + n_mentors))
+    _, label = connected_components(graph, directed=False)
+    return label.astype(np.int64)
 
 
-def _relabel(ids: IntArray, size: int) -> tuple[IntArray, IntArray]:
+def _tasks(
+    problem: Problem,
+    engine: Engine,
+    start: IntArray,
+    mentee: Int32Array,
+    mentor: Int32Array,
+    score: FloatArray,
+    label: IntArray | None,
+) -> Iterator[_Task]:
+    """The blocks to solve, one task each, made as they are asked for."""
+    n = problem.n_mentees
+    degree = np.diff(start)
+    if label is None:
+        groups: list[IntArray] = [np.flatnonzero(degree)]
+    else:
+        busy = np.flatnonzero(degree)
+        by_block = busy[np.argsort(label[busy], kind="stable")]
+        cuts = np.flatnonzero(np.diff(label[by_block])) + 1
+        groups = np.split(by_block, cuts) if len(by_block) else []
+    total = len(mentee)
+    for mentees in groups:
+        if not len(mentees):
+            continue
+        size = int(degree[mentees].sum())
+        if size == total:  # every pair: no copy
+            edges: Any = slice(None)
+        elif size * 2 > total:  # most pairs: a mask costs less than a list of positions
+            inside = np.zeros(n, dtype=bool)
+            inside[mentees] = True
+            edges = inside[mentee]
+        else:
+            first = start[mentees]
+            offset = np.repeat(
+                first - (np.cumsum(degree[mentees]) - degree[mentees]), degree[mentees]
+            )
+            edges = offset + np.arange(size)
+        block_mentor = mentor[edges]
+        mentors, local_mentor = _relabel(block_mentor, problem.n_mentors)
+        del block_mentor
+        if len(mentees) == n:  # every mentee: local indices are global ones
+            local_mentee = mentee[edges]
+        else:
+            local_mentee = np.repeat(np.arange(len(mentees), dtype=np.int32), degree[mentees])
+        arrays = {
+            "mentees": mentees,
+            "mentors": mentors,
+            "mentee": local_mentee,
+            "mentor": local_mentor,
+            "score": score[edges],
+            "priority": problem.priority[mentees],
+            "free": problem.free[mentors],
+            "used": problem.capacity[mentors] - problem.free[mentors],
+        }
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(repr((engine, problem.load_penalty, problem.objective)).encode())
+        for array in arrays.values():
+            digest.update(np.int64(len(array)).tobytes())
+            digest.update(np.ascontiguousarray(array).data)
+        yield _Task(
+            key=digest.digest(),
+            engine=engine,
+            load_penalty=problem.load_penalty,
+            coverage=problem.objective == "coverage",
+            **arrays,
+        )
+
+
+def _relabel(ids: Int32Array, size: int) -> tuple[IntArray, Int32Array]:
     """The distinct ids (sorted) and each id's position among them."""
     if len(ids) * 16 < size:  # a small block of a large problem: sorting is cheaper
-        distinct, position = np.unique(ids, return_inverse=True)
-        return distinct, position.astype(np.int64)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        return unique.astype(np.int64), inverse.astype(np.int32)
     present = np.zeros(size, dtype=bool)
     present[ids] = True
-    distinct = np.flatnonzero(present)
-    position = np.cumsum(present) - 1
-    return distinct, position[ids]
+    if present.all():  # every id: positions are the ids
+        return np.arange(size, dtype=np.int64), ids
+    position = (np.cumsum(present) - 1).astype(np.int32)
+    return np.flatnonzero(present).astype(np.int64), position[ids]
 
 
-def _solve_block(
-    problem: Problem, edges: Candidates, free: IntArray, engine: Engine
-) -> tuple[IntArray, str, float]:
-    """Solve one block; returns the chosen edge indices, the engine name and the resolution."""
-    mentees, local_mentee = _relabel(edges.mentee, problem.n_mentees)
-    mentors, local_mentor = _relabel(edges.mentor, problem.n_mentors)
-    block_free = free[mentors]
-    n, slots = len(mentees), int(block_free.sum())
-    max_pairs = min(n, slots)
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """One block to solve: its people (indices in the problem) and pairs (local indices)."""
+
+    key: bytes
+    engine: Engine
+    mentees: IntArray
+    mentors: IntArray
+    mentee: Int32Array
+    mentor: Int32Array
+    score: FloatArray
+    priority: FloatArray
+    free: IntArray
+    used: IntArray
+    load_penalty: float
+    coverage: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Solved:
+    """The pairs chosen in one block, in the problem's indices, and how it was solved."""
+
+    key: bytes
+    mentee: IntArray
+    mentor: IntArray
+    score: FloatArray
+    engine: str
+    resolution: float
+
+
+def _run(task: _Task) -> _Solved:
+    """Solve one block (in whatever process ``map`` runs it)."""
+    n, m = len(task.mentees), len(task.mentors)
+    slots = int(task.free.sum())
+    engine = task.engine
     if engine == "auto":
         small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
         engine = "hungarian" if small else "network_simplex"
-    count_first = problem.objective == "coverage"
     # Integer weights: the score objective multiplies by (max_pairs + 1) and adds 1 per pair,
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
-    multiplier = 1 if count_first else max_pairs + 1
-    bits = min(SCORE_BITS, weight_bits(engine, n, len(mentors), multiplier))
-    gain = edges.score + problem.priority[edges.mentee]  # what a pair adds to the objective
-    top = max(float(np.abs(gain).max()), 2 * problem.load_penalty)
+    multiplier = 1 if task.coverage else min(n, slots) + 1
+    bits = min(SCORE_BITS, weight_bits(engine, n, m, multiplier))
+    # What a pair adds to the objective: its score plus its mentee's priority.
+    gain = task.score + task.priority[task.mentee] if task.priority.any() else task.score
+    top = max(float(gain.max(initial=0)), -float(gain.min(initial=0)), 2 * task.load_penalty)
     exponent = bits - math.ceil(math.log2(top)) if top > 0 else 0
-    weight = np.rint(np.ldexp(gain, exponent)).astype(np.int64) * multiplier
-    penalty = int(np.rint(math.ldexp(problem.load_penalty, exponent))) * multiplier
-    if not count_first:
+    scaled = gain * math.ldexp(1.0, exponent)  # exact: a power of two
+    del gain
+    weight = np.rint(scaled, out=scaled).astype(np.int64)
+    del scaled
+    if not task.coverage:
+        weight *= multiplier
         weight += 1
-    used = problem.capacity[mentors] - block_free
+    penalty = int(np.rint(math.ldexp(task.load_penalty, exponent))) * multiplier
     block = Block(
         n_mentees=n,
-        n_mentors=len(mentors),
-        mentee=local_mentee.astype(np.int64),
-        mentor=local_mentor.astype(np.int64),
+        n_mentors=m,
+        mentee=task.mentee,
+        mentor=task.mentor,
         weight=weight,
-        free=block_free,
-        used=used,
+        free=task.free,
+        used=task.used,
         place_penalty=penalty,
-        maximize_count=count_first,
+        maximize_count=task.coverage,
     )
     picked = ENGINES[engine](block)
-    resolution = math.ldexp(1.0, -exponent) if top > 0 else 0.0
-    return picked, engine, resolution
+    return _Solved(
+        key=task.key,
+        mentee=task.mentees[task.mentee[picked]],
+        mentor=task.mentors[task.mentor[picked]],
+        score=task.score[picked],
+        engine=engine,
+        resolution=math.ldexp(1.0, -exponent) if top > 0 else 0.0,
+    )
