@@ -1,88 +1,24 @@
 """Where the solver runs: a thread pool of this process, or Dask for many schools at once.
 
 The service builds :class:`matching.Problem` objects and hands them here; this module only
-decides where ``matching.solve`` runs. A municipality batch is split into its independent
-blocks (connected components of the allowed pairs: schools, or groups of schools joined by
-virtual pairs), and the blocks run in parallel on a local Dask cluster or a remote scheduler.
+decides where ``matching.solve`` runs. Splitting a municipality batch into its independent blocks
+(schools, or groups of schools joined by virtual pairs) is the solver's own work:
+``matching.solve(problem, map=...)`` runs the blocks with the ``map`` it is given — this pool's,
+or a Dask cluster's (a local one, or a remote scheduler).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from matching import Matching, Problem, solve
 
-__all__ = ["Block", "Solver", "split_blocks"]
+__all__ = ["Solver"]
 
-log = logging.getLogger("nastavnik.service.runs.executor")
-
-
-@dataclass(frozen=True)
-class Block:
-    """A sub-problem over some mentees (``rows``) and mentors (``columns``) of a larger one."""
-
-    rows: np.ndarray
-    columns: np.ndarray
-    problem: Problem
-
-
-def _edges(problem: Problem) -> sp.csr_array:
-    candidates = problem.candidates
-    mentee = np.concatenate([candidates.mentee, [i for i, _ in problem.pinned]]).astype(np.int64)
-    mentor = np.concatenate([candidates.mentor, [j for _, j in problem.pinned]]).astype(np.int64)
-    return sp.csr_array(
-        (np.ones(len(mentee)), (mentee, mentor)), shape=(problem.n_mentees, problem.n_mentors)
-    )
-
-
-def split_blocks(problem: Problem) -> list[Block]:
-    """Split ``problem`` into independent sub-problems (no candidate pair joins two of them).
-
-    Mentees and mentors with no candidate pair at all are left out: they cannot be matched.
-    """
-    edges = _edges(problem)
-    n, m = edges.shape
-    graph = sp.block_array([[None, edges], [edges.T, None]], format="csr")
-    count, labels = connected_components(graph, directed=False)
-    blocks = []
-    degree = np.concatenate([np.diff(edges.indptr), np.bincount(edges.indices, minlength=m)])
-    for label in range(count):
-        members = np.flatnonzero((labels == label) & (degree > 0))
-        rows, columns = members[members < n], members[members >= n] - n
-        if not len(rows) or not len(columns):
-            continue
-        blocks.append(Block(rows, columns, _restrict(problem, rows, columns)))
-    return blocks
-
-
-def _restrict(problem: Problem, rows: np.ndarray, columns: np.ndarray) -> Problem:
-    row_of = {int(i): k for k, i in enumerate(rows)}
-    column_of = {int(j): k for k, j in enumerate(columns)}
-
-    def inside(pairs: Any) -> list[tuple[int, int]]:
-        return [(row_of[i], column_of[j]) for i, j in pairs if i in row_of and j in column_of]
-
-    scores = sp.csr_array(problem.scores) if sp.issparse(problem.scores) else problem.scores
-    allowed = problem.allowed
-    return Problem(
-        scores[rows][:, columns],
-        problem.capacity[columns],
-        allowed=None if allowed is None else allowed[rows][:, columns],
-        min_score=problem.min_score,
-        load=problem.load[columns],
-        pinned=inside(problem.pinned),
-        forbidden=inside(problem.forbidden),
-        objective=problem.objective,
-        load_penalty=problem.load_penalty,
-        priority=problem.priority[rows],
-    )
+log = logging.getLogger("nastavnik.service.solving")
 
 
 class Solver:
@@ -107,19 +43,20 @@ class Solver:
         return self._pool.submit(solve, problem).result()
 
     def solve_batch(self, problem: Problem) -> list[tuple[int, int]]:
-        """Solve a large problem block by block; return its pairs in its own indices."""
-        blocks = split_blocks(problem)
-        if self._dask_scheduler:
-            results = self._dask().gather(self._dask().map(solve, [b.problem for b in blocks]))
-        else:
-            results = list(self._pool.map(solve, [b.problem for b in blocks]))
-        log.info("batch solved: %d blocks", len(blocks))
-        pairs = [
-            (int(block.rows[i]), int(block.columns[j]))
-            for block, result in zip(blocks, results, strict=True)
-            for i, j in result.pairs
-        ]
-        return sorted(pairs)
+        """Solve a large problem block by block, the blocks in parallel; return its pairs.
+
+        The caller's thread splits and gathers (a request already runs off the event loop); only
+        the blocks go to the pool, so two batches at once cannot wait for each other's threads.
+        """
+        result = solve(problem, map=self._map())
+        log.info("batch solved: %d blocks", result.info.get("blocks", 0))
+        return result.pairs
+
+    def _map(self) -> Callable[[Callable[..., Any], Iterable[Any]], Iterable[Any]]:
+        if not self._dask_scheduler:
+            return self._pool.map
+        client = self._dask()
+        return lambda function, blocks: client.gather(client.map(function, list(blocks)))
 
     def _dask(self) -> Any:
         if self._client is None:
