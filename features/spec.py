@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from features.text import normalize, render
+from matching import MAX_CAPACITY
 
 __all__ = [
     "SIDES",
@@ -317,7 +318,7 @@ class Side(_Model):
     title: str = ""
     questions: tuple[Question, ...] = Field(min_length=1)
     fields: Fields
-    default_capacity: int = Field(1, ge=0, le=3)
+    default_capacity: int = Field(1, ge=0, le=MAX_CAPACITY)
 
     def question(self, key: str) -> Question:
         """The question with this key."""
@@ -781,10 +782,13 @@ def _check_fields(spec: Spec, side_name: str) -> Iterator[str]:
         if question.type == "number" and (question.min is None or question.max is None):
             yield f"{side_name}.fields.capacity: у вопроса «{question.key}» нужны границы min и max"
         bounds = [question.min, question.max] + [c.value for c in question.choices]
-        if any(b is not None and not 0 <= b <= 3 for b in bounds) or (
+        if any(b is not None and not 0 <= b <= MAX_CAPACITY for b in bounds) or (
             question.type == "single" and any(c.value is None for c in question.choices)
         ):
-            yield f"{side_name}.fields.capacity: наставник может взять от 0 до 3 наставляемых"
+            yield (
+                f"{side_name}.fields.capacity: наставник может взять от 0 до {MAX_CAPACITY} "
+                "наставляемых"
+            )
     if fields.remote and side.has(fields.remote):
         question = side.question(fields.remote)
         if question.type in ("single", "multi") and not any(c.remote for c in question.choices):
