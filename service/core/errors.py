@@ -164,7 +164,7 @@ class NoConsent(Conflict):
         super().__init__(
             "no_consent",
             f"Нет записанного согласия {role} {_person(name, side)}: без согласия пара не "
-            "создаётся (docs/rules.md#consent).",
+            "создаётся.",
             {"person_id": person_id, "side": side},
         )
 
