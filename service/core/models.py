@@ -39,6 +39,7 @@ __all__ = [
     "Base",
     "Consent",
     "ConsentKind",
+    "Denominators",
     "Feedback",
     "Import",
     "MatchingRun",
@@ -406,3 +407,35 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# -- monitoring (branch monitoring, issue 13): denominators of the indicators ------------------
+
+
+class Denominators(Base):
+    """What a school counts for the indicators of one programme year (docs/rules.md#indicators).
+
+    ``year`` is the programme year: the calendar year its school year starts in (1 September).
+    """
+
+    __tablename__ = "denominators"
+    __table_args__ = (
+        UniqueConstraint("org_id", "year", name="uq_denominators_org_year"),
+        CheckConstraint(
+            "pupils_10_19 >= 0 AND pupils_15_19 >= 0 AND young_teachers >= 0 AND enterprises >= 0",
+            name="not_negative",
+        ),
+        CheckConstraint("pupils_15_19 <= pupils_10_19", name="ages_nested"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    pupils_10_19: Mapped[int] = mapped_column(Integer, doc="Pupils aged 10 to 19.")
+    pupils_15_19: Mapped[int] = mapped_column(Integer, doc="Pupils aged 15 to 19.")
+    young_teachers: Mapped[int] = mapped_column(Integer, doc="Teachers in their first 3 years.")
+    enterprises: Mapped[int] = mapped_column(Integer, doc="Enterprises of the school's territory.")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organisation] = relationship()

@@ -5,24 +5,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.responses import Response
 
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.schemas import errors
 from service.core.security import organisation_for
 from service.monitoring import feedback as responses
-from service.monitoring import orders, reports, surveys
+from service.monitoring import indicators, orders, reports, surveys
 from service.monitoring.schemas import (
     AuditEventPublic,
+    DenominatorsCreate,
+    DenominatorsImported,
+    DenominatorsPublic,
     FeedbackCreate,
     FeedbackCreated,
     FeedbackPublic,
+    IndicatorsPublic,
     OrderCreate,
     ReportPublic,
     SchoolSummary,
     SurveyPublic,
 )
+from service.people.routes import read_upload
 from service.people.schemas import WaitingPublic
 from service.people.waiting import school_waiting
 
@@ -109,3 +114,74 @@ def audit(
 def municipality(municipality: str, session: SessionDep, actor: ActorDep) -> list[SchoolSummary]:
     """Coordinators: the schools of a municipality with their counts."""
     return reports.municipality(session, actor, municipality)
+
+
+# -- indicators of the target model and their denominators (docs/rules.md#indicators) ---------
+
+Year = Annotated[
+    int | None,
+    Query(
+        ge=2000,
+        le=2100,
+        description="Programme year (its school year starts on 1 September "
+        "of this year); the current one when omitted.",
+    ),
+]
+
+
+@router.get("/orgs/{org}/indicators")
+def school_indicators(
+    org: str, session: SessionDep, actor: ActorDep, settings: SettingsDep, year: Year = None
+) -> IndicatorsPublic:
+    """A school's indicators for a programme year: value, target, gap and the trend over years."""
+    year = year or indicators.current_year(settings.zone)
+    return indicators.school_indicators(session, actor, org, year, settings.zone)
+
+
+@router.get("/municipalities/{municipality}/indicators", responses=errors(403))
+def municipality_indicators(
+    municipality: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> IndicatorsPublic:
+    """A municipality's indicators (its schools added up) and each school's, for a year."""
+    year = year or indicators.current_year(settings.zone)
+    return indicators.municipality_indicators(session, actor, municipality, year, settings.zone)
+
+
+@router.get("/orgs/{org}/denominators")
+def list_denominators(org: str, session: SessionDep, actor: ActorDep) -> list[DenominatorsPublic]:
+    """The denominators a school entered, newest programme year first."""
+    return indicators.denominators(session, actor, org)
+
+
+@router.put("/orgs/{org}/denominators/{year}")
+def put_denominators(
+    org: str,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: DenominatorsCreate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+) -> DenominatorsPublic:
+    """Enter a school's denominators for a programme year; 422 when a share would exceed 100 %."""
+    return indicators.save_denominators(session, actor, org, year, body, settings.zone)
+
+
+@router.post("/denominators/imports", status_code=201)
+def import_denominators(
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    file: Annotated[
+        UploadFile,
+        File(description="XLSX: Код школы, Учебный год, and one column per denominator."),
+    ],
+) -> DenominatorsImported:
+    """Import denominators of many schools and years from XLSX; all or nothing (422 lists all)."""
+    rows, problems = indicators.read_denominators_file(read_upload(file))
+    return DenominatorsImported(
+        stored=indicators.save_many(session, actor, rows, settings.zone, problems)
+    )

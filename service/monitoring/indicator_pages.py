@@ -1,0 +1,159 @@
+"""Pages of the indicators of the target model (docs/rules.md#indicators): a school's and a municipality's, for a programme year, with
+the denominators entered on the page or imported from XLSX (docs/rules.md#indicators)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
+from service.core.errors import Invalid
+from service.core.rules import INDICATOR_TARGETS, programme_year_label
+from service.core.security import Actor
+from service.monitoring import indicators
+from service.monitoring.schemas import DenominatorsCreate
+from service.people.routes import read_upload
+from service.ui.forms import FormReader
+from service.ui.rendering import FormDep, attempt, back, problems_of, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+def _years(year: int, current: int) -> list[tuple[int, str]]:
+    return [(y, programme_year_label(y)) for y in range(max(year, current), current - 6, -1)]
+
+
+def _school_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    settings: Any,
+    org: str,
+    year: int,
+    values: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    result = indicators.school_indicators(session, actor, org, year, settings.zone)
+    entered = indicators.denominators(session, actor, org)
+    if values is None:
+        values = next((d.model_dump() for d in entered if d.year == year), {})
+    return render(
+        request,
+        "indicators.html",
+        status,
+        actor=actor,
+        org=org,
+        result=result,
+        entered=entered,
+        values=values,
+        errors=errors or [],
+        titles=indicators.DENOMINATOR_TITLES,
+        targets=INDICATOR_TARGETS,
+        years=_years(year, indicators.current_year(settings.zone)),
+        here=f"/ui/orgs/{org}/indicators",
+    )
+
+
+@router.get("/ui/orgs/{org}/indicators")
+def school(
+    request: Request,
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> HTMLResponse:
+    """A school's indicators against the targets, their trend, definitions and denominators."""
+    year = year or indicators.current_year(settings.zone)
+    return _school_page(request, session, actor, settings, org, year)
+
+
+@router.post("/ui/orgs/{org}/indicators/{year}/denominators")
+def save(
+    request: Request,
+    org: str,
+    year: int,
+    fields: FormDep,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+) -> Response:
+    """Store the denominators of a year; a mistake shows the form again with the reason."""
+    form = FormReader(fields)
+    numbers = {
+        key: form.integer(key, title, 0, 1_000_000)
+        for key, title in indicators.DENOMINATOR_TITLES.items()
+    }
+    try:
+        form.check("Знаменатели не сохранены: исправьте отмеченные поля.")
+        values = DenominatorsCreate.model_validate(numbers)
+        with attempt(session):
+            indicators.save_denominators(session, actor, org, year, values, settings.zone)
+    except Invalid as exc:
+        return _school_page(
+            request, session, actor, settings, org, year, fields, problems_of(exc), 422
+        )
+    return back(
+        f"/ui/orgs/{org}/indicators?year={year}",
+        f"Знаменатели на {programme_year_label(year)} сохранены.",
+    )
+
+
+@router.get("/ui/municipalities/{municipality}/indicators")
+def municipality(
+    request: Request,
+    municipality: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> HTMLResponse:
+    """A municipality's indicators (its schools added up) and each school's."""
+    year = year or indicators.current_year(settings.zone)
+    result = indicators.municipality_indicators(session, actor, municipality, year, settings.zone)
+    return render(
+        request,
+        "indicators.html",
+        actor=actor,
+        result=result,
+        titles=indicators.DENOMINATOR_TITLES,
+        targets=INDICATOR_TARGETS,
+        years=_years(year, indicators.current_year(settings.zone)),
+        here=f"/ui/municipalities/{municipality}/indicators",
+    )
+
+
+@router.post("/ui/denominators/import")
+def upload(
+    request: Request,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+    return_to: Annotated[str, Form()] = "/ui",
+) -> Response:
+    """Import denominators of many schools from XLSX; every problem listed, nothing stored."""
+    if not return_to.startswith("/ui/") or "//" in return_to:
+        return_to = "/ui"
+    try:
+        rows, problems = indicators.read_denominators_file(read_upload(file))
+        with attempt(session):
+            stored = indicators.save_many(session, actor, rows, settings.zone, problems)
+    except Invalid as exc:
+        return render(
+            request,
+            "import_errors.html",
+            422,
+            actor=actor,
+            message=exc.message,
+            errors=exc.errors,
+            return_to=return_to,
+        )
+    return back(return_to, f"Файл принят: сохранено строк — {len(stored)}.")
