@@ -12,7 +12,8 @@ from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
 from service.core.rules import INDICATOR_TARGETS, programme_year_label
 from service.core.security import Actor
-from service.monitoring import indicators
+from service.monitoring import bases, indicators
+from service.monitoring.routes import BaseSide, spreadsheet
 from service.monitoring.schemas import DenominatorsCreate
 from service.people.routes import read_upload
 from service.ui.forms import FormReader
@@ -157,3 +158,35 @@ def upload(
             return_to=return_to,
         )
     return back(return_to, f"Файл принят: сохранено строк — {len(stored)}.")
+
+
+@router.get("/ui/orgs/{org}/bases/{side}")
+def school_base(
+    org: str,
+    side: BaseSide,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> Response:
+    """Download a school's base of mentees or mentors for a year (XLSX)."""
+    year = year or indicators.current_year(settings.zone)
+    made = bases.base(session, actor, "school", org, side.removesuffix("s"), year, settings.zone)
+    return spreadsheet(made)
+
+
+@router.get("/ui/municipalities/{municipality}/bases/{side}")
+def municipality_base(
+    municipality: str,
+    side: BaseSide,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> Response:
+    """Download a municipality's combined base of mentees or mentors for a year (XLSX)."""
+    year = year or indicators.current_year(settings.zone)
+    made = bases.base(
+        session, actor, "municipality", municipality, side.removesuffix("s"), year, settings.zone
+    )
+    return spreadsheet(made)

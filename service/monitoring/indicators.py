@@ -279,6 +279,7 @@ def _report(
     year: int,
     zone: tzinfo,
     scope: str,
+    code: str,
     name: str,
     group: Any = None,
 ) -> IndicatorsPublic:
@@ -307,6 +308,7 @@ def _report(
     total = per_year[year]
     return IndicatorsPublic(
         scope=scope,
+        code=code,
         name=name,
         year=year,
         year_label=programme_year_label(year),
@@ -328,7 +330,7 @@ def school_indicators(
 ) -> IndicatorsPublic:
     """Return the indicators of school ``org`` for programme year ``year``, with their trend."""
     school = organisation_for(session, actor, org)
-    return _report(session, [school], year, zone, "school", school.name)
+    return _report(session, [school], year, zone, "school", school.code, school.name)
 
 
 def municipality_indicators(
@@ -342,7 +344,7 @@ def municipality_indicators(
     if not orgs:
         raise NotFound("municipality", name)
     return _report(
-        session, orgs, year, zone, "municipality", name, group=lambda o: (o.code, o.name)
+        session, orgs, year, zone, "municipality", name, name, group=lambda o: (o.code, o.name)
     )
 
 

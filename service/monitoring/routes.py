@@ -3,7 +3,7 @@ audit log, a municipality's schools."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.responses import Response
@@ -11,8 +11,8 @@ from fastapi.responses import Response
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.schemas import errors
 from service.core.security import organisation_for
+from service.monitoring import bases, indicators, orders, reports, surveys
 from service.monitoring import feedback as responses
-from service.monitoring import indicators, orders, reports, surveys
 from service.monitoring.schemas import (
     AuditEventPublic,
     DenominatorsCreate,
@@ -31,7 +31,7 @@ from service.people.routes import read_upload
 from service.people.schemas import WaitingPublic
 from service.people.waiting import school_waiting
 
-__all__ = ["document", "router"]
+__all__ = ["BaseSide", "document", "router", "spreadsheet"]
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 
@@ -185,3 +185,56 @@ def import_denominators(
     return DenominatorsImported(
         stored=indicators.save_many(session, actor, rows, settings.zone, problems)
     )
+
+
+# -- the bases of mentees and of mentors (docs/rules.md#bases) --------------------------------
+
+BaseSide = Literal["mentees", "mentors"]
+XLSX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {bases.MEDIA_TYPE: {}}, "description": "The base (XLSX)."}
+}
+
+
+def spreadsheet(made: bases.Base) -> Response:
+    """The XLSX answer of a base."""
+    return Response(
+        made.content,
+        media_type=bases.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+    )
+
+
+@router.get("/orgs/{org}/bases/{side}", response_class=Response, responses=XLSX)
+def school_base(
+    org: str,
+    side: BaseSide,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A school's base of mentees or of mentors for a programme year, as XLSX."""
+    year = year or indicators.current_year(settings.zone)
+    made = bases.base(session, actor, "school", org, side.removesuffix("s"), year, settings.zone)
+    return spreadsheet(made)
+
+
+@router.get(
+    "/municipalities/{municipality}/bases/{side}",
+    response_class=Response,
+    responses={**XLSX, **errors(403)},
+)
+def municipality_base(
+    municipality: str,
+    side: BaseSide,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A municipality's combined base of mentees or of mentors (all its schools), as XLSX."""
+    year = year or indicators.current_year(settings.zone)
+    made = bases.base(
+        session, actor, "municipality", municipality, side.removesuffix("s"), year, settings.zone
+    )
+    return spreadsheet(made)

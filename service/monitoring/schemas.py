@@ -280,6 +280,7 @@ class IndicatorsPublic(BaseModel):
     """The indicators of a school, a municipality or a region for a programme year."""
 
     scope: Literal["school", "municipality", "region"]
+    code: str = Field(description="The school's code, or the municipality's or region's name.")
     name: str
     year: int
     year_label: str

@@ -306,3 +306,78 @@ def test_the_indicators_page_enters_denominators_and_shows_definitions(
     assert "70,0 %" in page
     assert "-50,0 п. п." in page
     assert "делённые на число обучающихся 10–19 лет" in page
+
+
+MENTEE_BASE = [
+    "№",
+    "ФИО наставляемого",
+    "Контакты",
+    "Возраст",
+    "Ключевые запросы",
+    "Дата вхождения в программу",
+    "ФИО наставника",
+    "Место работы наставника",
+    "Форма наставничества",
+    "Место работы/учёбы наставляемого",
+    "Дата завершения",
+    "Результаты",
+]
+
+
+def _sheet(content: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    return [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def test_bases_of_a_school_and_of_a_municipality_as_xlsx(db: Database, client: TestClient) -> None:
+    b = build_school(db)
+    evil = person(db, b.org, "mentee", "evil", name="=HYPERLINK(1)", spec="pupil", records={})
+    evil_mentor = b.mentor("em", "pupil", 18)
+    b.pair(evil, evil_mentor, _at(2024, 11, 1))
+    headers = auth(token(db, "curator", "s1"))
+    response = client.get(f"/api/v1/orgs/s1/bases/mentees?year={YEAR}", headers=headers)
+    assert response.status_code == 200, response.text
+    rows = _sheet(response.content)
+    assert rows[0][0] == "База наставляемых: Школа s1, 2024/25 учебный год"
+    assert rows[1] == MENTEE_BASE
+    names = [r[1] for r in rows[2:]]
+    # every mentee with a pair in 2024/25; p14-old's pair ended in June 2024
+    pupils = ["Имя p12", "Имя p15", "Имя p19", "Имя p9", "Имя p20", "Имя p18"]
+    assert sorted(names) == sorted([*pupils, "Имя y2", "Имя y10", "Имя s0", "=HYPERLINK(1)"])
+    from openpyxl import load_workbook
+
+    cell = next(
+        c
+        for row in load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows()
+        for c in row
+        if c.value == "=HYPERLINK(1)"
+    )
+    assert cell.data_type == "s"  # stored as text, not as a formula
+    p12 = next(r for r in rows if r[1] == "Имя p12")
+    assert p12[3] == 12
+    assert p12[6] == "Имя m16"
+    assert p12[9] == "Школа s1"
+    assert p12[11] == "пара действует"
+    last_year = _sheet(
+        client.get("/api/v1/orgs/s1/bases/mentees?year=2023", headers=headers).content
+    )
+    old = next(r for r in last_year[2:] if r[1] == "Имя p14-old")
+    assert old[10] == "01.06.2024"
+    assert old[11] == "программа наставничества завершена"
+    mentors = _sheet(
+        client.get(f"/api/v1/orgs/s1/bases/mentors?year={YEAR}", headers=headers).content
+    )
+    assert mentors[1][:4] == ["№", "ФИО наставника", "Контакты", "Место работы"]
+    teacher = next(r for r in mentors[2:] if r[1] == "Имя t")
+    assert teacher[8] == "Имя y2; Имя y10; Имя s0"
+    _small_school(db, "s2", "m1", 2, 10)
+    coordinator = auth(token(db, "coordinator", None, municipality="m1"))
+    combined = client.get(
+        f"/api/v1/municipalities/m1/bases/mentees?year={YEAR}", headers=coordinator
+    )
+    assert combined.status_code == 200
+    schools = {r[9] for r in _sheet(combined.content)[2:]}
+    assert schools == {"Школа s1", "Школа s2"}
+    assert client.get("/api/v1/municipalities/m1/bases/mentees", headers=headers).status_code == 403
