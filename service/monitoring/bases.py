@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import NotFound
 from service.core.models import Answers, Feedback, Organisation, Pair, Person, Side
 from service.core.rules import END_REASONS, form_title, programme_year_bounds
-from service.core.security import Actor, organisation_for, visible_organisations
+from service.core.security import Actor
+from service.monitoring.indicators import scope_orgs
 from service.monitoring.surveys import satisfaction_value
 from service.people.questionnaires import load_spec_named
 
@@ -251,19 +251,6 @@ def _xlsx(title: str, columns: Sequence[str], rows: list[list[Any]]) -> bytes:
     return out.getvalue()
 
 
-def _orgs(session: Session, actor: Actor, scope: str, name: str) -> tuple[list[Organisation], str]:
-    if scope == "school":
-        school = organisation_for(session, actor, name)
-        return [school], school.name
-    actor.require_municipality(name)
-    orgs = list(
-        session.scalars(visible_organisations(actor).where(Organisation.municipality == name))
-    )
-    if not orgs:
-        raise NotFound("municipality", name)
-    return orgs, f"муниципалитет {name}"
-
-
 def base(
     session: Session, actor: Actor, scope: str, name: str, side: str, year: int, zone: tzinfo
 ) -> Base:
@@ -273,7 +260,7 @@ def base(
     """
     from service.core.rules import programme_year_label
 
-    orgs, title = _orgs(session, actor, scope, name)
+    orgs, title = scope_orgs(session, actor, scope, name)
     rows = _read(session, orgs, year, zone, side)
     heading = "База наставляемых" if side == Side.mentee.value else "База наставников"
     columns = MENTEE_COLUMNS if side == Side.mentee.value else MENTOR_COLUMNS

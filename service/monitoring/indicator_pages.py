@@ -12,8 +12,8 @@ from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
 from service.core.rules import INDICATOR_TARGETS, programme_year_label
 from service.core.security import Actor
-from service.monitoring import bases, indicators
-from service.monitoring.routes import BaseSide, spreadsheet
+from service.monitoring import analytics, bases, indicators
+from service.monitoring.routes import BaseSide, spreadsheet, statement_file
 from service.monitoring.schemas import DenominatorsCreate
 from service.people.routes import read_upload
 from service.ui.forms import FormReader
@@ -190,3 +190,26 @@ def municipality_base(
         session, actor, "municipality", municipality, side.removesuffix("s"), year, settings.zone
     )
     return spreadsheet(made)
+
+
+@router.get("/ui/orgs/{org}/statement")
+def school_statement(
+    org: str, session: SessionDep, actor: ActorDep, settings: SettingsDep, year: YearQuery = None
+) -> Response:
+    """Download a school's аналитическая справка for a year (DOCX)."""
+    year = year or indicators.current_year(settings.zone)
+    return statement_file(analytics.statement(session, actor, "school", org, year, settings.zone))
+
+
+@router.get("/ui/municipalities/{municipality}/statement")
+def municipality_statement(
+    municipality: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> Response:
+    """Download a municipality's аналитическая справка for a year (DOCX)."""
+    year = year or indicators.current_year(settings.zone)
+    made = analytics.statement(session, actor, "municipality", municipality, year, settings.zone)
+    return statement_file(made)

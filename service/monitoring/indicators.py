@@ -71,8 +71,11 @@ __all__ = [
     "DENOMINATOR_TITLES",
     "denominators",
     "municipality_indicators",
+    "satisfaction_answers",
     "save_denominators",
     "school_indicators",
+    "scope_indicators",
+    "scope_orgs",
 ]
 
 #: The denominators a school enters: field -> Russian name.
@@ -318,6 +321,41 @@ def _report(
         indicators=_indicators(total, year, trend),
         parts=parts,
     )
+
+
+def scope_orgs(
+    session: Session, actor: Actor, scope: str, name: str
+) -> tuple[list[Organisation], str]:
+    """Return the schools of a school (``name`` is its code) or a municipality, and a title."""
+    if scope == "school":
+        school = organisation_for(session, actor, name)
+        return [school], school.name
+    actor.require_municipality(name)
+    orgs = list(
+        session.scalars(visible_organisations(actor).where(Organisation.municipality == name))
+    )
+    if not orgs:
+        raise NotFound("municipality", name)
+    return orgs, f"муниципалитет {name}"
+
+
+def scope_indicators(
+    session: Session, actor: Actor, scope: str, name: str, year: int, zone: tzinfo
+) -> IndicatorsPublic:
+    """Return the indicators of a school or a municipality (``scope``) for ``year``."""
+    if scope == "school":
+        return school_indicators(session, actor, name, year, zone)
+    return municipality_indicators(session, actor, name, year, zone)
+
+
+def satisfaction_answers(
+    session: Session, orgs: Sequence[Organisation], year: int, zone: tzinfo
+) -> dict[str, list[float]]:
+    """Return the satisfaction answers (1-10) of mentees and of mentors of ``orgs`` in ``year``."""
+    total = _Counts()
+    for counts in _counts(session, orgs, year, zone).values():
+        total.add(counts)
+    return total.satisfaction
 
 
 def current_year(zone: tzinfo, now: datetime | None = None) -> int:

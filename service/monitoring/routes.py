@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.schemas import errors
 from service.core.security import organisation_for
-from service.monitoring import bases, indicators, orders, reports, surveys
+from service.monitoring import analytics, bases, indicators, orders, reports, surveys
 from service.monitoring import feedback as responses
 from service.monitoring.schemas import (
     AuditEventPublic,
@@ -31,7 +31,7 @@ from service.people.routes import read_upload
 from service.people.schemas import WaitingPublic
 from service.people.waiting import school_waiting
 
-__all__ = ["BaseSide", "document", "router", "spreadsheet"]
+__all__ = ["BaseSide", "document", "router", "spreadsheet", "statement_file"]
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 
@@ -238,3 +238,47 @@ def municipality_base(
         session, actor, "municipality", municipality, side.removesuffix("s"), year, settings.zone
     )
     return spreadsheet(made)
+
+
+# -- the аналитическая справка ------------------------------------------------------------------
+
+DOCX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {analytics.MEDIA_TYPE: {}}, "description": "The справка (DOCX)."}
+}
+
+
+def statement_file(made: analytics.Statement) -> Response:
+    """The DOCX answer of a справка."""
+    return Response(
+        made.content,
+        media_type=analytics.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+    )
+
+
+@router.get("/orgs/{org}/statement", response_class=Response, responses=DOCX)
+def school_statement(
+    org: str, session: SessionDep, actor: ActorDep, settings: SettingsDep, year: Year = None
+) -> Response:
+    """A school's аналитическая справка for a programme year: tables and charts, as DOCX."""
+    year = year or indicators.current_year(settings.zone)
+    return statement_file(analytics.statement(session, actor, "school", org, year, settings.zone))
+
+
+@router.get(
+    "/municipalities/{municipality}/statement",
+    response_class=Response,
+    responses={**DOCX, **errors(403)},
+)
+def municipality_statement(
+    municipality: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A municipality's аналитическая справка (its schools together and each), as DOCX."""
+    year = year or indicators.current_year(settings.zone)
+    return statement_file(
+        analytics.statement(session, actor, "municipality", municipality, year, settings.zone)
+    )

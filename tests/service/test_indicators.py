@@ -381,3 +381,37 @@ def test_bases_of_a_school_and_of_a_municipality_as_xlsx(db: Database, client: T
     schools = {r[9] for r in _sheet(combined.content)[2:]}
     assert schools == {"Школа s1", "Школа s2"}
     assert client.get("/api/v1/municipalities/m1/bases/mentees", headers=headers).status_code == 403
+
+
+def test_the_statement_of_a_school_and_of_a_municipality_opens_in_python_docx(
+    db: Database, client: TestClient
+) -> None:
+    from docx import Document
+
+    build_school(db)
+    headers = auth(token(db, "admin", None))
+    client.put(f"/api/v1/orgs/s1/denominators/{YEAR}", json=DENOMINATORS, headers=headers)
+    _small_school(db, "s2", "m1", 2, 10)
+    for url in ("/api/v1/orgs/s1/statement", "/api/v1/municipalities/m1/statement"):
+        response = client.get(f"{url}?year={YEAR}", headers=headers)
+        assert response.status_code == 200, response.text
+        document = Document(io.BytesIO(response.content))
+        text = "\n".join(p.text for p in document.paragraphs)
+        assert "Аналитическая справка" in text
+        assert "2024/25 учебный год" in text
+        indicators = document.tables[1]
+        rows = [[c.text for c in row.cells] for row in indicators.rows]
+        assert rows[0] == [
+            "Показатель",
+            "Числитель",
+            "Знаменатель",
+            "Значение",
+            "Цель",
+            "Отклонение",
+        ]
+        assert len(rows) == 7
+        assert len(document.inline_shapes) == 3  # indicators, trend, satisfaction
+    # the municipality's: 4 + 2 pupil mentees of 20 + 10 pupils -> 20,0 %; s2 has its own line
+    assert rows[1][1:4] == ["6", "30", "20,0 %"]
+    schools = [[c.text for c in row.cells] for row in document.tables[-1].rows]
+    assert [r[0] for r in schools[1:]] == ["Школа s1", "Школа s2"]
