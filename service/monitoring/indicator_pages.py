@@ -1,5 +1,6 @@
-"""Pages of the indicators of the target model (docs/rules.md#indicators): a school's and a municipality's, for a programme year, with
-the denominators entered on the page or imported from XLSX (docs/rules.md#indicators)."""
+"""Pages of monitoring added by issue 13: the indicators of a school and of a municipality for a
+programme year, with the denominators entered on the page or imported from XLSX
+(docs/rules.md#indicators), the bases and the справка to download, and three more orders."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
-from service.core.errors import Invalid
+from service.core.errors import Invalid, NotFound
+from service.core.models import utcnow
 from service.core.rules import INDICATOR_TARGETS, programme_year_label
 from service.core.security import Actor
-from service.monitoring import analytics, bases, indicators
-from service.monitoring.routes import BaseSide, spreadsheet, statement_file
+from service.monitoring import analytics, appointments, bases, indicators
+from service.monitoring.pages import DEFAULT_BASIS
+from service.monitoring.routes import BaseSide, document, spreadsheet, statement_file
 from service.monitoring.schemas import DenominatorsCreate
+from service.pairs import pairs
+from service.people import people
 from service.people.routes import read_upload
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
@@ -213,3 +218,101 @@ def municipality_statement(
     year = year or indicators.current_year(settings.zone)
     made = analytics.statement(session, actor, "municipality", municipality, year, settings.zone)
     return statement_file(made)
+
+
+# -- three more orders: appointing mentors, the curator, replacing a mentor --------------------
+
+
+def _orders_page(
+    request: Request,
+    session: Any,
+    actor: Actor,
+    settings: Any,
+    org: str,
+    values: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+    kind: str | None = None,
+) -> HTMLResponse:
+    today = utcnow().astimezone(settings.zone).date()
+    defaults = {"date": today.isoformat(), "basis": DEFAULT_BASIS}
+    return render(
+        request,
+        "orders_more.html",
+        status,
+        actor=actor,
+        org=org,
+        mentors=people.people(session, actor, org, "mentor"),
+        replaced=[pairs.public(p) for p in appointments.replaced_pairs(session, actor, org)],
+        values=defaults | (values or {}),
+        errors=errors or [],
+        kind=kind,
+    )
+
+
+@router.get("/ui/orgs/{org}/orders")
+def orders_form(
+    request: Request, org: str, session: SessionDep, actor: ActorDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Forms of three orders: appointing mentors, appointing the curator, replacing a mentor."""
+    return _orders_page(request, session, actor, settings, org)
+
+
+def _heading(form: FormReader) -> appointments.Heading | None:
+    number = form.text("number", "Номер приказа", max_length=50)
+    on = form.date("date", "Дата приказа")
+    basis = form.text("basis", "Основание", max_length=2000)
+    head = form.text("head", "Руководитель", required=False, max_length=200)
+    if number is None or on is None or basis is None:
+        return None
+    return appointments.Heading(number, on, basis, head)
+
+
+@router.post("/ui/orgs/{org}/orders/{kind}")
+def make_order(
+    request: Request,
+    org: str,
+    kind: str,
+    fields: FormDep,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+) -> Response:
+    """Download one of the three orders (DOCX); a mistake shows the forms with every problem."""
+    form = FormReader(fields)
+    heading = _heading(form)
+    try:
+        if kind == "mentors":
+            chosen = form.ids("mentor", "Наставники")
+            if not chosen:
+                form.problem("Наставники", "отметьте хотя бы одного наставника")
+            form.check("Приказ не сформирован: исправьте отмеченные поля.")
+            assert heading is not None
+            with attempt(session):
+                made = appointments.appoint_mentors(session, actor, org, heading, chosen)
+        elif kind == "curator":
+            name = form.text("curator_name", "ФИО куратора", max_length=300)
+            post = form.text("curator_post", "Должность куратора", max_length=300)
+            form.check("Приказ не сформирован: исправьте отмеченные поля.")
+            assert heading is not None
+            assert name is not None
+            assert post is not None
+            with attempt(session):
+                made = appointments.appoint_curator(session, actor, org, heading, name, post)
+        elif kind == "replacements":
+            chosen = form.ids("pair", "Пары")
+            if not chosen:
+                form.problem("Пары", "отметьте хотя бы одну пару")
+            form.check("Приказ не сформирован: исправьте отмеченные поля.")
+            assert heading is not None
+            with attempt(session):
+                made = appointments.replace_mentors(
+                    session, actor, org, heading, chosen, settings.zone
+                )
+        else:
+            raise NotFound("order", kind)
+    except Invalid as exc:
+        return _orders_page(
+            request, session, actor, settings, org, fields, problems_of(exc), 422, kind
+        )
+    return document(made)

@@ -11,10 +11,19 @@ from fastapi.responses import Response
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.schemas import errors
 from service.core.security import organisation_for
-from service.monitoring import analytics, bases, indicators, orders, reports, surveys
+from service.monitoring import (
+    analytics,
+    appointments,
+    bases,
+    indicators,
+    orders,
+    reports,
+    surveys,
+)
 from service.monitoring import feedback as responses
 from service.monitoring.schemas import (
     AuditEventPublic,
+    CuratorOrderCreate,
     DenominatorsCreate,
     DenominatorsImported,
     DenominatorsPublic,
@@ -22,7 +31,10 @@ from service.monitoring.schemas import (
     FeedbackCreated,
     FeedbackPublic,
     IndicatorsPublic,
+    MentorsOrderCreate,
     OrderCreate,
+    OrderHeading,
+    ReplacementOrderCreate,
     ReportPublic,
     SchoolSummary,
     SurveyPublic,
@@ -282,3 +294,51 @@ def municipality_statement(
     return statement_file(
         analytics.statement(session, actor, "municipality", municipality, year, settings.zone)
     )
+
+
+# -- three more orders: appointing mentors, the curator, replacing a mentor --------------------
+
+ORDER_DOCX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {orders.MEDIA_TYPE: {}}, "description": "The order (DOCX)."}
+}
+
+
+def heading_of(body: OrderHeading) -> appointments.Heading:
+    """The heading every order shares."""
+    return appointments.Heading(body.number, body.date, body.basis, body.head)
+
+
+@router.post("/orgs/{org}/orders/mentors", response_class=Response, responses=ORDER_DOCX)
+def mentors_order(
+    org: str, body: MentorsOrderCreate, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """The order appointing mentors (приказ о назначении наставников), each with their consent."""
+    return document(
+        appointments.appoint_mentors(session, actor, org, heading_of(body), body.mentor_ids)
+    )
+
+
+@router.post("/orgs/{org}/orders/curator", response_class=Response, responses=ORDER_DOCX)
+def curator_order(
+    org: str, body: CuratorOrderCreate, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """The order appointing the curator of the programme (приказ о назначении куратора)."""
+    made = appointments.appoint_curator(
+        session, actor, org, heading_of(body), body.curator_name, body.curator_post
+    )
+    return document(made)
+
+
+@router.post("/orgs/{org}/orders/replacements", response_class=Response, responses=ORDER_DOCX)
+def replacement_order(
+    org: str,
+    body: ReplacementOrderCreate,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+) -> Response:
+    """The order replacing mentors (приказ о замене наставника): earlier and new mentor, reason."""
+    made = appointments.replace_mentors(
+        session, actor, org, heading_of(body), body.pair_ids, settings.zone
+    )
+    return document(made)

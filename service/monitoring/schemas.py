@@ -12,6 +12,7 @@ from service.core.rules import ASSIGN_WITHIN_DAYS
 __all__ = [
     "AuditEventPublic",
     "Coverage",
+    "CuratorOrderCreate",
     "DenominatorsCreate",
     "DenominatorsImported",
     "DenominatorsPublic",
@@ -22,7 +23,10 @@ __all__ = [
     "IndicatorsPublic",
     "MentorLoadRow",
     "MentorLoadSummary",
+    "MentorsOrderCreate",
     "OrderCreate",
+    "OrderHeading",
+    "ReplacementOrderCreate",
     "ReportPublic",
     "Satisfaction",
     "SchoolSummary",
@@ -289,3 +293,42 @@ class IndicatorsPublic(BaseModel):
     denominators: dict[str, int] | None
     indicators: list[IndicatorPublic]
     parts: list[UnitIndicators] = Field(default=[], description="Each school or municipality.")
+
+
+# -- the orders appointing mentors, the curator, and replacing a mentor (issue 13) ------------
+
+
+class OrderHeading(BaseModel):
+    """What every order has: number, date, basis and the head who signs."""
+
+    number: str = Field(description="Number of the order, e.g. '46-о'.", max_length=50)
+    date: dt.date
+    basis: str = Field(
+        default="Положением о системе наставничества",
+        description="What the order is based on; follows «В соответствии с».",
+        max_length=2000,
+    )
+    head: str | None = Field(
+        default=None, description="Name of the head who signs.", max_length=200
+    )
+
+
+class MentorsOrderCreate(OrderHeading):
+    """The order appointing mentors: only mentors whose written consent is recorded."""
+
+    mentor_ids: list[int] = Field(min_length=1, description="Mentors of the school to appoint.")
+
+
+class CuratorOrderCreate(OrderHeading):
+    """The order appointing the curator of the mentoring programme."""
+
+    curator_name: str = Field(max_length=300, description="ФИО of the curator.")
+    curator_post: str = Field(max_length=300, description="Post of the curator.")
+
+
+class ReplacementOrderCreate(OrderHeading):
+    """The order replacing mentors: pairs that replaced another pair's mentor."""
+
+    pair_ids: list[int] | None = Field(
+        default=None, description="Active pairs that replaced a mentor; all when omitted."
+    )

@@ -415,3 +415,90 @@ def test_the_statement_of_a_school_and_of_a_municipality_opens_in_python_docx(
     assert rows[1][1:4] == ["6", "30", "20,0 %"]
     schools = [[c.text for c in row.cells] for row in document.tables[-1].rows]
     assert [r[0] for r in schools[1:]] == ["Школа s1", "Школа s2"]
+
+
+def _docx_text(content: bytes) -> tuple[str, list[list[list[str]]]]:
+    from docx import Document
+
+    document = Document(io.BytesIO(content))
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+    return "\n".join(p.text for p in document.paragraphs), tables
+
+
+HEADING = {"number": "46-о", "date": "2024-10-02", "basis": "Положением о наставничестве"}
+
+
+def test_three_more_orders(db: Database, client: TestClient) -> None:
+    school(db, "s1", "m1")
+    org = org_id(db, "s1")
+    agreed = person(db, org, "mentor", "a", name="Петрова Анна")
+    refused = person(db, org, "mentor", "r", name="Сидоров Пётр", consent=False)
+    other = person(db, org, "mentor", "o", name="Орлова Ольга")
+    mentee = person(db, org, "mentee", "e", name="Иванов Иван")
+    headers = auth(token(db, "curator", "s1"))
+    url = "/api/v1/orgs/s1/orders"
+    # appointing mentors: a mentor without consent is refused, by name
+    body = HEADING | {"mentor_ids": [agreed, refused]}
+    answer = client.post(f"{url}/mentors", json=body, headers=headers)
+    assert answer.status_code == 422
+    assert "нет письменного согласия наставника Сидоров Пётр" in answer.text
+    answer = client.post(f"{url}/mentors", json=HEADING | {"mentor_ids": [agreed]}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    text, tables = _docx_text(answer.content)
+    assert "О назначении наставников" in text
+    assert tables[0][1][1] == "Петрова Анна"
+    # appointing the curator
+    body = HEADING | {"curator_name": "Кузнецова Мария", "curator_post": "заместитель директора"}
+    answer = client.post(f"{url}/curator", json=body, headers=headers)
+    assert answer.status_code == 200
+    text, _ = _docx_text(answer.content)
+    assert "куратором реализации программ наставничества Кузнецова Мария" in text
+    # replacing a mentor: nothing replaced yet -> refused; then a replacement is in the order
+    assert client.post(f"{url}/replacements", json=HEADING, headers=headers).status_code == 422
+    # (the replacement itself, as service.pairs.replace_mentor stores it: the old pair ended with
+    # the reason, the new one referring to it)
+    with db.write() as session:
+        old = Pair(
+            org_id=org,
+            mentee_id=mentee,
+            mentor_id=agreed,
+            form="teacher_teacher",
+            place=1,
+            status="ended",
+            started_at=_at(2024, 9, 2),
+            ended_at=_at(2024, 9, 30),
+            end_reason="transfer",
+        )
+        session.add(old)
+        session.flush()
+        session.add(
+            Pair(
+                org_id=org,
+                mentee_id=mentee,
+                mentor_id=other,
+                form="teacher_teacher",
+                place=1,
+                started_at=_at(2024, 9, 30),
+                previous_pair_id=old.id,
+            )
+        )
+    answer = client.post(f"{url}/replacements", json=HEADING, headers=headers)
+    assert answer.status_code == 200, answer.text
+    text, tables = _docx_text(answer.content)
+    assert "О замене наставника" in text
+    assert tables[0][1][1:5] == [
+        "Иванов Иван",
+        "Петрова Анна",
+        "Орлова Ольга",
+        "перевод на другую работу или в другую организацию",
+    ]
+    # the page offers the three forms and refuses the same mistakes
+    client.cookies.set(COOKIE, token(db, "curator", "s1"))
+    page = _text(client.get("/ui/orgs/s1/orders").text)
+    assert "О назначении куратора" in page
+    assert "нет — назначить нельзя" in page
+    refused_page = client.post(
+        "/ui/orgs/s1/orders/mentors", data=HEADING | {"mentor": str(refused)}
+    )
+    assert refused_page.status_code == 422
+    assert "нет письменного согласия наставника Сидоров Пётр" in _text(refused_page.text)
