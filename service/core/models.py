@@ -86,9 +86,10 @@ class Side(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    """What a user may see: everything, one municipality, or one school."""
+    """What a user may see: everything, one region (субъект РФ), one municipality, or one school."""
 
     admin = "admin"
+    region = "region"
     coordinator = "coordinator"
     curator = "curator"
 
@@ -149,6 +150,9 @@ class Organisation(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     municipality: Mapped[str | None] = mapped_column(String(200), index=True)
+    region: Mapped[str | None] = mapped_column(
+        String(200), index=True, doc="The region (субъект РФ) of the school's municipality."
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -162,6 +166,7 @@ class User(Base):
         CheckConstraint(
             "role != 'coordinator' OR municipality IS NOT NULL", name="coordinator_has_municipality"
         ),
+        CheckConstraint("role != 'region' OR region IS NOT NULL", name="region_has_region"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,6 +174,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     municipality: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,6 +1,7 @@
-"""The аналитическая справка of a school or a municipality for a programme year, as DOCX: the
+"""The аналитическая справка of a school, a municipality or a region for a programme year, as DOCX: the
 indicators against their targets (a table and a chart), their trend over the years, the
-participants and pairs of the year, satisfaction (a chart), and, for a municipality, its schools
+participants and pairs of the year, satisfaction (a chart), and the schools of a municipality or the
+municipalities of a region
 (docs/rules.md#indicators, docs/rules.md#bases).
 """
 
@@ -61,7 +62,7 @@ def statement(
     zone: tzinfo,
     now: datetime | None = None,
 ) -> Statement:
-    """Produce the справка of a school (``name`` is its code) or a municipality for ``year``."""
+    """Produce the справка of a school (``name`` is its code), a municipality or a region."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
@@ -144,10 +145,12 @@ def statement(
     )
 
     if result.parts:
-        document.add_heading("5. Показатели школ", level=2)
+        unit = "Муниципалитет" if scope == "region" else "Школа"
+        plural = "муниципалитетов" if scope == "region" else "школ"
+        document.add_heading(f"5. Показатели {plural}", level=2)
         _table(
             document,
-            ["Школа", *[charts.SHORT[i.key].replace("\n", " ") for i in result.indicators]],
+            [unit, *[charts.SHORT[i.key].replace("\n", " ") for i in result.indicators]],
             [[p.name, *[_percent(i.value) for i in p.indicators]] for p in result.parts],
         )
     out = io.BytesIO()

@@ -316,3 +316,56 @@ def make_order(
             request, session, actor, settings, org, fields, problems_of(exc), 422, kind
         )
     return document(made)
+
+
+# -- a region ----------------------------------------------------------------------------------
+
+
+@router.get("/ui/regions/{region}/indicators")
+def region(
+    request: Request,
+    region: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> HTMLResponse:
+    """A region's indicators (its schools added up) and each municipality's."""
+    year = year or indicators.current_year(settings.zone)
+    result = indicators.region_indicators(session, actor, region, year, settings.zone)
+    return render(
+        request,
+        "indicators.html",
+        actor=actor,
+        result=result,
+        titles=indicators.DENOMINATOR_TITLES,
+        targets=INDICATOR_TARGETS,
+        years=_years(year, indicators.current_year(settings.zone)),
+        here=f"/ui/regions/{region}/indicators",
+    )
+
+
+@router.get("/ui/regions/{region}/bases/{side}")
+def region_base(
+    region: str,
+    side: BaseSide,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> Response:
+    """Download a region's combined base of mentees or mentors for a year (XLSX)."""
+    year = year or indicators.current_year(settings.zone)
+    made = bases.base(session, actor, "region", region, side.removesuffix("s"), year, settings.zone)
+    return spreadsheet(made)
+
+
+@router.get("/ui/regions/{region}/statement")
+def region_statement(
+    region: str, session: SessionDep, actor: ActorDep, settings: SettingsDep, year: YearQuery = None
+) -> Response:
+    """Download a region's аналитическая справка for a year (DOCX)."""
+    year = year or indicators.current_year(settings.zone)
+    return statement_file(
+        analytics.statement(session, actor, "region", region, year, settings.zone)
+    )

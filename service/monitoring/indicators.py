@@ -71,6 +71,7 @@ __all__ = [
     "DENOMINATOR_TITLES",
     "denominators",
     "municipality_indicators",
+    "region_indicators",
     "satisfaction_answers",
     "save_denominators",
     "school_indicators",
@@ -326,10 +327,19 @@ def _report(
 def scope_orgs(
     session: Session, actor: Actor, scope: str, name: str
 ) -> tuple[list[Organisation], str]:
-    """Return the schools of a school (``name`` is its code) or a municipality, and a title."""
+    """Return the schools of a school (``name`` is its code), a municipality or a region, and a
+    title."""
     if scope == "school":
         school = organisation_for(session, actor, name)
         return [school], school.name
+    if scope == "region":
+        actor.require_region(name)
+        orgs = list(
+            session.scalars(visible_organisations(actor).where(Organisation.region == name))
+        )
+        if not orgs:
+            raise NotFound("region", name)
+        return orgs, f"регион {name}"
     actor.require_municipality(name)
     orgs = list(
         session.scalars(visible_organisations(actor).where(Organisation.municipality == name))
@@ -345,6 +355,8 @@ def scope_indicators(
     """Return the indicators of a school or a municipality (``scope``) for ``year``."""
     if scope == "school":
         return school_indicators(session, actor, name, year, zone)
+    if scope == "region":
+        return region_indicators(session, actor, name, year, zone)
     return municipality_indicators(session, actor, name, year, zone)
 
 
@@ -383,6 +395,23 @@ def municipality_indicators(
         raise NotFound("municipality", name)
     return _report(
         session, orgs, year, zone, "municipality", name, name, group=lambda o: (o.code, o.name)
+    )
+
+
+def region_indicators(
+    session: Session, actor: Actor, name: str, year: int, zone: tzinfo
+) -> IndicatorsPublic:
+    """Return the indicators of a region (its schools added up) and of each of its municipalities."""
+    orgs, _ = scope_orgs(session, actor, "region", name)
+    return _report(
+        session,
+        orgs,
+        year,
+        zone,
+        "region",
+        name,
+        name,
+        group=lambda o: (o.municipality or "—", o.municipality or "без муниципалитета"),
     )
 
 

@@ -163,6 +163,15 @@ def municipality_indicators(
     return indicators.municipality_indicators(session, actor, municipality, year, settings.zone)
 
 
+@router.get("/regions/{region}/indicators", responses=errors(403))
+def region_indicators(
+    region: str, session: SessionDep, actor: ActorDep, settings: SettingsDep, year: Year = None
+) -> IndicatorsPublic:
+    """Regional operators: a region's indicators (its schools added up) and each municipality's."""
+    year = year or indicators.current_year(settings.zone)
+    return indicators.region_indicators(session, actor, region, year, settings.zone)
+
+
 @router.get("/orgs/{org}/denominators")
 def list_denominators(org: str, session: SessionDep, actor: ActorDep) -> list[DenominatorsPublic]:
     """The denominators a school entered, newest programme year first."""
@@ -342,3 +351,33 @@ def replacement_order(
         session, actor, org, heading_of(body), body.pair_ids, settings.zone
     )
     return document(made)
+
+
+@router.get(
+    "/regions/{region}/bases/{side}", response_class=Response, responses={**XLSX, **errors(403)}
+)
+def region_base(
+    region: str,
+    side: BaseSide,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A region's combined base of mentees or of mentors (all its schools), as XLSX."""
+    year = year or indicators.current_year(settings.zone)
+    made = bases.base(session, actor, "region", region, side.removesuffix("s"), year, settings.zone)
+    return spreadsheet(made)
+
+
+@router.get(
+    "/regions/{region}/statement", response_class=Response, responses={**DOCX, **errors(403)}
+)
+def region_statement(
+    region: str, session: SessionDep, actor: ActorDep, settings: SettingsDep, year: Year = None
+) -> Response:
+    """A region's аналитическая справка (its municipalities together and each), as DOCX."""
+    year = year or indicators.current_year(settings.zone)
+    return statement_file(
+        analytics.statement(session, actor, "region", region, year, settings.zone)
+    )

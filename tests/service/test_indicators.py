@@ -502,3 +502,53 @@ def test_three_more_orders(db: Database, client: TestClient) -> None:
     )
     assert refused_page.status_code == 422
     assert "нет письменного согласия наставника Сидоров Пётр" in _text(refused_page.text)
+
+
+def _in_region(db: Database, region: str, *codes: str) -> None:
+    from sqlalchemy import update
+
+    from service.core.models import Organisation
+
+    with db.write() as session:
+        session.execute(
+            update(Organisation).where(Organisation.code.in_(codes)).values(region=region)
+        )
+
+
+def test_a_region_of_two_municipalities_adds_up(db: Database, client: TestClient) -> None:
+    # Город: (1, 10), (2, 20); Село: (3, 70); -> the region: 6 pupil mentees of 100 pupils
+    _small_school(db, "a", "Город", 1, 10)
+    _small_school(db, "b", "Город", 2, 20)
+    _small_school(db, "c", "Село", 3, 70)
+    _small_school(db, "far", "Далеко", 3, 30)
+    _in_region(db, "Удмуртия", "a", "b", "c")
+    _in_region(db, "Другой", "far")
+    operator = auth(token(db, "region", None, region="Удмуртия"))
+    body = client.get(f"/api/v1/regions/Удмуртия/indicators?year={YEAR}", headers=operator)
+    assert body.status_code == 200, body.text
+    total = _by_key(body.json())["pupil_mentees"]
+    assert (total["numerator"], total["denominator"], total["value"]) == (6, 100, 6.0)
+    parts = {p["code"]: _by_key(p)["pupil_mentees"] for p in body.json()["parts"]}
+    assert {k: (v["numerator"], v["denominator"]) for k, v in parts.items()} == {
+        "Город": (3, 30),
+        "Село": (3, 70),
+    }
+    # the operator sees each municipality's page of their region, not another region's
+    town = client.get(f"/api/v1/municipalities/Город/indicators?year={YEAR}", headers=operator)
+    assert town.status_code == 200
+    assert _by_key(town.json())["pupil_mentees"]["value"] == 10.0
+    assert (
+        client.get("/api/v1/municipalities/Далеко/indicators", headers=operator).status_code == 404
+    )
+    assert client.get("/api/v1/regions/Другой/indicators", headers=operator).status_code == 404
+    assert client.get("/api/v1/orgs/far/indicators", headers=operator).status_code == 404
+    coordinator = auth(token(db, "coordinator", None, municipality="Город"))
+    assert client.get("/api/v1/regions/Удмуртия/indicators", headers=coordinator).status_code == 403
+    statement = client.get(f"/api/v1/regions/Удмуртия/statement?year={YEAR}", headers=operator)
+    assert statement.status_code == 200
+    _, tables = _docx_text(statement.content)
+    assert [r[0] for r in tables[-1][1:]] == ["Город", "Село"]
+    client.cookies.set(COOKIE, token(db, "region", None, region="Удмуртия"))
+    page = _text(client.get(f"/ui/regions/Удмуртия/indicators?year={YEAR}").text)
+    assert "Регион «Удмуртия»" in page
+    assert "По муниципалитетам" in page

@@ -45,8 +45,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "year", name="uq_denominators_org_year"),
     )
     op.create_index(op.f("ix_denominators_org_id"), "denominators", ["org_id"], unique=False)
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("region", sa.String(length=200), nullable=True))
+        batch_op.create_index(batch_op.f("ix_organisations_region"), ["region"], unique=False)
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("region", sa.String(length=200), nullable=True))
+        batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_users_role"), "role IN ('admin', 'region', 'coordinator', 'curator')"
+        )
+        batch_op.create_check_constraint(
+            op.f("ck_users_region_has_region"), "role != 'region' OR region IS NOT NULL"
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_users_region_has_region"), type_="check")
+        batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_users_role"), "role IN ('admin', 'coordinator', 'curator')"
+        )
+        batch_op.drop_column("region")
+    with op.batch_alter_table("organisations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_organisations_region"))
+        batch_op.drop_column("region")
     op.drop_index(op.f("ix_denominators_org_id"), table_name="denominators")
     op.drop_table("denominators")
