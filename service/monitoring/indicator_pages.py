@@ -14,9 +14,16 @@ from service.core.errors import Invalid, NotFound
 from service.core.models import utcnow
 from service.core.rules import INDICATOR_TARGETS, programme_year_label
 from service.core.security import Actor
-from service.monitoring import analytics, appointments, bases, indicators
+from service.monitoring import analytics, appointments, bases, indicators, series
 from service.monitoring.pages import DEFAULT_BASIS
-from service.monitoring.routes import BaseSide, document, spreadsheet, statement_file
+from service.monitoring.routes import (
+    BaseSide,
+    ChartKind,
+    document,
+    spreadsheet,
+    statement_file,
+    svg,
+)
 from service.monitoring.schemas import DenominatorsCreate
 from service.pairs import pairs
 from service.people import people
@@ -62,6 +69,7 @@ def _school_page(
         errors=errors or [],
         titles=indicators.DENOMINATOR_TITLES,
         targets=INDICATOR_TARGETS,
+        charts=series.CHARTS,
         years=_years(year, indicators.current_year(settings.zone)),
         here=f"/ui/orgs/{org}/indicators",
     )
@@ -131,6 +139,7 @@ def municipality(
         result=result,
         titles=indicators.DENOMINATOR_TITLES,
         targets=INDICATOR_TARGETS,
+        charts=series.CHARTS,
         years=_years(year, indicators.current_year(settings.zone)),
         here=f"/ui/municipalities/{municipality}/indicators",
     )
@@ -340,6 +349,7 @@ def region(
         result=result,
         titles=indicators.DENOMINATOR_TITLES,
         targets=INDICATOR_TARGETS,
+        charts=series.CHARTS,
         years=_years(year, indicators.current_year(settings.zone)),
         here=f"/ui/regions/{region}/indicators",
     )
@@ -369,3 +379,25 @@ def region_statement(
     return statement_file(
         analytics.statement(session, actor, "region", region, year, settings.zone)
     )
+
+
+# -- charts -------------------------------------------------------------------------------------
+
+SCOPES = {"orgs": "school", "municipalities": "municipality", "regions": "region"}
+
+
+@router.get("/ui/{where}/{name}/charts/{kind}.svg")
+def chart(
+    where: str,
+    name: str,
+    kind: ChartKind,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> Response:
+    """A chart of a school, municipality or region, drawn on the server (SVG)."""
+    if where not in SCOPES:
+        raise NotFound("page", where)
+    year = year or indicators.current_year(settings.zone)
+    return svg(series.chart(session, actor, SCOPES[where], name, kind, year, settings.zone))

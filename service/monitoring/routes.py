@@ -18,6 +18,7 @@ from service.monitoring import (
     indicators,
     orders,
     reports,
+    series,
     surveys,
 )
 from service.monitoring import feedback as responses
@@ -43,7 +44,15 @@ from service.people.routes import read_upload
 from service.people.schemas import WaitingPublic
 from service.people.waiting import school_waiting
 
-__all__ = ["BaseSide", "document", "router", "spreadsheet", "statement_file"]
+__all__ = [
+    "BaseSide",
+    "ChartKind",
+    "document",
+    "router",
+    "spreadsheet",
+    "statement_file",
+    "svg",
+]
 
 router = APIRouter(prefix="/api/v1", tags=["monitoring"])
 
@@ -381,3 +390,67 @@ def region_statement(
     return statement_file(
         analytics.statement(session, actor, "region", region, year, settings.zone)
     )
+
+
+# -- charts (SVG) -------------------------------------------------------------------------------
+
+ChartKind = Literal["indicators", "trend", "coverage", "waiting", "satisfaction", "load"]
+SVG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/svg+xml": {}}, "description": "The chart (SVG)."}
+}
+
+
+def svg(content: bytes) -> Response:
+    """The SVG answer of a chart."""
+    return Response(content, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/orgs/{org}/charts/{kind}", response_class=Response, responses=SVG)
+def school_chart(
+    org: str,
+    kind: ChartKind,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A chart of a school: indicators against targets, trend, coverage by month, waiting,
+    satisfaction answers or mentor load."""
+    year = year or indicators.current_year(settings.zone)
+    return svg(series.chart(session, actor, "school", org, kind, year, settings.zone))
+
+
+@router.get(
+    "/municipalities/{municipality}/charts/{kind}",
+    response_class=Response,
+    responses={**SVG, **errors(403)},
+)
+def municipality_chart(
+    municipality: str,
+    kind: ChartKind,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A chart of a municipality (its schools together)."""
+    year = year or indicators.current_year(settings.zone)
+    return svg(
+        series.chart(session, actor, "municipality", municipality, kind, year, settings.zone)
+    )
+
+
+@router.get(
+    "/regions/{region}/charts/{kind}", response_class=Response, responses={**SVG, **errors(403)}
+)
+def region_chart(
+    region: str,
+    kind: ChartKind,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """A chart of a region (its schools together)."""
+    year = year or indicators.current_year(settings.zone)
+    return svg(series.chart(session, actor, "region", region, kind, year, settings.zone))
