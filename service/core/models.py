@@ -291,6 +291,7 @@ class MatchingRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     municipality: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200), doc="A region-wide batch.")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     objective: Mapped[str] = mapped_column(String(20))
     min_score: Mapped[float] = mapped_column(Float)

@@ -9,7 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
+from service.core.deps import (
+    ActorDep,
+    DbDep,
+    SessionDep,
+    SettingsDep,
+    SolverDep,
+    WriteSessionDep,
+)
 from service.core.errors import Invalid, NotFound
 from service.core.models import utcnow
 from service.core.rules import INDICATOR_TARGETS, programme_year_label
@@ -28,6 +35,8 @@ from service.monitoring.schemas import DenominatorsCreate
 from service.pairs import pairs
 from service.people import people
 from service.people.routes import read_upload
+from service.runs import region as regions
+from service.runs.routes import options as run_options
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
 
@@ -401,3 +410,16 @@ def chart(
         raise NotFound("page", where)
     year = year or indicators.current_year(settings.zone)
     return svg(series.chart(session, actor, SCOPES[where], name, kind, year, settings.zone))
+
+
+@router.post("/ui/regions/{region}/matching-run")
+def region_run(
+    region: str, db: DbDep, actor: ActorDep, solver: SolverDep, settings: SettingsDep
+) -> Response:
+    """One batch over the whole region (virtual pairs across municipalities)."""
+    made = regions.run_region(db, solver, actor, run_options(None, settings), region)
+    return back(
+        f"/ui/regions/{region}/indicators",
+        f"Подбор по региону выполнен: предложено пар — {len(made.proposals)}, "
+        f"без пары — {len(made.unmatched)}. Кураторы школ увидят предложения на своих страницах.",
+    )

@@ -9,6 +9,7 @@ virtual pairs), and the blocks run in parallel on a local Dask cluster or a remo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,17 @@ class Solver:
             for i, j in result.pairs
         ]
         return sorted(pairs)
+
+    def map_blocks(self, function: Callable[[Any], Any], blocks: Sequence[Any]) -> list[Any]:
+        """Run ``function`` on each block where batches run (Dask workers, or the local pool),
+        and return the results in order. Each block is scored and solved inside the worker, so
+        only the block's inputs and its (small) result travel."""
+        if not blocks:
+            return []
+        if self._dask_scheduler:
+            client = self._dask()
+            return list(client.gather(client.map(function, list(blocks), pure=False)))
+        return list(self._pool.map(function, blocks))
 
     def _dask(self) -> Any:
         if self._client is None:

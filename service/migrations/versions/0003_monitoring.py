@@ -48,6 +48,8 @@ def upgrade() -> None:
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("region", sa.String(length=200), nullable=True))
         batch_op.create_index(batch_op.f("ix_organisations_region"), ["region"], unique=False)
+    with op.batch_alter_table("matching_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("region", sa.String(length=200), nullable=True))
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("region", sa.String(length=200), nullable=True))
         batch_op.drop_constraint(op.f("ck_users_role"), type_="check")
@@ -66,6 +68,8 @@ def downgrade() -> None:
         batch_op.create_check_constraint(
             op.f("ck_users_role"), "role IN ('admin', 'coordinator', 'curator')"
         )
+        batch_op.drop_column("region")
+    with op.batch_alter_table("matching_runs", schema=None) as batch_op:
         batch_op.drop_column("region")
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_organisations_region"))
