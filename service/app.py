@@ -17,6 +17,7 @@ from service.accounts import routes as account_routes
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.schemas import errors
+from service.monitoring import indicator_pages
 from service.monitoring import pages as monitoring_pages
 from service.monitoring import routes as monitoring_routes
 from service.notifications import pages as notification_pages
@@ -64,6 +65,7 @@ PAGES = (
     participation_pages,
     participation_pair_pages,
     notification_pages,
+    indicator_pages,
 )
 
 

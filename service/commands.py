@@ -68,6 +68,7 @@ def orgs_add(
     ),
     name: str = typer.Option(..., "--name", help="Название школы."),
     municipality: str | None = typer.Option(None, "--municipality", help="Муниципалитет."),
+    region: str | None = typer.Option(None, "--region", help="Регион (субъект РФ)."),
 ) -> None:
     """Добавить школу."""
     from service.accounts.accounts import add_organisation
@@ -78,7 +79,7 @@ def orgs_add(
     assert isinstance(db, Database)
     try:
         with db.write() as session:
-            add_organisation(session, code, name, municipality)
+            add_organisation(session, code, name, municipality, region)
     except ServiceError as exc:
         raise _fail(exc) from exc
     finally:
@@ -89,10 +90,13 @@ def orgs_add(
 @users_app.command("add")
 def users_add(
     login: str = typer.Option(..., "--login", help="Имя пользователя."),
-    role: str = typer.Option(..., "--role", help="admin, coordinator или curator."),
+    role: str = typer.Option(..., "--role", help="admin, region, coordinator или curator."),
     org: str | None = typer.Option(None, "--org", help="Код школы (для куратора)."),
     municipality: str | None = typer.Option(
         None, "--municipality", help="Муниципалитет (для координатора; по умолчанию — школы --org)."
+    ),
+    region: str | None = typer.Option(
+        None, "--region", help="Регион (для регионального оператора; по умолчанию — школы --org)."
     ),
 ) -> None:
     """Добавить пользователя и напечатать его токен (последним словом; он показывается один раз)."""
@@ -105,7 +109,9 @@ def users_add(
     assert isinstance(db, Database)
     try:
         with db.write() as session:
-            token = add_user(session, get_settings().secret_key, login, role, org, municipality)
+            token = add_user(
+                session, get_settings().secret_key, login, role, org, municipality, region
+            )
     except ServiceError as exc:
         raise _fail(exc) from exc
     finally:

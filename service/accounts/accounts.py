@@ -18,7 +18,11 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def add_organisation(
-    session: Session, code: str, name: str, municipality: str | None = None
+    session: Session,
+    code: str,
+    name: str,
+    municipality: str | None = None,
+    region: str | None = None,
 ) -> int:
     """Create a school; return its id.
 
@@ -38,7 +42,9 @@ def add_organisation(
         raise Invalid("Название организации не может быть пустым.")
     if session.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
         raise Conflict("org_exists", f"Организация с кодом {code!r} уже есть.")
-    org = Organisation(code=code, name=name.strip(), municipality=municipality or None)
+    org = Organisation(
+        code=code, name=name.strip(), municipality=municipality or None, region=region or None
+    )
     session.add(org)
     session.flush()
     record(session, Actor.command_line(), "create", "organisation", org.id, org.id)
@@ -52,6 +58,7 @@ def add_user(
     role: str,
     org_code: str | None = None,
     municipality: str | None = None,
+    region: str | None = None,
 ) -> str:
     """Create a user and return their new token (it is stored only as a hash).
 
@@ -77,6 +84,10 @@ def add_user(
         municipality = municipality or (org.municipality if org else None)
         if not municipality:
             raise Invalid("Координатору нужен муниципалитет: укажите --municipality или --org.")
+    if user_role is Role.region:
+        region = region or (org.region if org else None)
+        if not region:
+            raise Invalid("Региональному оператору нужен регион: укажите --region или --org.")
     if session.scalar(select(User.id).where(User.login == login)) is not None:
         raise Conflict("user_exists", f"Пользователь {login!r} уже есть.")
     user = User(
@@ -84,6 +95,7 @@ def add_user(
         role=user_role.value,
         org_id=org.id if org and user_role is Role.curator else None,
         municipality=municipality if user_role is Role.coordinator else None,
+        region=region if user_role is Role.region else None,
         token_hash=hash_token(token, secret),
     )
     session.add(user)

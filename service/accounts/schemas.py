@@ -15,3 +15,4 @@ class OrganisationPublic(BaseModel):
     code: str
     name: str
     municipality: str | None
+    region: str | None = None

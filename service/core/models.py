@@ -40,6 +40,7 @@ __all__ = [
     "Consent",
     "ConsentEvidence",
     "ConsentKind",
+    "Denominators",
     "Feedback",
     "FinalReport",
     "Import",
@@ -95,9 +96,10 @@ class Side(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    """What a user may see: everything, one municipality, or one school."""
+    """What a user may see: everything, one region (субъект РФ), one municipality, or one school."""
 
     admin = "admin"
+    region = "region"
     coordinator = "coordinator"
     curator = "curator"
 
@@ -158,6 +160,9 @@ class Organisation(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     municipality: Mapped[str | None] = mapped_column(String(200), index=True)
+    region: Mapped[str | None] = mapped_column(
+        String(200), index=True, doc="The region (субъект РФ) of the school's municipality."
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -171,6 +176,7 @@ class User(Base):
         CheckConstraint(
             "role != 'coordinator' OR municipality IS NOT NULL", name="coordinator_has_municipality"
         ),
+        CheckConstraint("role != 'region' OR region IS NOT NULL", name="region_has_region"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +184,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     municipality: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -294,6 +301,7 @@ class MatchingRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     municipality: Mapped[str | None] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200), doc="A region-wide batch.")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     objective: Mapped[str] = mapped_column(String(20))
     min_score: Mapped[float] = mapped_column(Float)
@@ -592,3 +600,35 @@ class ProposalResponse(Base):
     accepted: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- monitoring (branch monitoring, issue 13): denominators of the indicators ------------------
+
+
+class Denominators(Base):
+    """What a school counts for the indicators of one programme year (docs/rules.md#indicators).
+
+    ``year`` is the programme year: the calendar year its school year starts in (1 September).
+    """
+
+    __tablename__ = "denominators"
+    __table_args__ = (
+        UniqueConstraint("org_id", "year", name="uq_denominators_org_year"),
+        CheckConstraint(
+            "pupils_10_19 >= 0 AND pupils_15_19 >= 0 AND young_teachers >= 0 AND enterprises >= 0",
+            name="not_negative",
+        ),
+        CheckConstraint("pupils_15_19 <= pupils_10_19", name="ages_nested"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    pupils_10_19: Mapped[int] = mapped_column(Integer, doc="Pupils aged 10 to 19.")
+    pupils_15_19: Mapped[int] = mapped_column(Integer, doc="Pupils aged 15 to 19.")
+    young_teachers: Mapped[int] = mapped_column(Integer, doc="Teachers in their first 3 years.")
+    enterprises: Mapped[int] = mapped_column(Integer, doc="Enterprises of the school's territory.")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    org: Mapped[Organisation] = relationship()

@@ -8,6 +8,7 @@ its pages and its documents never write them again.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
@@ -19,13 +20,23 @@ from matching import MAX_CAPACITY
 __all__ = [
     "ASSIGN_WITHIN_DAYS",
     "END_REASONS",
+    "INDICATORS",
+    "INDICATOR_TARGETS",
     "MAX_CAPACITY",
     "MAX_TERM",
     "MIN_TERM",
+    "PROGRAMME_YEAR_STARTS",
+    "PUPIL_MENTEE_AGES",
+    "PUPIL_MENTOR_AGES",
     "REPLACE_REASONS",
     "SATISFACTION_TARGETS",
     "SHIPPED_SPECS",
+    "YOUNG_TEACHER_YEARS",
     "form_title",
+    "indicator_target",
+    "programme_year",
+    "programme_year_bounds",
+    "programme_year_label",
     "satisfaction_target",
 ]
 
@@ -47,6 +58,37 @@ END_REASONS = {
 }
 REPLACE_REASONS = {k: v for k, v in END_REASONS.items() if k != "completed"}
 
+#: docs/rules.md#indicators — the six indicators of the target model: key -> Russian name.
+INDICATORS = {
+    "pupil_mentees": "Доля обучающихся 10–19 лет, вошедших в программы в роли наставляемого",
+    "pupil_mentors": "Доля обучающихся 15–19 лет, вошедших в программы в роли наставника",
+    "young_teacher_mentees": "Доля молодых педагогов (стаж до 3 лет), вошедших в программы "
+    "в роли наставляемого",
+    "enterprises": "Доля предприятий территории, предоставивших своих наставников",
+    "mentee_satisfaction": "Уровень удовлетворённости наставляемых",
+    "mentor_satisfaction": "Уровень удовлетворённости наставников",
+}
+
+#: docs/rules.md#indicators — the target of each indicator (percent) by calendar year; the
+#: satisfaction targets are features' (docs/rules.md#satisfaction).
+INDICATOR_TARGETS = {
+    "pupil_mentees": {2022: 35.0, 2023: 50.0, 2024: 70.0},
+    "pupil_mentors": {2022: 2.0, 2023: 6.0, 2024: 10.0},
+    "young_teacher_mentees": {2022: 30.0, 2023: 50.0, 2024: 70.0},
+    "enterprises": {2022: 10.0, 2023: 20.0, 2024: 30.0},
+    "mentee_satisfaction": SATISFACTION_TARGETS,
+    "mentor_satisfaction": SATISFACTION_TARGETS,
+}
+
+#: docs/rules.md#indicators — the ages of the pupils counted as mentees and as mentors, and the
+#: years of experience of a young teacher (молодой специалист).
+PUPIL_MENTEE_AGES = (10, 19)
+PUPIL_MENTOR_AGES = (15, 19)
+YOUNG_TEACHER_YEARS = 3
+
+#: docs/rules.md#programme-year — a programme year (cohort) is a school year from 1 September.
+PROGRAMME_YEAR_STARTS = (9, 1)
+
 
 #: The questionnaire specs shipped with ``features`` that a school may choose by name.
 SHIPPED_SPECS = ("teacher", "pupil")
@@ -62,6 +104,51 @@ def satisfaction_target(year: int) -> float:
     """
     years = sorted(SATISFACTION_TARGETS)
     return SATISFACTION_TARGETS[min(max(year, years[0]), years[-1])]
+
+
+def indicator_target(key: str, year: int) -> float:
+    """Return the target (percent) of indicator ``key`` for the programme year ``year``.
+
+    A programme year takes the target of the calendar year it starts in: the year's end
+    (31 December), when the indicators are reported, falls inside it. Before 2022 the 2022 target holds,
+    after 2024 the 2024 one (docs/rules.md#indicators).
+
+    Examples
+    --------
+    >>> indicator_target("pupil_mentees", 2023), indicator_target("enterprises", 2030)
+    (50.0, 30.0)
+    """
+    targets = INDICATOR_TARGETS[key]
+    years = sorted(targets)
+    return targets[min(max(year, years[0]), years[-1])]
+
+
+def programme_year(day: date) -> int:
+    """Return the programme year of a local date: the year its school year starts in.
+
+    Examples
+    --------
+    >>> programme_year(date(2024, 8, 31)), programme_year(date(2024, 9, 1))
+    (2023, 2024)
+    """
+    return day.year if (day.month, day.day) >= PROGRAMME_YEAR_STARTS else day.year - 1
+
+
+def programme_year_bounds(year: int) -> tuple[date, date]:
+    """Return the first day of programme year ``year`` and the first day of the next one."""
+    month, day = PROGRAMME_YEAR_STARTS
+    return date(year, month, day), date(year + 1, month, day)
+
+
+def programme_year_label(year: int) -> str:
+    """Return the Russian name of a programme year.
+
+    Examples
+    --------
+    >>> programme_year_label(2023)
+    '2023/24 учебный год'
+    """
+    return f"{year}/{(year + 1) % 100:02d} учебный год"
 
 
 @lru_cache(maxsize=1)

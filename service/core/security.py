@@ -46,11 +46,14 @@ class Actor:
     role: Role
     org_id: int | None = None
     municipality: str | None = None
+    region: str | None = None
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
         """Build the actor of a stored user."""
-        return cls(user.id, user.login, Role(user.role), user.org_id, user.municipality)
+        return cls(
+            user.id, user.login, Role(user.role), user.org_id, user.municipality, user.region
+        )
 
     @classmethod
     def command_line(cls) -> Actor:
@@ -61,13 +64,19 @@ class Actor:
         """Return whether this actor may see the organisation ``org``."""
         if self.role is Role.admin:
             return True
+        if self.role is Role.region:
+            return org.region is not None and org.region == self.region
         if self.role is Role.coordinator:
             return org.municipality is not None and org.municipality == self.municipality
         return org.id == self.org_id
 
     def require_municipality(self, municipality: str) -> None:
-        """Raise unless the actor may run work over the whole ``municipality``."""
-        if self.role is Role.admin:
+        """Raise unless the actor may run work over the whole ``municipality``.
+
+        A regional operator passes here; the municipality's schools are then those of their own
+        region only (``visible_organisations``), so another region's municipality is not found.
+        """
+        if self.role in (Role.admin, Role.region):
             return
         if self.role is Role.coordinator and self.municipality == municipality:
             return
@@ -75,10 +84,22 @@ class Actor:
             raise NotFound("municipality", municipality)
         raise Denied("подбор по муниципалитету доступен координатору или администратору")
 
+    def require_region(self, region: str) -> None:
+        """Raise unless the actor may see the whole ``region`` (a regional operator or admin)."""
+        if self.role is Role.admin:
+            return
+        if self.role is Role.region and self.region == region:
+            return
+        if self.role is Role.region:
+            raise NotFound("region", region)
+        raise Denied("показатели региона доступны региональному оператору или администратору")
+
 
 def visible_organisations(actor: Actor) -> Select[Organisation]:
     """Return a query of the organisations ``actor`` may see."""
     query = select(Organisation).order_by(Organisation.code)
+    if actor.role is Role.region:
+        return query.where(Organisation.region == actor.region)
     if actor.role is Role.coordinator:
         return query.where(Organisation.municipality == actor.municipality)
     if actor.role is Role.curator:

@@ -12,16 +12,27 @@ from service.core.rules import ASSIGN_WITHIN_DAYS
 __all__ = [
     "AuditEventPublic",
     "Coverage",
+    "CuratorOrderCreate",
+    "DenominatorsCreate",
+    "DenominatorsImported",
+    "DenominatorsPublic",
     "FeedbackCreate",
     "FeedbackCreated",
     "FeedbackPublic",
+    "IndicatorPublic",
+    "IndicatorsPublic",
     "MentorLoadRow",
     "MentorLoadSummary",
+    "MentorsOrderCreate",
     "OrderCreate",
+    "OrderHeading",
+    "ReplacementOrderCreate",
     "ReportPublic",
     "Satisfaction",
     "SchoolSummary",
     "SurveyPublic",
+    "TrendPoint",
+    "UnitIndicators",
     "WaitingSummary",
 ]
 
@@ -198,3 +209,126 @@ class SchoolSummary(BaseModel):
     active_pairs: int
     open_proposals: int
     across_schools: int = Field(description="Open proposals with a mentor of another school.")
+
+
+# -- indicators and their denominators (issue 13) ----------------------------------------------
+
+
+class DenominatorsBase(BaseModel):
+    """What a school counts for the indicators of one programme year (docs/rules.md#indicators)."""
+
+    pupils_10_19: int = Field(ge=0, le=1_000_000, description="Pupils aged 10 to 19.")
+    pupils_15_19: int = Field(ge=0, le=1_000_000, description="Pupils aged 15 to 19.")
+    young_teachers: int = Field(
+        ge=0, le=100_000, description="Teachers in their first 3 years (молодые специалисты)."
+    )
+    enterprises: int = Field(
+        ge=0, le=1_000_000, description="Enterprises (organisations) of the school's territory."
+    )
+
+
+class DenominatorsCreate(DenominatorsBase):
+    """Denominators to store; refused (422) when a share would exceed 100 %."""
+
+
+class DenominatorsPublic(DenominatorsBase):
+    """Stored denominators of a school and a programme year."""
+
+    org: str
+    year: int = Field(description="Programme year: the year its school year starts (1 September).")
+    year_label: str
+    updated_at: dt.datetime
+
+
+class DenominatorsImported(BaseModel):
+    """The rows an XLSX file of denominators stored."""
+
+    stored: list[DenominatorsPublic]
+
+
+class TrendPoint(BaseModel):
+    """The value of an indicator in one programme year."""
+
+    year: int
+    label: str
+    value: float | None
+
+
+class IndicatorPublic(BaseModel):
+    """One indicator of the target model against the year's target (docs/rules.md#indicators)."""
+
+    key: str
+    title: str
+    definition: str
+    numerator: int | None = Field(description="Counted people, enterprises or questionnaires.")
+    denominator: int | None = Field(description="Entered denominator; none for satisfaction.")
+    value: float | None = Field(description="Percent; none without a denominator or answers.")
+    target: float = Field(description="Target of the programme year, percent.")
+    gap: float | None = Field(description="Value minus target, percentage points.")
+    meets_target: bool | None
+    above_hundred: bool = Field(
+        description="The share exceeds 100 %: the denominator is older than the pairs."
+    )
+    trend: list[TrendPoint] = Field(description="Earlier programme years, oldest first.")
+
+
+class UnitIndicators(BaseModel):
+    """The indicators of one part (a school of a municipality, a municipality of a region)."""
+
+    code: str
+    name: str
+    indicators: list[IndicatorPublic]
+
+
+class IndicatorsPublic(BaseModel):
+    """The indicators of a school, a municipality or a region for a programme year."""
+
+    scope: Literal["school", "municipality", "region"]
+    code: str = Field(description="The school's code, or the municipality's or region's name.")
+    name: str
+    year: int
+    year_label: str
+    schools: int
+    schools_without_denominators: int
+    denominators: dict[str, int] | None
+    indicators: list[IndicatorPublic]
+    parts: list[UnitIndicators] = Field(default=[], description="Each school or municipality.")
+
+
+# -- the orders appointing mentors, the curator, and replacing a mentor (issue 13) ------------
+
+
+class OrderHeading(BaseModel):
+    """What every order has: number, date, basis and the head who signs."""
+
+    number: str = Field(description="Number of the order, e.g. '46-о'.", max_length=50)
+    date: dt.date
+    basis: str = Field(
+        default="Положением о системе наставничества",
+        description="What the order is based on; follows «В соответствии с».",
+        max_length=2000,
+    )
+    head: str | None = Field(
+        default=None, description="Name of the head who signs.", max_length=200
+    )
+
+
+class MentorsOrderCreate(OrderHeading):
+    """The order appointing mentors: only mentors whose written consent is recorded."""
+
+    mentor_ids: list[int] = Field(min_length=1, description="Mentors of the school to appoint.")
+
+
+class CuratorOrderCreate(OrderHeading):
+    """The order appointing the curator of the mentoring programme."""
+
+    curator_name: str = Field(max_length=300, description="ФИО of the curator.")
+    curator_post: str = Field(max_length=300, description="Post of the curator.")
+
+
+class ReplacementOrderCreate(OrderHeading):
+    """The order replacing mentors: pairs that replaced another pair's mentor."""
+
+    pair_ids: list[int] | None = Field(
+        default=None, description="Active pairs that replaced a mentor; all when omitted."
+    )

@@ -10,7 +10,7 @@ or a Dask cluster's (a local one, or a remote scheduler).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -51,6 +51,17 @@ class Solver:
         result = solve(problem, map=self._map())
         log.info("batch solved: %d blocks", result.info.get("blocks", 0))
         return result.pairs
+
+    def map_blocks(self, function: Callable[[Any], Any], blocks: Sequence[Any]) -> list[Any]:
+        """Run ``function`` on each block where batches run (Dask workers, or the local pool),
+        and return the results in order. Each block is scored and solved inside the worker, so
+        only the block's inputs and its (small) result travel."""
+        if not blocks:
+            return []
+        if self._dask_scheduler:
+            client = self._dask()
+            return list(client.gather(client.map(function, list(blocks), pure=False)))
+        return list(self._pool.map(function, blocks))
 
     def _map(self) -> Callable[[Callable[..., Any], Iterable[Any]], Iterable[Any]]:
         if not self._dask_scheduler:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query
 from service.core.config import Settings
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, SolverDep, WriteSessionDep
 from service.core.schemas import errors
+from service.runs import region as regions
 from service.runs import runs
 from service.runs.schemas import (
     ProposalCreate,
@@ -68,6 +69,20 @@ def run_municipality(
 ) -> RunPublic:
     """Coordinators: one batch over all schools of a municipality (virtual pairs may cross)."""
     return runs.run_matching(db, solver, actor, options(body, settings), municipality=municipality)
+
+
+@router.post("/regions/{region}/matching-runs", status_code=201, responses=errors(403))
+def run_region(
+    region: str,
+    db: DbDep,
+    actor: ActorDep,
+    solver: SolverDep,
+    settings: SettingsDep,
+    body: Annotated[RunCreate | None, Body()] = None,
+) -> RunPublic:
+    """Regional operators: one batch over all schools of a region, municipality by municipality
+    and then across them (virtual pairs), block by block on Dask when it is configured."""
+    return regions.run_region(db, solver, actor, options(body, settings), region)
 
 
 @router.get("/orgs/{org}/proposals")

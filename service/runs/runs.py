@@ -331,11 +331,13 @@ def _store_run(
     capacities: dict[int, int],
     without_consent: int,
     seconds: float,
+    region: str | None = None,
 ) -> RunPublic:
     with db.write() as session:
         run = MatchingRun(
-            org_id=org_ids[0] if municipality is None else None,
+            org_id=org_ids[0] if municipality is None and region is None else None,
             municipality=municipality,
+            region=region,
             user_id=actor.user_id,
             objective=options.objective,
             min_score=options.min_score,
