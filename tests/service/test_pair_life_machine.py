@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -62,9 +63,11 @@ SCHOOL = "МБОУ СОШ № 28"
 SURNAMES = ["Петрова", "Смирнова", "Козлова", "Орлова", "Зайцева", "Морозова", "Волкова", "Лебедева",
             "Соколова", "Новикова"]  # fmt: skip
 
+# Bounded so that each engine takes well under a minute in CI; a deeper run, e.g.
+# NASTAVNIK_PAIR_LIFE_EXAMPLES=200 NASTAVNIK_PAIR_LIFE_STEPS=40, needs no change of code.
 SETTINGS = settings(
-    max_examples=25,
-    stateful_step_count=30,
+    max_examples=int(os.environ.get("NASTAVNIK_PAIR_LIFE_EXAMPLES", "20")),
+    stateful_step_count=int(os.environ.get("NASTAVNIK_PAIR_LIFE_STEPS", "25")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
