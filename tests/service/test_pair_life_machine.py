@@ -10,7 +10,9 @@ database is read with plain SQL and checked against the rules a curator relies o
 * no mentee has two active pairs;
 * every active pair whose mentor or mentee has no consent is flagged in the API's answer;
 * every successful change has its audit event, and a refused one writes none;
-* every answer is an expected status with the documented error body, never a 500.
+* every answer is an expected status with the documented error body, never a 500;
+* people (consent, capacity, limit), pairs and proposals are exactly what the model expects,
+  and runs and suggestions offer only consenting people, free places and pairs not rejected.
 
 The database is read with SQL over the tables, not through service modules, so the test keeps
 working however ``service/`` is laid out inside.
