@@ -318,6 +318,8 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # branch pages: why a proposal was superseded (a key of service.core.rules.SUPERSEDED_REASONS)
+    status_reason: Mapped[str | None] = mapped_column(String(40))
 
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])

@@ -24,7 +24,9 @@ __all__ = [
     "REPLACE_REASONS",
     "SATISFACTION_TARGETS",
     "SHIPPED_SPECS",
+    "SUPERSEDED_REASONS",
     "form_title",
+    "mentoring_forms",
     "satisfaction_target",
 ]
 
@@ -89,3 +91,17 @@ def form_title(form: str) -> str:
     'педагог – педагог'
     """
     return _form_titles().get(form, form)
+
+
+def mentoring_forms() -> dict[str, str]:
+    """The forms of mentoring of the shipped specs: key -> Russian name (for a filter)."""
+    return {k: v for k, v in _form_titles().items() if k not in SHIPPED_SPECS}
+
+
+# Why an open proposal can no longer be confirmed, and was superseded (shown to the curator).
+SUPERSEDED_REASONS = {
+    "new_run": "заменено новым подбором",
+    "mentee_paired": "у наставляемого уже есть пара",
+    "mentor_full": "у наставника не осталось свободных мест",
+    "no_consent": "нет согласия участника",
+}

@@ -14,13 +14,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
+from service.core.listing import ListParams
 from service.core.models import ConsentKind, utcnow
+from service.core.rules import ASSIGN_WITHIN_DAYS
 from service.core.security import Actor, organisation_for
 from service.people import consents, people
 from service.people.consents import KIND_TITLES
+from service.people.people import PEOPLE
 from service.people.routes import read_upload
 from service.people.schemas import ConsentPublic, LimitPublic
-from service.people.waiting import school_waiting
+from service.people.waiting import WAITING_SORTS, school_waiting, waiting_page
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
 
@@ -32,19 +35,50 @@ DECISIONS = {"given": "дано", "withdrawn": "отозвано"}
 NO_LIMIT = "none"
 
 
+PEOPLE_FILTERS = {
+    "side": ("Кто", {"mentor": "наставники", "mentee": "наставляемые"}),
+    "consent": ("Согласия", {"yes": "есть", "no": "нет"}),
+    "pair": ("Пара", {"yes": "есть", "no": "нет"}),
+    "form": ("Анкета", {"teacher": "педагоги", "pupil": "ученики"}),
+}
+
+
 @router.get("/ui/orgs/{org}/people")
 def people_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
-    """Mentors and mentees of a school: consents, places and pairs, with links to change them."""
-    everyone = people.people(session, actor, org)
+    """Mentors and mentees of a school, one page at a time: search by name, filters, sort; each
+    with consents, places and pairs and links to change them."""
+    params = ListParams.parse(request.query_params, PEOPLE.filters)
+    found = people.people_page(session, actor, org, params)
     waiting = school_waiting(session, organisation_for(session, actor, org).id)
     return render(
         request,
         "people.html",
         actor=actor,
         org=org,
-        mentors=[p for p in everyone if p.side == "mentor"],
-        mentees=[p for p in everyone if p.side == "mentee"],
+        page=found,
+        params=params,
+        filters=PEOPLE_FILTERS,
+        sorts=PEOPLE.sort_titles,
         waiting={w.mentee_id for w in waiting},
+    )
+
+
+@router.get("/ui/orgs/{org}/waiting")
+def waiting_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """The mentees waiting for a mentor, longest first, one page at a time."""
+    params = ListParams.parse(request.query_params, ["overdue"])
+    organisation = organisation_for(session, actor, org)
+    found = waiting_page(session, organisation.id, params)
+    return render(
+        request,
+        "waiting.html",
+        actor=actor,
+        org=org,
+        page=found,
+        params=params,
+        filters={"overdue": ("Срок", {"yes": "больше 30 дней", "no": "до 30 дней"})},
+        sorts=WAITING_SORTS,
+        within_days=ASSIGN_WITHIN_DAYS,
     )
 
 

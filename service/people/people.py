@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
 from service.core.db import Database
 from service.core.errors import Conflict, Invalid, NotFound
+from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
     Consent,
@@ -34,7 +35,7 @@ from service.core.models import (
 from service.core.rules import MAX_CAPACITY
 from service.core.security import Actor, organisation_for
 from service.people import consents
-from service.people.questionnaires import load_spec_named
+from service.people.questionnaires import load_spec_named, post_of
 from service.people.schemas import (
     ImportPublic,
     LimitPublic,
@@ -44,9 +45,11 @@ from service.people.schemas import (
 )
 
 __all__ = [
+    "PEOPLE",
     "import_answers",
     "mentor_load",
     "people",
+    "people_page",
     "person_of",
     "set_capacity_limit",
 ]
@@ -380,6 +383,54 @@ def people(session: Session, actor: Actor, org: str, side: str | None = None) ->
     found = session.scalars(query).all()
     active = _active_counts(session, [p.id for p in found])
     return [public(p, active.get(p.id, 0)) for p in found]
+
+
+_ACTIVE = Pair.status == PairStatus.active.value
+_HAS_PAIR = exists().where(_ACTIVE, (Pair.mentee_id == Person.id) | (Pair.mentor_id == Person.id))
+
+PEOPLE = Listing(
+    search=[Person.name, Person.external_id],
+    sorts={"name": [Person.name, Person.id], "entered": [Person.entered_at, Person.id]},
+    filters={
+        "side": choice(Person.side, {s.value: s.value for s in Side}, "Кто"),
+        "consent": choice(Person.consent, {"yes": True, "no": False}, "Согласие"),
+        "pair": choice(Person.id, {"yes": _HAS_PAIR, "no": ~_HAS_PAIR}, "Пара"),
+        "form": lambda value: Person.spec == value,
+    },
+    sort_titles={"name": "по имени", "entered": "по дате вступления"},
+)
+
+
+def _details(session: Session, found: list[Person]) -> dict[int, str]:
+    """A person's post and subjects, or class, from their current answers (for one page)."""
+    rows = session.execute(
+        select(Answers.person_id, Answers.records)
+        .join(Person, Person.id == Answers.person_id)
+        .where(Person.id.in_([p.id for p in found]), Answers.version == Person.version)
+    ).all()
+    by_id = {p.id: p for p in found}
+    details = {}
+    for person_id, records in rows:
+        person = by_id[person_id]
+        try:
+            details[person_id] = post_of(person.spec, f"{person.side}s", records or {})
+        except (KeyError, ValueError, Invalid):
+            details[person_id] = "—"
+    return details
+
+
+def people_page(session: Session, actor: Actor, org: str, params: ListParams) -> Page[PersonPublic]:
+    """One page of the people of a school: searched by name, filtered, sorted (``PEOPLE``)."""
+    organisation = organisation_for(session, actor, org)
+    query = select(Person).where(Person.org_id == organisation.id)
+    found, total = paginate(session, query, PEOPLE, params)
+    active = _active_counts(session, [p.id for p in found])
+    details = _details(session, found)
+    items = [
+        public(p, active.get(p.id, 0)).model_copy(update={"details": details.get(p.id)})
+        for p in found
+    ]
+    return page_of(items, params, total)
 
 
 def mentor_load(session: Session, actor: Actor, org: str, mentor_id: int) -> MentorLoad:

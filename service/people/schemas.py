@@ -54,6 +54,9 @@ class PersonPublic(BaseModel):
     )
     active_pairs: int
     version: int
+    details: str | None = Field(
+        default=None, description="Post and subjects, or class, from the current answers."
+    )
 
 
 class ConsentBase(BaseModel):

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, SolverDep, WriteSessionDep
 from service.core.errors import NoConsent
+from service.core.listing import ListParams
 from service.core.models import Side
-from service.core.rules import ASSIGN_WITHIN_DAYS
+from service.core.rules import ASSIGN_WITHIN_DAYS, mentoring_forms
 from service.core.security import organisation_for
 from service.people import people
 from service.people.waiting import school_waiting
@@ -31,10 +32,34 @@ OBJECTIVES = {
 }
 
 
+PROPOSAL_FILTERS = {
+    "status": (
+        "Состояние",
+        {
+            "open": "ожидают решения",
+            "confirmed": "подтверждены",
+            "rejected": "отклонены",
+            "superseded": "сняты",
+            "all": "все",
+        },
+    ),
+    "form": ("Форма", mentoring_forms()),
+}
+WAITING_SHOWN = 10
+
+
 @router.get("/ui/orgs/{org}")
 def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
-    """A school: open proposals with reasons, the mentees waiting, imports and a run."""
-    found = runs.proposals(session, actor, org, "open")
+    """A school: its proposals one page at a time (open ones first: search, filters, sort, bulk
+    confirmation), the mentees waiting longest, imports and a run."""
+    params = ListParams.parse(request.query_params, PROPOSAL_FILTERS)
+    status = params.filters.get("status", "open")
+    query = dict(params.filters) | {"status": status}
+    if status == "all":
+        del query["status"]
+    found = runs.proposals_page(
+        session, actor, org, ListParams(params.q, query, params.sort, params.page, params.per_page)
+    )
     everyone = people.people(session, actor, org)
     waiting = school_waiting(session, organisation_for(session, actor, org).id)
     mentees = [p for p in everyone if p.side == "mentee"]
@@ -43,11 +68,16 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         "school.html",
         actor=actor,
         org=org,
-        proposals=found,
+        page=found,
+        params=params,
+        shown_status=status,
+        filters=PROPOSAL_FILTERS,
+        sorts=runs.PROPOSALS.sort_titles,
         mentors=sum(p.side == "mentor" for p in everyone),
         mentees=len(mentees),
         paired=sum(p.active_pairs > 0 for p in mentees),
-        waiting=waiting,
+        waiting=waiting[:WAITING_SHOWN],
+        waiting_total=len(waiting),
         within_days=ASSIGN_WITHIN_DAYS,
     )
 

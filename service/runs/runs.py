@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from features import waiting_priority
 from matching import Problem, suggest
 from service.core.audit import record
 from service.core.db import Database
 from service.core.errors import NoConsent, NotAllowed, NotFound
+from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
     MatchingRun,
@@ -44,7 +45,16 @@ from service.runs.executor import Solver
 from service.runs.schemas import ProposalPublic, RunPublic, SuggestionPublic
 from service.runs.scoring import Member, Scored, score_members
 
-__all__ = ["RunOptions", "proposals", "propose", "public", "run_matching", "suggestions"]
+__all__ = [
+    "PROPOSALS",
+    "RunOptions",
+    "proposals",
+    "proposals_page",
+    "propose",
+    "public",
+    "run_matching",
+    "suggestions",
+]
 
 
 @dataclass(frozen=True)
@@ -313,7 +323,7 @@ def _store_run(
         session.execute(
             update(Proposal)
             .where(Proposal.org_id.in_(org_ids), Proposal.status == ProposalStatus.open.value)
-            .values(status=ProposalStatus.superseded.value)
+            .values(status=ProposalStatus.superseded.value, status_reason="new_run")
         )
         _store_capacities(session, capacities)
         org_of = dict(
@@ -382,7 +392,11 @@ def public(proposal: Proposal) -> ProposalPublic:
         reasons=[str(r) for r in proposal.reasons],
         form=proposal.form,
         status=proposal.status,
+        status_reason=proposal.status_reason,
         created_at=proposal.created_at,
+        mentee_org=proposal.mentee.org.name,
+        mentor_org=proposal.mentor.org.name,
+        remote=proposal.mentee.org_id != proposal.mentor.org_id,
     )
 
 
@@ -399,6 +413,47 @@ def proposals(
     if status is not None:
         query = query.where(Proposal.status == status)
     return [public(p) for p in session.scalars(query)]
+
+
+_Mentee = aliased(Person, name="mentee")
+_Mentor = aliased(Person, name="mentor")
+
+PROPOSALS = Listing(
+    search=[_Mentee.name, _Mentor.name],
+    sorts={
+        "score": [Proposal.score, Proposal.id],
+        "mentee": [_Mentee.name, Proposal.id],
+        "mentor": [_Mentor.name, Proposal.id],
+        "created": [Proposal.created_at, Proposal.id],
+    },
+    filters={
+        "status": choice(Proposal.status, {s.value: s.value for s in ProposalStatus}, "Состояние"),
+        "form": lambda value: Proposal.form == value,
+        "run": lambda value: Proposal.run_id == (int(value) if value.isdigit() else -1),
+    },
+    default_sort="-score",
+    sort_titles={
+        "-score": "лучшие сначала",
+        "mentee": "по наставляемому",
+        "mentor": "по наставнику",
+        "-created": "новые сначала",
+    },
+)
+
+
+def proposals_page(
+    session: Session, actor: Actor, org: str, params: ListParams
+) -> Page[ProposalPublic]:
+    """One page of a school's proposals: searched by either name, filtered, sorted."""
+    organisation = organisation_for(session, actor, org)
+    query = (
+        select(Proposal)
+        .join(_Mentee, _Mentee.id == Proposal.mentee_id)
+        .join(_Mentor, _Mentor.id == Proposal.mentor_id)
+        .where(Proposal.org_id == organisation.id)
+    )
+    found, total = paginate(session, query, PROPOSALS, params)
+    return page_of([public(p) for p in found], params, total)
 
 
 def require_consent(person: Person) -> None:

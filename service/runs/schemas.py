@@ -52,7 +52,15 @@ class ProposalPublic(BaseModel):
     reasons: list[str] = Field(description="Why the pair fits, in Russian, the strongest first.")
     form: str | None = Field(default=None, description="Key of the form of mentoring.")
     status: ProposalStatusName = "open"
+    status_reason: str | None = Field(
+        default=None,
+        description="Why a superseded proposal can no longer be confirmed: new_run, "
+        "mentee_paired, mentor_full, no_consent.",
+    )
     created_at: dt.datetime | None = None
+    mentee_org: str | None = Field(default=None, description="The mentee's school (its name).")
+    mentor_org: str | None = Field(default=None, description="The mentor's school (its name).")
+    remote: bool = Field(default=False, description="The two are of different schools.")
 
 
 class RunPublic(BaseModel):

@@ -20,7 +20,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from service.core.rules import END_REASONS, form_title
+from service.core.rules import END_REASONS, SUPERSEDED_REASONS, form_title
 
 __all__ = ["FormDep", "attempt", "back", "problems_of", "render", "templates"]
 
@@ -36,7 +36,7 @@ STATUS_TITLES = {
     "open": "ожидает решения",
     "confirmed": "подтверждено",
     "rejected": "отклонено",
-    "superseded": "снято: новый подбор или отзыв согласия",
+    "superseded": "снято",
 }
 templates.env.globals["status_title"] = lambda s: STATUS_TITLES.get(s, s)
 
@@ -52,6 +52,10 @@ def _local_date(context: Any, value: date | datetime | None) -> str:
 
 
 templates.env.globals["date"] = _local_date
+templates.env.globals["found_title"] = lambda n: f"Найдено: {n}"
+templates.env.globals["superseded_reason"] = lambda key: SUPERSEDED_REASONS.get(key, key)
+# A pair's compatibility, stored in [0, 1], is shown on one scale: «совместимость 52 из 100».
+templates.env.globals["score100"] = lambda score: round(float(score) * 100)
 
 
 @pass_context

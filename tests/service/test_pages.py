@@ -307,7 +307,7 @@ def test_a_curator_records_a_withdrawn_consent_and_lowers_a_mentors_limit(
 
         # Петрова withdraws her consent on paper: the form says whose consent and the date.
         page.get_by_role("link", name="Участники").click()
-        _row(page, "#mentors", "Петрова Анна Ивановна").get_by_role("link", name="Согласия").click()
+        _row(page, "#people", "Петрова Анна Ивановна").get_by_role("link", name="Согласия").click()
         assert "Все нужные согласия есть" in page.locator("#consent-summary").inner_text()
         form = page.locator("#consent-form")
         form.get_by_label("согласие участника на участие в программе").check()
@@ -327,11 +327,11 @@ def test_a_curator_records_a_withdrawn_consent_and_lowers_a_mentors_limit(
 
         # Орлова may take three; the curator lowers it to one.
         page.get_by_role("link", name="Участники").click()
-        _row(page, "#mentors", "Орлова Вера Сергеевна").get_by_role(
+        _row(page, "#people", "Орлова Вера Сергеевна").get_by_role(
             "link", name="Предел наставляемых"
         ).click()
         page.locator("#limit").select_option("1")
         page.get_by_role("button", name="Сохранить предел").click()
         assert "Предел 1: наставник может вести до 1" in page.get_by_role("status").inner_text()
         page.get_by_role("link", name="Участники").click()
-        assert "0 из 1" in _row(page, "#mentors", "Орлова").inner_text()
+        assert "0 из 1" in _row(page, "#people", "Орлова").inner_text()
