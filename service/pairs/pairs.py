@@ -241,6 +241,11 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
         # Withdrawing a consent supersedes the person's proposals: say so, not just "decided".
         require_consent(proposal.mentee)
         require_consent(proposal.mentor)
+        # Superseded because of a pair confirmed since: answer as a single confirmation would.
+        if proposal.status_reason == "mentee_paired":
+            _check_free_mentee(session, proposal.mentee)
+        if proposal.status_reason == "mentor_full":
+            _take_place(session, proposal.mentor)
     if proposal.status != ProposalStatus.open.value:
         existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
         why = SUPERSEDED_REASONS.get(proposal.status_reason or "")

@@ -281,7 +281,12 @@ def capacity(
 
 def _capacity_message(done: LimitPublic) -> str:
     what = "Предел снят" if done.capacity_limit is None else f"Предел {done.capacity_limit}"
-    message = f"{what}: наставник может вести до {done.places}, сейчас пар — {done.active_pairs}."
+    can = (
+        "наставник новых наставляемых не берёт"
+        if done.places == 0
+        else f"наставник может вести до {done.places}"
+    )
+    message = f"{what}: {can}, сейчас пар — {done.active_pairs}."
     if done.active_pairs > done.places:
         return message + " Действующие пары сохраняются, новых мест нет."
     free = done.places - done.active_pairs

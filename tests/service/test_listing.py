@@ -126,8 +126,10 @@ def test_bulk_confirm_confirms_each_and_says_by_name_why_not(api: Api) -> None:
         ("Кузнецова Мария Олеговна", "Петрова Анна Ивановна"),
     ]
     refused = {(r["mentee_name"], r["mentor_name"]): r["reason"] for r in done["refused"]}
-    assert "свободных мест" in refused[("Кузнецова Мария Олеговна", "Орлова Вера Сергеевна")]
-    assert "уже есть пара" in refused[("Сидоров Олег Петрович", "Петрова Анна Ивановна")]
+    assert "свободных мест нет" in refused[("Кузнецова Мария Олеговна", "Орлова Вера Сергеевна")]
+    assert (
+        "уже есть действующая пара" in refused[("Сидоров Олег Петрович", "Петрова Анна Ивановна")]
+    )
     assert not any(re.search(r"\bid\b|№", r) for r in refused.values())
     pairs = api.get("/api/v1/orgs/s1/pairs/paged?status=active")
     assert pairs["total"] == 2
@@ -151,7 +153,8 @@ def test_stale_proposals_are_superseded_with_the_reason(api: Api) -> None:
     assert "снято: у наставника не осталось свободных мест" in html
     refused = api.client.post(f"/api/v1/proposals/{ids['b-full']}/confirm", headers=api.headers)
     assert refused.status_code == 409
-    assert "не осталось свободных мест" in refused.json()["detail"]
+    assert refused.json()["code"] == "mentor_full"
+    assert "свободных мест нет: занято 1 из 1" in refused.json()["detail"]
 
 
 def test_the_school_page_confirms_the_shown_proposals_and_lists_the_result(api: Api) -> None:
@@ -167,7 +170,7 @@ def test_the_school_page_confirms_the_shown_proposals_and_lists_the_result(api: 
     text = _text(response.text)
     assert "Подтверждено: 1, не подтверждено: 1." in text
     assert "Кузнецова Мария Олеговна" in text
-    assert "Это предложение уже рассмотрено (снято: у наставляемого уже есть пара)" in text
+    assert "уже есть действующая пара с наставником Орлова Вера Сергеевна" in text
     nothing = api.client.post("/ui/orgs/s1/proposals/confirm", data={"which": "selected"})
     assert nothing.status_code == 303
 
@@ -197,3 +200,12 @@ def test_waiting_and_pairs_lists_page_and_search(api: Api) -> None:
     assert "Найдено: 1" in text
     assert "Ёлкина Анна Петровна" in text
     assert api.get("/api/v1/orgs/s1/pairs/paged")["total"] == 0
+
+
+def test_a_limit_of_zero_says_no_new_mentees_rather_than_up_to_zero(api: Api) -> None:
+    mentor = person(api.db, api.org, "mentor", "m", name="Орлова Вера Сергеевна", capacity=2)
+    url = f"/ui/orgs/s1/mentors/{mentor}/capacity"
+    assert api.client.post(url, data={"limit": "0"}).status_code == 303
+    text = _text(api.client.get(url).text)
+    assert "Предел 0: наставник новых наставляемых не берёт, сейчас пар — 0." in text
+    assert "до 0" not in text
