@@ -295,6 +295,10 @@ class MatchingRun(Base):
     total_score: Mapped[float] = mapped_column(Float, default=0.0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # branch pages: why each mentee got no pair (mentee id -> a key of UNMATCHED_REASONS), and
+    # the mentors left with free places (mentor id -> free places), for the run's result page
+    unmatched_reasons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    free_mentors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Proposal(Base):

@@ -25,6 +25,7 @@ __all__ = [
     "SATISFACTION_TARGETS",
     "SHIPPED_SPECS",
     "SUPERSEDED_REASONS",
+    "UNMATCHED_REASONS",
     "form_title",
     "mentoring_forms",
     "satisfaction_target",
@@ -104,4 +105,14 @@ SUPERSEDED_REASONS = {
     "mentee_paired": "у наставляемого уже есть пара",
     "mentor_full": "у наставника не осталось свободных мест",
     "no_consent": "нет согласия участника",
+}
+
+# Why a matching run left a mentee without a pair (the run's result page).
+UNMATCHED_REASONS = {
+    "no_consent": "нет записанного согласия: в подбор не попадает",
+    "no_mentors": "нет наставников, ответивших на анкету той же формы",
+    "no_allowed_mentor": "ни один наставник не подходит по правилам формы и минимальной оценке",
+    "only_rejected": "подходящие наставники уже отклонены куратором",
+    "places_taken": "места подходящих наставников заняты парами с лучшей совместимостью "
+    "или наставляемыми, которые ждут дольше",
 }

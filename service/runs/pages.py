@@ -90,9 +90,29 @@ def run(
     options = runs.RunOptions(min_score=settings.min_score)
     result = runs.run_matching(db, solver, actor, options, org=org)
     return back(
-        f"/ui/orgs/{org}",
+        f"/ui/runs/{result.run_id}",
         f"Подбор выполнен: предложено пар — {len(result.proposals)}, "
         f"без пары осталось — {len(result.unmatched)}.",
+    )
+
+
+@router.get("/ui/runs/{run_id}")
+def run_page(request: Request, run_id: int, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """A run's result: its proposals (a school's run), the mentees left without a pair and why,
+    the mentors left with free places."""
+    result = runs.run_result(session, actor, run_id)
+    proposals = None
+    if result.org is not None:
+        proposals = runs.proposals_page(
+            session, actor, result.org, ListParams(filters={"run": str(run_id)}, per_page=20)
+        )
+    return render(
+        request,
+        "run.html",
+        actor=actor,
+        org=result.org,
+        result=result,
+        proposals=proposals,
     )
 
 

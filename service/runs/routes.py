@@ -27,6 +27,7 @@ from service.runs.schemas import (
     ProposalStatusName,
     RunCreate,
     RunPublic,
+    RunResultPublic,
     SuggestionPublic,
 )
 
@@ -78,6 +79,13 @@ def run_municipality(
 ) -> RunPublic:
     """Coordinators: one batch over all schools of a municipality (virtual pairs may cross)."""
     return runs.run_matching(db, solver, actor, options(body, settings), municipality=municipality)
+
+
+@router.get("/matching-runs/{run_id}")
+def run_result(run_id: int, session: SessionDep, actor: ActorDep) -> RunResultPublic:
+    """A run's result: the mentees left without a pair, with the reason for each (no consent,
+    no mentor allowed, places taken by better pairs, ...), and the mentors left with free places."""
+    return runs.run_result(session, actor, run_id)
 
 
 @router.get("/orgs/{org}/proposals")

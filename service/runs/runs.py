@@ -23,7 +23,7 @@ from features import waiting_priority
 from matching import Problem, suggest
 from service.core.audit import record
 from service.core.db import Database
-from service.core.errors import NoConsent, NotAllowed, NotFound
+from service.core.errors import Denied, NoConsent, NotAllowed, NotFound
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
@@ -37,12 +37,20 @@ from service.core.models import (
     Side,
     utcnow,
 )
+from service.core.rules import UNMATCHED_REASONS
 from service.core.security import Actor, organisation_for, visible_organisations
 from service.people.people import person_of
 from service.people.questionnaires import with_consent
 from service.people.waiting import waiting_since_of
 from service.runs.executor import Solver
-from service.runs.schemas import ProposalPublic, RunPublic, SuggestionPublic
+from service.runs.schemas import (
+    FreeMentorPublic,
+    ProposalPublic,
+    RunPublic,
+    RunResultPublic,
+    SuggestionPublic,
+    UnmatchedPublic,
+)
 from service.runs.scoring import Member, Scored, score_members
 
 __all__ = [
@@ -103,7 +111,7 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     ]
 
 
-def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
+def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[int]]:
     specs = session.scalars(
         select(Person.spec).where(Person.org_id.in_(org_ids)).distinct().order_by(Person.spec)
     ).all()
@@ -122,12 +130,15 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
             )
         )
     }
-    without_consent = len(
+    without_consent = list(
         session.scalars(
             select(Person.id).where(
                 Person.org_id.in_(org_ids),
                 Person.side == Side.mentee.value,
                 Person.consent.is_(False),
+                ~select(Pair.id)
+                .where(Pair.mentee_id == Person.id, Pair.status == PairStatus.active.value)
+                .exists(),
             )
         ).all()
     )
@@ -241,6 +252,8 @@ def run_matching(
         cohorts, without_consent = _cohorts(session, org_ids)
     found: list[tuple[int, int, float, list[str], str]] = []
     unmatched: list[int] = []
+    reasons: dict[int, str] = dict.fromkeys(without_consent, "no_consent")
+    free: dict[int, int] = {}
     kept: list[int] = []
     capacities: dict[int, int] = {}
     for cohort in cohorts:
@@ -248,7 +261,9 @@ def run_matching(
         kept += built.kept
         if built.problem is None or built.scored is None:
             paired = {mentee for _, mentee, _ in cohort.active}
-            unmatched += [m.id for m in cohort.mentees if m.id not in paired]
+            left = [m.id for m in cohort.mentees if m.id not in paired]
+            unmatched += left
+            reasons.update(dict.fromkeys(left, "no_mentors"))
             continue
         scored = built.scored
         if municipality is not None:
@@ -256,9 +271,10 @@ def run_matching(
         else:
             pairs = solver.solve(built.problem).pairs
         matched = {row for row, _ in pairs}
-        unmatched += [
-            scored.mentees[built.rows[r]].id for r in range(len(built.rows)) if r not in matched
-        ]
+        left_rows = [r for r in range(len(built.rows)) if r not in matched]
+        unmatched += [scored.mentees[built.rows[r]].id for r in left_rows]
+        reasons.update(_why_unmatched(built, left_rows, options.min_score))
+        free.update(_free_places(built, pairs))
         for row, column in pairs:
             if (row, column) in built.pinned_pairs:
                 continue
@@ -287,7 +303,53 @@ def run_matching(
         capacities,
         without_consent,
         seconds,
+        reasons,
+        free,
     )
+
+
+def _why_unmatched(built: _Built, rows: list[int], min_score: float) -> dict[int, str]:
+    """Why each mentee left without a pair got none: no mentor is allowed at all (the hard
+    rules, the minimum score, the curator's rejections) or every allowed one's places went to
+    pairs that count more (a better total, or mentees waiting longer)."""
+    assert built.problem is not None
+    assert built.scored is not None
+    scores = built.problem.scores.tocsr() if hasattr(built.problem.scores, "tocsr") else None
+    forbidden = set(built.problem.forbidden)
+    found = {}
+    for r in rows:
+        mentee = built.scored.mentees[built.rows[r]].id
+        if scores is None:
+            found[mentee] = "places_taken"
+            continue
+        start, end = scores.indptr[r], scores.indptr[r + 1]
+        allowed = [
+            int(j)
+            for j, value in zip(scores.indices[start:end], scores.data[start:end], strict=True)
+            if value >= min_score
+        ]
+        if not allowed:
+            found[mentee] = "no_allowed_mentor"
+        elif all((r, j) in forbidden for j in allowed):
+            found[mentee] = "only_rejected"
+        else:
+            found[mentee] = "places_taken"
+    return found
+
+
+def _free_places(built: _Built, pairs: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """The mentors left with free places after the run's pairs and the pairs already made."""
+    assert built.problem is not None
+    assert built.scored is not None
+    used = np.asarray(built.problem.load, dtype=np.int64).copy()
+    for _, column in pairs:
+        used[column] += 1
+    capacity = np.asarray(built.problem.capacity, dtype=np.int64)
+    return {
+        m.id: int(capacity[j] - used[j])
+        for j, m in enumerate(built.scored.mentors)
+        if capacity[j] > used[j]
+    }
 
 
 def _store_run(
@@ -300,8 +362,10 @@ def _store_run(
     unmatched: list[int],
     kept: list[int],
     capacities: dict[int, int],
-    without_consent: int,
+    without_consent: list[int],
     seconds: float,
+    reasons: dict[int, str],
+    free: dict[int, int],
 ) -> RunPublic:
     with db.write() as session:
         run = MatchingRun(
@@ -317,6 +381,8 @@ def _store_run(
             unmatched=unmatched,
             total_score=float(sum(f[2] for f in found)),
             seconds=seconds,
+            unmatched_reasons={str(k): v for k, v in sorted(reasons.items())},
+            free_mentors={str(k): v for k, v in sorted(free.items())},
         )
         session.add(run)
         session.flush()
@@ -363,7 +429,7 @@ def _store_run(
             proposals=[public(p) for p in rows],
             unmatched=unmatched,
             kept=sorted(kept),
-            without_consent=without_consent,
+            without_consent=len(without_consent),
             seconds=round(seconds, 4),
         )
 
@@ -609,3 +675,56 @@ def active_pair_of(session: Session, mentee_id: int) -> tuple[int, int, str | No
         .where(Pair.mentee_id == mentee_id, Pair.status == PairStatus.active.value)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def run_result(session: Session, actor: Actor, run_id: int) -> RunResultPublic:
+    """A run's result: the mentees left without a pair with the reason for each, and the mentors
+    left with free places, by name. A school's run is seen by whoever sees the school; a
+    municipality's by its coordinator (and an admin)."""
+    run = session.get(MatchingRun, run_id)
+    if run is None:
+        raise NotFound("run", run_id)
+    school = session.get(Organisation, run.org_id) if run.org_id is not None else None
+    if school is not None:
+        if not actor.sees(school):
+            raise NotFound("run", run_id)
+    else:
+        try:
+            actor.require_municipality(run.municipality or "")
+        except (NotFound, Denied) as exc:
+            raise NotFound("run", run_id) from exc
+    reasons = {int(k): str(v) for k, v in (run.unmatched_reasons or {}).items()}
+    for mentee_id in run.unmatched:  # a run stored before the reasons were
+        reasons.setdefault(int(mentee_id), "places_taken")
+    free = {int(k): int(v) for k, v in (run.free_mentors or {}).items()}
+    people = {
+        p.id: p
+        for p in session.scalars(select(Person).where(Person.id.in_([*reasons, *free])))
+        if actor.sees(p.org)
+    }
+    unmatched = [
+        UnmatchedPublic(
+            mentee_id=i,
+            name=people[i].name,
+            school=people[i].org.name,
+            reason=reason,
+            why=UNMATCHED_REASONS.get(reason, reason),
+        )
+        for i, reason in reasons.items()
+        if i in people
+    ]
+    mentors = [
+        FreeMentorPublic(mentor_id=i, name=people[i].name, school=people[i].org.name, free=n)
+        for i, n in free.items()
+        if i in people
+    ]
+    return RunResultPublic(
+        run_id=run.id,
+        org=school.code if school else None,
+        municipality=run.municipality,
+        created_at=run.created_at,
+        proposed=run.proposed,
+        kept=run.kept,
+        unmatched=sorted(unmatched, key=lambda u: (u.reason, u.name or "", u.mentee_id)),
+        free_mentors=sorted(mentors, key=lambda m: (-m.free, m.name or "", m.mentor_id)),
+    )

@@ -158,9 +158,15 @@ def test_a_curator_uploads_questionnaires_and_runs_the_matching(
             assert "Файл принят: новых — 4" in page.get_by_role("status").inner_text()
         page.get_by_role("button", name="Подобрать пары").click()
         assert "Подбор выполнен: предложено пар — 3" in page.get_by_role("status").inner_text()
-        first = page.locator("#proposals tr[data-proposal]").nth(0).inner_text()
+        # The run's result: its proposals with reasons, who is left without a pair and why.
+        first = page.locator("#run-proposals tr[data-proposal]").nth(0).inner_text()
         assert "Иванова Ирина Андреевна" in first
         assert "закрывает 2 из 2 запросов" in first
+        [left] = page.locator("#unmatched tr[data-mentee]").all()
+        assert "Фролов Максим Юрьевич" in left.inner_text()
+        assert "нет записанного согласия" in left.inner_text()
+        page.get_by_role("link", name="Решить по предложениям этого подбора").click()
+        assert page.locator("#proposals tr[data-proposal]").count() == 3
 
 
 def _import_sample(db: Database, org: str) -> None:

@@ -1,4 +1,4 @@
-"""proposals: why a proposal was superseded (the mentee got a pair, the mentor is full, ...)
+"""proposals: why one was superseded; runs: why each mentee got no pair, mentors left free
 
 Revision ID: pages
 Revises: 0002
@@ -19,8 +19,14 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("status_reason", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("matching_runs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("unmatched_reasons", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("free_mentors", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("matching_runs", schema=None) as batch_op:
+        batch_op.drop_column("free_mentors")
+        batch_op.drop_column("unmatched_reasons")
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.drop_column("status_reason")
