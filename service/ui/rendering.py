@@ -52,6 +52,27 @@ def _local_date(context: Any, value: date | datetime | None) -> str:
 
 
 templates.env.globals["date"] = _local_date
+
+
+@pass_context
+def _school_name(context: Any, code: str | None) -> str:
+    """A school's name for a code (pages show names, never codes); read once per request."""
+    if not code:
+        return ""
+    request = context["request"]
+    names = getattr(request.state, "school_names", None)
+    if names is None:
+        from sqlalchemy import select
+
+        from service.core.models import Organisation
+
+        with request.app.state.db.read() as session:
+            names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
+        request.state.school_names = names
+    return str(names.get(code) or code)
+
+
+templates.env.globals["school_name"] = _school_name
 templates.env.globals["found_title"] = lambda n: f"Найдено: {n}"
 templates.env.globals["superseded_reason"] = lambda key: SUPERSEDED_REASONS.get(key, key)
 # A pair's compatibility, stored in [0, 1], is shown on one scale: «совместимость 52 из 100».
