@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from service.core.rules import END_REASONS, SUPERSEDED_REASONS, form_title
+from service.ui import formatting
 
 __all__ = ["FormDep", "attempt", "back", "problems_of", "render", "templates"]
 
@@ -73,10 +74,16 @@ def _school_name(context: Any, code: str | None) -> str:
 
 
 templates.env.globals["school_name"] = _school_name
-templates.env.globals["found_title"] = lambda n: f"Найдено: {n}"
+templates.env.globals["found_title"] = lambda n: f"Найдено: {n}"  # «Найдено: 21» reads for any n
 templates.env.globals["superseded_reason"] = lambda key: SUPERSEDED_REASONS.get(key, key)
-# A pair's compatibility, stored in [0, 1], is shown on one scale: «совместимость 52 из 100».
-templates.env.globals["score100"] = lambda score: round(float(score) * 100)
+# Russian formatting by Babel: decimal commas, percentages, whole days with plurals, one scale.
+templates.env.globals.update(
+    score100=formatting.score100,
+    number=formatting.number,
+    percent=formatting.percent,
+    days=formatting.days,
+    plural=formatting.plural,
+)
 
 
 @pass_context
