@@ -202,6 +202,8 @@ class Person(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, doc="Current version of the answers.")
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # branch pages: left the programme (history kept); not matched, not waiting
+    archived_at: Mapped[datetime | None]
 
     org: Mapped[Organisation] = relationship()
 

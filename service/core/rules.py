@@ -105,6 +105,7 @@ SUPERSEDED_REASONS = {
     "mentee_paired": "у наставляемого уже есть пара",
     "mentor_full": "у наставника не осталось свободных мест",
     "no_consent": "нет согласия участника",
+    "archived": "участник покинул программу",
 }
 
 # Why a matching run left a mentee without a pair (the run's result page).

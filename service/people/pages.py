@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, WriteSessionDep
-from service.core.errors import Invalid
+from service.core.errors import Conflict, Invalid
 from service.core.listing import ListParams
 from service.core.models import ConsentKind, utcnow
 from service.core.rules import ASSIGN_WITHIN_DAYS
@@ -40,6 +40,7 @@ PEOPLE_FILTERS = {
     "consent": ("Согласия", {"yes": "есть", "no": "нет"}),
     "pair": ("Пара", {"yes": "есть", "no": "нет"}),
     "form": ("Анкета", {"teacher": "педагоги", "pupil": "ученики"}),
+    "archived": ("Архив", {"no": "в программе", "yes": "в архиве"}),
 }
 
 
@@ -61,6 +62,44 @@ def people_list(request: Request, org: str, session: SessionDep, actor: ActorDep
         sorts=PEOPLE.sort_titles,
         waiting={w.mentee_id for w in waiting},
     )
+
+
+def _person_step(org: str, fields: dict[str, Any], session: Any, step: Any) -> Response:
+    back_to = str(fields.get("back") or "")
+    if not back_to.startswith(f"/ui/orgs/{org}/people"):
+        back_to = f"/ui/orgs/{org}/people"
+    try:
+        with attempt(session):
+            message = step()
+    except Conflict as exc:
+        return back(back_to, exc.message, True)
+    return back(back_to, message)
+
+
+@router.post("/ui/orgs/{org}/people/{person_id}/archive")
+def archive_person(
+    org: str, person_id: int, fields: FormDep, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """A person leaves the programme (history kept): out of runs and the waiting list."""
+
+    def step() -> str:
+        done = people.archive(session, actor, org, person_id)
+        return f"В архиве: {done.name or 'участник без имени'}. История пар и анкет сохранена."
+
+    return _person_step(org, fields, session, step)
+
+
+@router.post("/ui/orgs/{org}/people/{person_id}/remove")
+def remove_person(
+    org: str, person_id: int, fields: FormDep, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """Remove a wrongly imported person who was never in a pair."""
+
+    def step() -> str:
+        gone = people.remove(session, actor, org, person_id)
+        return f"Удалена ошибочно загруженная запись: {gone.name or 'участник без имени'}."
+
+    return _person_step(org, fields, session, step)
 
 
 @router.get("/ui/orgs/{org}/waiting")

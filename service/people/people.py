@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,8 @@ from service.core.models import (
     Pair,
     PairStatus,
     Person,
+    Proposal,
+    ProposalStatus,
     Side,
     utcnow,
 )
@@ -42,15 +44,18 @@ from service.people.schemas import (
     MentorLoad,
     MentorPair,
     PersonPublic,
+    PersonRemoved,
 )
 
 __all__ = [
     "PEOPLE",
+    "archive",
     "import_answers",
     "mentor_load",
     "people",
     "people_page",
     "person_of",
+    "remove",
     "set_capacity_limit",
 ]
 
@@ -371,6 +376,7 @@ def public(person: Person, active_pairs: int) -> PersonPublic:
         agreed=_agreed(person) if mentor else None,
         active_pairs=active_pairs,
         version=person.version,
+        archived_at=person.archived_at,
     )
 
 
@@ -396,6 +402,11 @@ PEOPLE = Listing(
         "consent": choice(Person.consent, {"yes": True, "no": False}, "Согласие"),
         "pair": choice(Person.id, {"yes": _HAS_PAIR, "no": ~_HAS_PAIR}, "Пара"),
         "form": lambda value: Person.spec == value,
+        "archived": choice(
+            Person.archived_at,
+            {"no": Person.archived_at.is_(None), "yes": Person.archived_at.is_not(None)},
+            "Архив",
+        ),
     },
     sort_titles={"name": "по имени", "entered": "по дате вступления"},
 )
@@ -494,3 +505,71 @@ def set_capacity_limit(
     return LimitPublic(
         mentor_id=person.id, capacity_limit=limit, places=person.places(), active_pairs=active
     )
+
+
+def archive(session: Session, actor: Actor, org: str, person_id: int) -> PersonPublic:
+    """A person leaves the programme: kept with their history (answers, consents, pairs), left
+    out of runs, suggestions and the waiting list; their open proposals are superseded.
+
+    Raises
+    ------
+    Conflict
+        While the person has an active pair: end it (with the regulation's reason) first.
+    """
+    consents.lock_open_proposals(session, select(Person.id).where(Person.id == person_id))
+    person = person_of(session, actor, org, person_id, lock=True)
+    active = _active_counts(session, [person.id]).get(person.id, 0)
+    if active:
+        raise Conflict(
+            "person_has_pair",
+            f"{person.name or 'Участник'} в действующей паре: сначала закройте пару на странице "
+            "пар (с причиной), затем переведите в архив.",
+        )
+    if person.archived_at is None:
+        person.archived_at = utcnow()
+        open_ones = session.execute(
+            update(Proposal)
+            .where(
+                (Proposal.mentee_id == person.id) | (Proposal.mentor_id == person.id),
+                Proposal.status == ProposalStatus.open.value,
+            )
+            .values(
+                status=ProposalStatus.superseded.value,
+                status_reason="archived",
+                decided_at=utcnow(),
+                decided_by=actor.user_id,
+            )
+        )
+        record(
+            session, actor, "archive", "person", person.id, person.org_id,
+            superseded=open_ones.rowcount,  # type: ignore[attr-defined]
+        )  # fmt: skip
+    return public(person, 0)
+
+
+def remove(session: Session, actor: Actor, org: str, person_id: int) -> PersonRemoved:
+    """Remove a wrongly imported person with their answers, consents and proposals; only a
+    person who was never in a pair (a pair is history: archive such a person instead)."""
+    person = person_of(session, actor, org, person_id, lock=True)
+    involved = (Pair.mentee_id == person.id) | (Pair.mentor_id == person.id)
+    if session.scalar(select(Pair.id).where(involved).limit(1)) is not None:
+        raise Conflict(
+            "person_has_history",
+            f"{person.name or 'Участник'} уже был в паре: удалить нельзя, история пар хранится. "
+            "Переведите участника в архив.",
+        )
+    proposals = session.execute(
+        delete(Proposal).where(
+            (Proposal.mentee_id == person.id) | (Proposal.mentor_id == person.id)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(delete(Consent).where(Consent.person_id == person.id))
+    session.execute(delete(Answers).where(Answers.person_id == person.id))
+    removed = PersonRemoved(person_id=person.id, name=person.name, proposals=proposals)
+    record(
+        session, actor, "remove", "person", person.id, person.org_id,
+        side=person.side, proposals=proposals,
+    )  # fmt: skip
+    session.delete(person)
+    session.flush()
+    return removed

@@ -23,6 +23,7 @@ from service.people.schemas import (
     LimitUpdate,
     MentorLoad,
     PersonPublic,
+    PersonRemoved,
     WaitingPublic,
 )
 from service.people.waiting import waiting_page
@@ -93,9 +94,16 @@ def page_people(
     consent: Annotated[YesNo | None, Query(description="All consents recorded, or not.")] = None,
     pair: Annotated[YesNo | None, Query(description="Has an active pair, or not.")] = None,
     form: Annotated[str | None, Query(description="Questionnaire spec: teacher, pupil.")] = None,
+    archived: Annotated[YesNo | None, Query(description="Left the programme, or not.")] = None,
 ) -> Page[PersonPublic]:
     """One page of a school's people: search by name (`q`), filters, sort `name` or `entered`."""
-    chosen = {"side": side.value if side else None, "consent": consent, "pair": pair, "form": form}
+    chosen = {
+        "side": side.value if side else None,
+        "consent": consent,
+        "pair": pair,
+        "form": form,
+        "archived": archived,
+    }
     filters = {k: v for k, v in chosen.items() if v}
     return people.people_page(session, actor, org, replace(params, filters=filters))
 
@@ -113,6 +121,24 @@ def page_waiting(
     organisation = organisation_for(session, actor, org)
     filters = {"overdue": overdue} if overdue else {}
     return waiting_page(session, organisation.id, replace(params, filters=filters))
+
+
+@router.post("/orgs/{org}/people/{person_id}/archive", responses=errors(409))
+def archive_person(
+    org: str, person_id: int, session: WriteSessionDep, actor: ActorDep
+) -> PersonPublic:
+    """The person leaves the programme: history kept, out of runs and the waiting list, open
+    proposals superseded (409 while the person has an active pair)."""
+    return people.archive(session, actor, org, person_id)
+
+
+@router.delete("/orgs/{org}/people/{person_id}", responses=errors(409))
+def remove_person(
+    org: str, person_id: int, session: WriteSessionDep, actor: ActorDep
+) -> PersonRemoved:
+    """Remove a wrongly imported person (answers, consents, proposals); 409 for a person who was
+    ever in a pair (archive them instead)."""
+    return people.remove(session, actor, org, person_id)
 
 
 @router.get("/orgs/{org}/people/{person_id}/consent")

@@ -87,7 +87,11 @@ def school_waiting(
 ) -> list[WaitingPublic]:
     """The waiting list of one school, the longest wait first."""
     mentees = session.scalars(
-        select(Person).where(Person.org_id == org_id, Person.side == Side.mentee.value)
+        select(Person).where(
+            Person.org_id == org_id,
+            Person.side == Side.mentee.value,
+            Person.archived_at.is_(None),  # left the programme: waits for nobody
+        )
     ).all()
     return waiting_list(session, mentees, now)
 

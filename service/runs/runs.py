@@ -92,7 +92,12 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
         select(Person, Answers.records, Organisation.code)
         .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
         .join(Organisation, Organisation.id == Person.org_id)
-        .where(Person.org_id.in_(org_ids), Person.side == side.value, Person.consent.is_(True))
+        .where(
+            Person.org_id.in_(org_ids),
+            Person.side == side.value,
+            Person.consent.is_(True),
+            Person.archived_at.is_(None),
+        )
         .order_by(Person.id)
     )
     if spec is not None:
@@ -136,6 +141,7 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[
                 Person.org_id.in_(org_ids),
                 Person.side == Side.mentee.value,
                 Person.consent.is_(False),
+                Person.archived_at.is_(None),
                 ~select(Pair.id)
                 .where(Pair.mentee_id == Person.id, Pair.status == PairStatus.active.value)
                 .exists(),

@@ -209,3 +209,40 @@ def test_a_limit_of_zero_says_no_new_mentees_rather_than_up_to_zero(api: Api) ->
     text = _text(api.client.get(url).text)
     assert "Предел 0: наставник новых наставляемых не берёт, сейчас пар — 0." in text
     assert "до 0" not in text
+
+
+def test_archive_keeps_the_history_and_removal_is_only_for_a_wrong_import(api: Api) -> None:
+    ids = _school_with_proposals(api)
+    paired = api.client.post(f"/api/v1/proposals/{ids['a-full']}/confirm", headers=api.headers)
+    mentee = paired.json()["mentee_id"]
+    refused = api.client.post(f"/api/v1/orgs/s1/people/{mentee}/archive", headers=api.headers)
+    assert refused.status_code == 409
+    assert "Сидоров Олег Петрович в действующей паре" in refused.json()["detail"]
+
+    waiting = api.get("/api/v1/orgs/s1/waiting/paged")["items"]
+    kuznetsova = next(w["mentee_id"] for w in waiting if w["name"].startswith("Кузнецова"))
+    response = api.client.post(
+        f"/ui/orgs/s1/people/{kuznetsova}/archive", data={"back": "/ui/orgs/s1/people?side=mentee"}
+    )
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        "/ui/orgs/s1/people?side=mentee",
+    )
+    assert api.get("/api/v1/orgs/s1/waiting/paged")["total"] == 0  # left the programme
+    archived = api.get("/api/v1/orgs/s1/people/paged?archived=yes")["items"]
+    assert [p["name"] for p in archived] == ["Кузнецова Мария Олеговна"]
+    left = api.get("/api/v1/orgs/s1/proposals/paged?status=superseded")["items"]
+    reasons = {p["proposal_id"]: p["status_reason"] for p in left}
+    assert reasons[ids["b-free"]] == "archived"  # was open
+    assert reasons[ids["b-full"]] == "mentor_full"  # superseded before, reason kept
+    page = _text(api.client.get("/ui/orgs/s1/people?archived=yes").text)
+    assert "в архиве с" in page
+
+    # Removal: never for someone who was in a pair; a wrong import goes whole, audited.
+    kept = api.client.delete(f"/api/v1/orgs/s1/people/{mentee}", headers=api.headers)
+    assert kept.status_code == 409
+    stray = person(api.db, api.org, "mentee", "x", name="Чужая Ученица Другой Школы")
+    gone = api.client.delete(f"/api/v1/orgs/s1/people/{stray}", headers=api.headers)
+    assert gone.status_code == 200, gone.text
+    assert gone.json()["name"] == "Чужая Ученица Другой Школы"
+    assert api.get("/api/v1/orgs/s1/people/paged?q=Чужая")["total"] == 0

@@ -19,12 +19,16 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("status_reason", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("matching_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unmatched_reasons", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("free_mentors", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_column("archived_at")
     with op.batch_alter_table("matching_runs", schema=None) as batch_op:
         batch_op.drop_column("free_mentors")
         batch_op.drop_column("unmatched_reasons")
