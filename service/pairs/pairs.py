@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from service.core.audit import record
 from service.core.errors import (
@@ -155,6 +155,10 @@ def pairs_page(session: Session, actor: Actor, org: str, params: ListParams) -> 
         .join(_Mentee, _Mentee.id == Pair.mentee_id)
         .join(_Mentor, _Mentor.id == Pair.mentor_id)
         .where((Pair.org_id == organisation.id) | (_Mentor.org_id == organisation.id))
+        .options(
+            selectinload(Pair.mentee).selectinload(Person.org),
+            selectinload(Pair.mentor).selectinload(Person.org),
+        )
     )
     found, total = paginate(session, query, PAIRS, params)
     return page_of([public(p) for p in found], params, total)

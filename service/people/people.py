@@ -56,6 +56,7 @@ __all__ = [
     "people_page",
     "person_of",
     "remove",
+    "school_counts",
     "set_capacity_limit",
 ]
 
@@ -573,3 +574,21 @@ def remove(session: Session, actor: Actor, org: str, person_id: int) -> PersonRe
     session.delete(person)
     session.flush()
     return removed
+
+
+def school_counts(session: Session, actor: Actor, org: str) -> tuple[int, int, int]:
+    """(mentors, mentees, mentees with an active pair) of a school in the programme, counted by
+    the database (the school page's summary)."""
+    from sqlalchemy import func
+
+    organisation = organisation_for(session, actor, org)
+    here = (Person.org_id == organisation.id, Person.archived_at.is_(None))
+    by_side = dict(
+        session.execute(select(Person.side, func.count()).where(*here).group_by(Person.side)).all()
+    )
+    paired = session.scalar(
+        select(func.count(func.distinct(Pair.mentee_id)))
+        .join(Person, Person.id == Pair.mentee_id)
+        .where(*here, Pair.status == PairStatus.active.value)
+    )
+    return by_side.get("mentor", 0), by_side.get("mentee", 0), int(paired or 0)

@@ -60,9 +60,8 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
     found = runs.proposals_page(
         session, actor, org, ListParams(params.q, query, params.sort, params.page, params.per_page)
     )
-    everyone = people.people(session, actor, org)
+    mentors, mentees, paired = people.school_counts(session, actor, org)
     waiting = school_waiting(session, organisation_for(session, actor, org).id)
-    mentees = [p for p in everyone if p.side == "mentee"]
     return render(
         request,
         "school.html",
@@ -73,9 +72,9 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         shown_status=status,
         filters=PROPOSAL_FILTERS,
         sorts=runs.PROPOSALS.sort_titles,
-        mentors=sum(p.side == "mentor" for p in everyone),
-        mentees=len(mentees),
-        paired=sum(p.active_pairs > 0 for p in mentees),
+        mentors=mentors,
+        mentees=mentees,
+        paired=paired,
         waiting=waiting[:WAITING_SHOWN],
         waiting_total=len(waiting),
         within_days=ASSIGN_WITHIN_DAYS,

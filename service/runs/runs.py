@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from features import waiting_priority
 from matching import Problem, suggest
@@ -523,6 +523,10 @@ def proposals_page(
         .join(_Mentee, _Mentee.id == Proposal.mentee_id)
         .join(_Mentor, _Mentor.id == Proposal.mentor_id)
         .where(Proposal.org_id == organisation.id)
+        .options(
+            selectinload(Proposal.mentee).selectinload(Person.org),
+            selectinload(Proposal.mentor).selectinload(Person.org),
+        )
     )
     found, total = paginate(session, query, PROPOSALS, params)
     return page_of([public(p) for p in found], params, total)
