@@ -17,6 +17,7 @@ from service.accounts import routes as account_routes
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.schemas import errors
+from service.monitoring import exports as monitoring_exports
 from service.monitoring import pages as monitoring_pages
 from service.monitoring import routes as monitoring_routes
 from service.pairs import pages as pair_pages
@@ -41,7 +42,15 @@ class Health(BaseModel):
 
 
 API = (account_routes, people_routes, run_routes, pair_routes, monitoring_routes)
-PAGES = (login, account_pages, people_pages, run_pages, pair_pages, monitoring_pages)
+PAGES = (
+    login,
+    account_pages,
+    people_pages,
+    run_pages,
+    pair_pages,
+    monitoring_pages,
+    monitoring_exports,
+)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

@@ -246,3 +246,31 @@ def test_archive_keeps_the_history_and_removal_is_only_for_a_wrong_import(api: A
     assert gone.status_code == 200, gone.text
     assert gone.json()["name"] == "Чужая Ученица Другой Школы"
     assert api.get("/api/v1/orgs/s1/people/paged?q=Чужая")["total"] == 0
+
+
+def test_the_export_holds_what_the_curator_filtered_and_never_a_formula(api: Api) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    _crowd(api, 5)
+    person(api.db, api.org, "mentee", "evil", name='=HYPERLINK("http://x","Васильева")')
+    response = api.client.get("/ui/orgs/s1/export/people.xlsx?q=Васильева&sort=name")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("ФИО", "Кто")
+    names = [r[0] for r in rows[1:]]
+    assert sorted(names) == sorted(
+        [
+            "Васильева Анна Андреевна",
+            "Васильева Анна Андреевна",
+            '=HYPERLINK("http://x","Васильева")',
+        ]
+    )
+    formula = next(c for c in sheet["A"] if str(c.value).startswith("="))
+    assert formula.data_type == "s"  # stored as text
+    assert sheet.auto_filter.ref
+    waiting = api.client.get("/ui/orgs/s1/export/waiting.xlsx?q=Смирнов")
+    assert len(list(load_workbook(io.BytesIO(waiting.content)).active.iter_rows())) == 1 + 5
+    assert api.client.get("/ui/orgs/s1/export/secrets.xlsx").status_code == 404
