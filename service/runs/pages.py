@@ -60,6 +60,11 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
     found = runs.proposals_page(
         session, actor, org, ListParams(params.q, query, params.sort, params.page, params.per_page)
     )
+    searched = bool(params.q) or any(k != "status" or v != "open" for k, v in query.items())
+    params = ListParams(  # the form shows the status chosen by default
+        params.q, dict(params.filters) | {"status": status}, params.sort, params.page,
+        params.per_page,
+    )  # fmt: skip
     mentors, mentees, paired = people.school_counts(session, actor, org)
     waiting = school_waiting(session, organisation_for(session, actor, org).id)
     return render(
@@ -70,6 +75,7 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         page=found,
         params=params,
         shown_status=status,
+        searched=searched,
         filters=PROPOSAL_FILTERS,
         sorts=runs.PROPOSALS.sort_titles,
         mentors=mentors,
