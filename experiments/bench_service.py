@@ -328,6 +328,60 @@ def run(args: argparse.Namespace) -> None:
           f"(report: {over_report}); median round {1000 * statistics.median(rounds):.0f} ms")  # fmt: skip
 
 
+PAGES = (
+    ("school page: open proposals", "/ui/orgs/{s}"),
+    ("school page: all, searched", "/ui/orgs/{s}?status=all&q={q}"),
+    ("people, page 1", "/ui/orgs/{s}/people"),
+    ("people: mentees, page 3", "/ui/orgs/{s}/people?side=mentee&sort=name&page=3"),
+    ("people: search", "/ui/orgs/{s}/people?q={q}"),
+    ("waiting", "/ui/orgs/{s}/waiting"),
+    ("pairs", "/ui/orgs/{s}/pairs"),
+    ("report", "/ui/orgs/{s}/report"),
+    ("run result", "/ui/runs/{run}"),
+    ("municipality", "/ui/municipalities/{m}"),
+    ("API people/paged", "/api/v1/orgs/{s}/people/paged?q={q}"),
+    ("API proposals/paged", "/api/v1/orgs/{s}/proposals/paged"),
+)
+
+
+def run_pages(args: argparse.Namespace) -> None:
+    """One school of ``--mentees`` pupils: import, a run, 50 pairs confirmed at once, then the
+    time each page takes to render (median of ``--repeat``), against ``GET /health``."""
+    folder = Path(tempfile.mkdtemp(prefix="nastavnik-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    engine = url.split(":", 1)[0].split("+", 1)[0]
+    env = os.environ | {"NASTAVNIK_DATABASE_URL": url, "NASTAVNIK_ENVIRONMENT": "development"}
+    world = _setup(env, 1, 1)
+    with (
+        _server(env, folder / "server.log") as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {world.admin}"},
+                     timeout=600) as client,
+    ):  # fmt: skip
+        _import_city(client, world, args.mentees, args.mentors, args.seed)
+        school = world.schools[0]
+        _, made = _timed(lambda: client.post(f"/api/v1/orgs/{school}/matching-runs"), 201)
+        run_id = made.json()["run_id"]
+        best = [p["proposal_id"] for p in made.json()["proposals"]][:50]
+        bulk, done = _timed(
+            lambda: client.post("/api/v1/proposals/confirm", json={"proposal_ids": best}), 200
+        )
+        people = client.get(f"/api/v1/orgs/{school}/people/paged", params={"per_page": 1})
+        total = people.json()["total"]
+        some = client.get(f"/api/v1/orgs/{school}/people/paged").json()["items"][0]["name"]
+        query = some.split()[0]
+        health = _repeat(lambda: client.get("/health"), 30)
+        baseline = statistics.median(health)
+        print(f"nastavnik pages benchmark: {engine}, one school of {total} people "
+              f"({args.mentees} pupil mentees, {args.mentors} mentors, seed {args.seed}); "
+              f"{len(made.json()['proposals'])} proposals; bulk confirm of {len(best)}: "
+              f"{len(done.json()['confirmed'])} confirmed in {bulk:.2f} s")  # fmt: skip
+        print(f"{'page':<38} {'median ms':>9} {'max ms':>9} {'n':>4} {'/ health':>10}")
+        print(_line("GET /health (baseline)", health, baseline))
+        for name, path in PAGES:
+            target = path.format(s=school, q=query, run=run_id, m=world.municipality)
+            print(_line(name, _repeat(lambda t=target: client.get(t), args.repeat), baseline))  # type: ignore[misc]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -338,7 +392,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=20, help="rounds of simultaneous confirms")
     parser.add_argument("--curators", type=int, default=6, help="curators confirming at once")
     parser.add_argument("--seed", type=int, default=0)
-    run(parser.parse_args(argv))
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="only the pages of one school of --mentees pupils (say 600, with --mentors 225)",
+    )
+    parser.add_argument("--repeat", type=int, default=10, help="requests of each page")
+    args = parser.parse_args(argv)
+    run_pages(args) if args.pages else run(args)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.schemas import errors
 from service.monitoring import indicator_pages
+from service.monitoring import exports as monitoring_exports
 from service.monitoring import pages as monitoring_pages
 from service.monitoring import routes as monitoring_routes
 from service.notifications import pages as notification_pages
@@ -66,6 +67,7 @@ PAGES = (
     participation_pair_pages,
     notification_pages,
     indicator_pages,
+    monitoring_exports,
 )
 
 

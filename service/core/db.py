@@ -27,6 +27,10 @@ __all__ = ["Database", "alembic_config", "upgrade"]
 _SQLITE_BUSY_MS = 30_000
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_engine(url: str, echo: bool) -> Engine:
     # A request's session may be opened in one worker thread and closed in another (FastAPI
     # runs a dependency's set-up and tear-down apart); it is never used by two at once.
@@ -46,6 +50,8 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
         cursor.close()
+        # SQLite's own lower() knows only ASCII: a search for «иванова» must find «Иванова».
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:

@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from service.core.config import Settings
 from service.core.db import Database
+from service.core.listing import DEFAULT_PER_PAGE, MAX_PER_PAGE, ListParams
 from service.core.security import Actor, actor_for_token
 
 __all__ = [
     "COOKIE",
     "ActorDep",
     "DbDep",
+    "ListDep",
     "SessionDep",
     "SettingsDep",
     "SolverDep",
@@ -80,3 +82,20 @@ def current_actor(
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def list_params(
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search: every word in a name.")
+    ] = None,
+    sort: Annotated[
+        str | None, Query(max_length=40, description="Sort key; `-key` the other way.")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10**6, description="Page number, from 1.")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = DEFAULT_PER_PAGE,
+) -> ListParams:
+    """The search, sort and page of a list in the API (filters are each route's own)."""
+    return ListParams(q=q, sort=sort, page=page, per_page=per_page)
+
+
+ListDep = Annotated[ListParams, Depends(list_params)]

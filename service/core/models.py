@@ -219,6 +219,8 @@ class Person(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, doc="Current version of the answers.")
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # branch pages: left the programme (history kept); not matched, not waiting
+    archived_at: Mapped[datetime | None]
 
     org: Mapped[Organisation] = relationship()
 
@@ -313,6 +315,10 @@ class MatchingRun(Base):
     total_score: Mapped[float] = mapped_column(Float, default=0.0)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # branch pages: why each mentee got no pair (mentee id -> a key of UNMATCHED_REASONS), and
+    # the mentors left with free places (mentor id -> free places), for the run's result page
+    unmatched_reasons: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    free_mentors: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Proposal(Base):
@@ -336,6 +342,8 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # branch pages: why a proposal was superseded (a key of service.core.rules.SUPERSEDED_REASONS)
+    status_reason: Mapped[str | None] = mapped_column(String(40))
 
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])

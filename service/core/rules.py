@@ -31,9 +31,12 @@ __all__ = [
     "REPLACE_REASONS",
     "SATISFACTION_TARGETS",
     "SHIPPED_SPECS",
+    "SUPERSEDED_REASONS",
+    "UNMATCHED_REASONS",
     "YOUNG_TEACHER_YEARS",
     "form_title",
     "indicator_target",
+    "mentoring_forms",
     "programme_year",
     "programme_year_bounds",
     "programme_year_label",
@@ -175,3 +178,28 @@ def form_title(form: str) -> str:
     'педагог – педагог'
     """
     return _form_titles().get(form, form)
+
+
+def mentoring_forms() -> dict[str, str]:
+    """The forms of mentoring of the shipped specs: key -> Russian name (for a filter)."""
+    return {k: v for k, v in _form_titles().items() if k not in SHIPPED_SPECS}
+
+
+# Why an open proposal can no longer be confirmed, and was superseded (shown to the curator).
+SUPERSEDED_REASONS = {
+    "new_run": "заменено новым подбором",
+    "mentee_paired": "у наставляемого уже есть пара",
+    "mentor_full": "у наставника не осталось свободных мест",
+    "no_consent": "нет согласия участника",
+    "archived": "участник покинул программу",
+}
+
+# Why a matching run left a mentee without a pair (the run's result page).
+UNMATCHED_REASONS = {
+    "no_consent": "нет записанного согласия: в подбор не попадает",
+    "no_mentors": "нет наставников, ответивших на анкету той же формы",
+    "no_allowed_mentor": "ни один наставник не подходит по правилам формы и минимальной оценке",
+    "only_rejected": "подходящие наставники уже отклонены куратором",
+    "places_taken": "места подходящих наставников заняты парами с лучшей совместимостью "
+    "или наставляемыми, которые ждут дольше",
+}

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.core.deps import ActorDep, SessionDep, WriteSessionDep
 from service.core.errors import Conflict, Invalid, NotFound
+from service.core.listing import ListParams
 from service.core.models import PairStatus, Side
-from service.core.rules import END_REASONS, REPLACE_REASONS
+from service.core.rules import END_REASONS, REPLACE_REASONS, mentoring_forms
 from service.core.security import Actor
 from service.pairs import pairs
 from service.people import people
@@ -26,18 +27,52 @@ router = APIRouter(include_in_schema=False)
 SUGGESTIONS = 10
 
 
+PAIR_FILTERS = {
+    "status": (
+        "Состояние",
+        {"active": "действуют", "completed": "завершены", "ended": "прекращены"},
+    ),
+    "form": ("Форма", mentoring_forms()),
+    "consent": ("Согласия", {"missing": "нет согласия в действующей паре"}),
+}
+
+
 @router.get("/ui/orgs/{org}/pairs")
 def school_pairs(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
-    """The pairs of a school."""
-    rows = pairs.pairs(session, actor, org)
+    """The pairs of a school, one page at a time: search by name, filters, sort."""
+    params = ListParams.parse(request.query_params, PAIR_FILTERS)
+    found = pairs.pairs_page(session, actor, org, params)
+    active = ListParams(filters={"status": PairStatus.active.value}, per_page=1)
     return render(
         request,
         "pairs.html",
         actor=actor,
         org=org,
-        pairs=rows,
-        has_active=any(view.status == PairStatus.active.value for view in rows),
+        page=found,
+        pairs=found.items,
+        params=params,
+        filters=PAIR_FILTERS,
+        sorts=pairs.PAIRS.sort_titles,
+        has_active=pairs.pairs_page(session, actor, org, active).total > 0,
     )
+
+
+@router.post("/ui/orgs/{org}/proposals/confirm")
+def confirm_many(
+    request: Request, org: str, fields: FormDep, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """Confirm the selected proposals (or all shown), each as a single confirmation; the page
+    lists what was confirmed and what was not, and why, by name."""
+    form = FormReader(fields)
+    which = fields.get("which")
+    ids = form.ids("shown" if which == "shown" else "proposal_id", "Предложения")
+    back_to = str(fields.get("back") or "")
+    if not back_to.startswith(f"/ui/orgs/{org}"):
+        back_to = f"/ui/orgs/{org}"
+    if form.problems or not ids:
+        return back(back_to, "Отметьте предложения, которые нужно подтвердить.", True)
+    done = pairs.confirm_many(session, actor, ids)
+    return render(request, "bulk.html", actor=actor, org=org, done=done, back_to=back_to)
 
 
 @router.post("/ui/proposals/{proposal_id}/{decision}")

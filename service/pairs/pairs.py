@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from service.core.audit import record
 from service.core.errors import (
@@ -25,6 +25,7 @@ from service.core.errors import (
     NotFound,
     PairNotActive,
 )
+from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Organisation,
     Pair,
@@ -35,16 +36,19 @@ from service.core.models import (
     Side,
     utcnow,
 )
-from service.core.rules import END_REASONS
+from service.core.rules import END_REASONS, SUPERSEDED_REASONS
 from service.core.security import Actor, organisation_for
-from service.pairs.schemas import PairPublic
+from service.pairs.schemas import BulkConfirmed, BulkConfirmPublic, BulkRefused, PairPublic
 from service.runs.runs import require_consent, score_pair
 
 __all__ = [
+    "PAIRS",
     "confirm",
+    "confirm_many",
     "end_pair",
     "pair_with_sides",
     "pairs",
+    "pairs_page",
     "public",
     "reject",
     "replace_mentor",
@@ -116,6 +120,48 @@ def pairs(session: Session, actor: Actor, org: str, status: str | None = None) -
     if status is not None:
         query = query.where(Pair.status == status)
     return [public(p) for p in session.scalars(query)]
+
+
+_Mentee = aliased(Person, name="mentee")
+_Mentor = aliased(Person, name="mentor")
+
+PAIRS = Listing(
+    search=[_Mentee.name, _Mentor.name],
+    sorts={
+        "started": [Pair.started_at, Pair.id],
+        "mentee": [_Mentee.name, Pair.id],
+        "mentor": [_Mentor.name, Pair.id],
+    },
+    filters={
+        "status": choice(Pair.status, {s.value: s.value for s in PairStatus}, "Состояние"),
+        "form": lambda value: Pair.form == value,
+        "consent": choice(
+            Pair.status,
+            {"missing": (Pair.status == PairStatus.active.value) & ~(_Mentee.consent & _Mentor.consent)},
+            "Согласие",
+        ),
+    },
+    sort_titles={"started": "давние сначала", "-started": "новые сначала",
+                 "mentee": "по наставляемому", "mentor": "по наставнику"},
+)  # fmt: skip
+
+
+def pairs_page(session: Session, actor: Actor, org: str, params: ListParams) -> Page[PairPublic]:
+    """One page of a school's pairs (as the mentee's school or the mentor's): searched by either
+    name, filtered by state or form, sorted."""
+    organisation = organisation_for(session, actor, org)
+    query = (
+        select(Pair)
+        .join(_Mentee, _Mentee.id == Pair.mentee_id)
+        .join(_Mentor, _Mentor.id == Pair.mentor_id)
+        .where((Pair.org_id == organisation.id) | (_Mentor.org_id == organisation.id))
+        .options(
+            selectinload(Pair.mentee).selectinload(Person.org),
+            selectinload(Pair.mentor).selectinload(Person.org),
+        )
+    )
+    found, total = paginate(session, query, PAIRS, params)
+    return page_of([public(p) for p in found], params, total)
 
 
 def _visible_org(session: Session, actor: Actor, org_id: int, entity: str, key: int) -> None:
@@ -199,9 +245,15 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
         # Withdrawing a consent supersedes the person's proposals: say so, not just "decided".
         require_consent(proposal.mentee)
         require_consent(proposal.mentor)
+        # Superseded because of a pair confirmed since: answer as a single confirmation would.
+        if proposal.status_reason == "mentee_paired":
+            _check_free_mentee(session, proposal.mentee)
+        if proposal.status_reason == "mentor_full":
+            _take_place(session, proposal.mentor)
     if proposal.status != ProposalStatus.open.value:
         existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
-        raise AlreadyDecided(proposal.id, proposal.status, existing)
+        why = SUPERSEDED_REASONS.get(proposal.status_reason or "")
+        raise AlreadyDecided(proposal.id, proposal.status, existing, why=why)
     people = _locked_people(session, proposal.mentee_id, proposal.mentor_id)
     mentee, mentor = people[proposal.mentee_id], people[proposal.mentor_id]
     require_consent(mentee)
@@ -220,8 +272,87 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
     proposal.status = ProposalStatus.confirmed.value
     proposal.decided_at = utcnow()
     proposal.decided_by = actor.user_id
-    record(session, actor, "confirm", "proposal", proposal.id, proposal.org_id, pair=pair.id)
+    stale = _supersede_stale(session, actor, proposal, mentor)
+    record(
+        session, actor, "confirm", "proposal", proposal.id, proposal.org_id,
+        pair=pair.id, superseded=stale,
+    )  # fmt: skip
     return public(pair)
+
+
+def _supersede_stale(session: Session, actor: Actor, done: Proposal, mentor: Person) -> list[int]:
+    """Mark superseded, with the reason, the open proposals a confirmed pair made impossible:
+    the mentee's others, and the mentor's when their last place is taken.
+
+    Rows another transaction is deciding on right now are skipped (``SKIP LOCKED``): locking them
+    after the people would invert the lock order of a confirmation (a deadlock); that decision
+    fails on its own (the mentee has a pair, the mentor is full).
+    """
+    full = (
+        len(
+            session.scalars(
+                select(Pair.id).where(
+                    Pair.mentor_id == mentor.id, Pair.status == PairStatus.active.value
+                )
+            ).all()
+        )
+        >= mentor.places()
+    )
+    reasons = [("mentee_paired", Proposal.mentee_id == done.mentee_id)]
+    if full:
+        reasons.append(("mentor_full", Proposal.mentor_id == mentor.id))
+    superseded: list[int] = []
+    for reason, involved in reasons:
+        stale = session.scalars(
+            select(Proposal)
+            .where(involved, Proposal.status == ProposalStatus.open.value, Proposal.id != done.id)
+            .order_by(Proposal.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for proposal in stale:
+            proposal.status = ProposalStatus.superseded.value
+            proposal.status_reason = reason
+            proposal.decided_at = utcnow()
+            proposal.decided_by = actor.user_id
+            superseded.append(proposal.id)
+    return superseded
+
+
+def confirm_many(session: Session, actor: Actor, proposal_ids: list[int]) -> BulkConfirmPublic:
+    """Confirm several proposals at once, each checked as a single confirmation is, in its own
+    savepoint: one that fails is undone alone and listed with the reason, by name.
+
+    Proposals are taken in the order given (the pages send them best first); a later proposal
+    of a mentee paired by an earlier one is refused as superseded.
+    """
+    confirmed: list[BulkConfirmed] = []
+    refused: list[BulkRefused] = []
+    for proposal_id in dict.fromkeys(proposal_ids):
+        try:
+            with session.begin_nested():
+                pair = confirm(session, actor, proposal_id)
+        except (Conflict, NotFound) as exc:
+            found = session.get(Proposal, proposal_id)
+            visible = found is not None and not isinstance(exc, NotFound)
+            refused.append(
+                BulkRefused(
+                    proposal_id=proposal_id,
+                    mentee_name=found.mentee.name if visible and found else None,
+                    mentor_name=found.mentor.name if visible and found else None,
+                    code=exc.code,
+                    reason=exc.message,
+                )
+            )
+            continue
+        confirmed.append(
+            BulkConfirmed(
+                proposal_id=proposal_id,
+                pair_id=pair.pair_id,
+                mentee_name=pair.mentee_name,
+                mentor_name=pair.mentor_name,
+            )
+        )
+    return BulkConfirmPublic(confirmed=confirmed, refused=refused)
 
 
 def reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
@@ -230,6 +361,7 @@ def reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     if proposal.status not in (ProposalStatus.open.value, ProposalStatus.superseded.value):
         raise AlreadyDecided(proposal.id, proposal.status)
     proposal.status = ProposalStatus.rejected.value
+    proposal.status_reason = None
     proposal.decided_at = utcnow()
     proposal.decided_by = actor.user_id
     record(session, actor, "reject", "proposal", proposal.id, proposal.org_id)
@@ -242,6 +374,7 @@ def undo_reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     if proposal.status != ProposalStatus.rejected.value:
         raise AlreadyDecided(proposal.id, proposal.status, why="отменить можно только отклонение")
     proposal.status = ProposalStatus.open.value
+    proposal.status_reason = None
     proposal.decided_at = None
     proposal.decided_by = None
     record(session, actor, "undo_reject", "proposal", proposal.id, proposal.org_id)

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from service.core.deps import ActorDep, SessionDep, WriteSessionDep
+from service.core.deps import ActorDep, ListDep, SessionDep, WriteSessionDep
+from service.core.listing import Page
 from service.core.rules import END_REASONS
 from service.core.schemas import errors
 from service.pairs import pairs
-from service.pairs.schemas import Decision, PairEnd, PairPublic, PairReplace, PairStatusName
+from service.pairs.schemas import (
+    BulkConfirm,
+    BulkConfirmPublic,
+    Decision,
+    PairEnd,
+    PairPublic,
+    PairReplace,
+    PairStatusName,
+)
 
 __all__ = ["router"]
 
@@ -22,6 +32,13 @@ def confirm(proposal_id: int, session: WriteSessionDep, actor: ActorDep) -> Pair
     """Confirm a proposal: the pair becomes active (409 when the mentor is full, the mentee
     already has a pair, a consent is missing or the proposal was decided)."""
     return pairs.confirm(session, actor, proposal_id)
+
+
+@router.post("/proposals/confirm")
+def confirm_many(body: BulkConfirm, session: WriteSessionDep, actor: ActorDep) -> BulkConfirmPublic:
+    """Confirm several proposals at once, each checked as a single confirmation is (its own
+    savepoint): the answer lists the pairs made and the proposals refused, with the reason."""
+    return pairs.confirm_many(session, actor, body.proposal_ids)
 
 
 @router.post("/proposals/{proposal_id}/reject", responses=errors(409))
@@ -47,6 +64,25 @@ def list_pairs(
 ) -> list[PairPublic]:
     """Pairs of a school: its mentees' pairs and its mentors' pairs."""
     return pairs.pairs(session, actor, org, status)
+
+
+@router.get("/orgs/{org}/pairs/paged", responses=errors(422))
+def page_pairs(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    params: ListDep,
+    status: Annotated[PairStatusName | None, Query()] = None,
+    form: Annotated[str | None, Query(description="Key of the form of mentoring.")] = None,
+    consent: Annotated[
+        Literal["missing"] | None, Query(description="Active pairs missing a consent.")
+    ] = None,
+) -> Page[PairPublic]:
+    """One page of a school's pairs: search by either name (`q`), filters, sort `started`,
+    `mentee` or `mentor`."""
+    chosen = {"status": status, "form": form, "consent": consent}
+    filters = {k: v for k, v in chosen.items() if v}
+    return pairs.pairs_page(session, actor, org, replace(params, filters=filters))
 
 
 @router.get("/pairs/{pair_id}")

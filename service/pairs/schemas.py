@@ -11,6 +11,10 @@ from pydantic import BaseModel, Field
 from service.core.rules import END_REASONS
 
 __all__ = [
+    "BulkConfirm",
+    "BulkConfirmPublic",
+    "BulkConfirmed",
+    "BulkRefused",
     "Decision",
     "EndReason",
     "PairEnd",
@@ -72,3 +76,35 @@ class Decision(BaseModel):
 
     proposal_id: int
     status: Literal["open", "rejected"]
+
+
+class BulkConfirm(BaseModel):
+    """Proposals to confirm at once, in this order (best first, as the pages send them)."""
+
+    proposal_ids: list[int] = Field(min_length=1, max_length=1000)
+
+
+class BulkConfirmed(BaseModel):
+    """A proposal confirmed by a bulk confirmation, and its pair."""
+
+    proposal_id: int
+    pair_id: int
+    mentee_name: str | None
+    mentor_name: str | None
+
+
+class BulkRefused(BaseModel):
+    """A proposal a bulk confirmation left as it was, and why (in Russian, by name)."""
+
+    proposal_id: int
+    mentee_name: str | None
+    mentor_name: str | None
+    code: str = Field(description="The error code a single confirmation would answer.")
+    reason: str
+
+
+class BulkConfirmPublic(BaseModel):
+    """What a bulk confirmation did: each proposal is either confirmed or refused."""
+
+    confirmed: list[BulkConfirmed]
+    refused: list[BulkRefused]

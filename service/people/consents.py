@@ -172,6 +172,7 @@ def leave_out(session: Session, actor: Actor, person: Person) -> tuple[list[int]
             .where(Proposal.id.in_(superseded))
             .values(
                 status=ProposalStatus.superseded.value,
+                status_reason="no_consent",
                 decided_at=utcnow(),
                 decided_by=actor.user_id,
             )

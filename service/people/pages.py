@@ -13,14 +13,17 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, WriteSessionDep
-from service.core.errors import Invalid
+from service.core.errors import Conflict, Invalid
+from service.core.listing import ListParams
 from service.core.models import ConsentKind, utcnow
+from service.core.rules import ASSIGN_WITHIN_DAYS
 from service.core.security import Actor, organisation_for
 from service.people import consents, people
 from service.people.consents import KIND_TITLES
+from service.people.people import PEOPLE
 from service.people.routes import read_upload
 from service.people.schemas import ConsentPublic, LimitPublic
-from service.people.waiting import school_waiting
+from service.people.waiting import WAITING_SORTS, school_waiting, waiting_page
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
 
@@ -32,19 +35,89 @@ DECISIONS = {"given": "дано", "withdrawn": "отозвано"}
 NO_LIMIT = "none"
 
 
+PEOPLE_FILTERS = {
+    "side": ("Кто", {"mentor": "наставники", "mentee": "наставляемые"}),
+    "consent": ("Согласия", {"yes": "есть", "no": "нет"}),
+    "pair": ("Пара", {"yes": "есть", "no": "нет"}),
+    "form": ("Анкета", {"teacher": "педагоги", "pupil": "ученики"}),
+    "archived": ("Архив", {"no": "в программе", "yes": "в архиве"}),
+}
+
+
 @router.get("/ui/orgs/{org}/people")
 def people_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
-    """Mentors and mentees of a school: consents, places and pairs, with links to change them."""
-    everyone = people.people(session, actor, org)
+    """Mentors and mentees of a school, one page at a time: search by name, filters, sort; each
+    with consents, places and pairs and links to change them."""
+    params = ListParams.parse(request.query_params, PEOPLE.filters)
+    found = people.people_page(session, actor, org, params)
     waiting = school_waiting(session, organisation_for(session, actor, org).id)
     return render(
         request,
         "people.html",
         actor=actor,
         org=org,
-        mentors=[p for p in everyone if p.side == "mentor"],
-        mentees=[p for p in everyone if p.side == "mentee"],
+        page=found,
+        params=params,
+        filters=PEOPLE_FILTERS,
+        sorts=PEOPLE.sort_titles,
         waiting={w.mentee_id for w in waiting},
+    )
+
+
+def _person_step(org: str, fields: dict[str, Any], session: Any, step: Any) -> Response:
+    back_to = str(fields.get("back") or "")
+    if not back_to.startswith(f"/ui/orgs/{org}/people"):
+        back_to = f"/ui/orgs/{org}/people"
+    try:
+        with attempt(session):
+            message = step()
+    except Conflict as exc:
+        return back(back_to, exc.message, True)
+    return back(back_to, message)
+
+
+@router.post("/ui/orgs/{org}/people/{person_id}/archive")
+def archive_person(
+    org: str, person_id: int, fields: FormDep, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """A person leaves the programme (history kept): out of runs and the waiting list."""
+
+    def step() -> str:
+        done = people.archive(session, actor, org, person_id)
+        return f"В архиве: {done.name or 'участник без имени'}. История пар и анкет сохранена."
+
+    return _person_step(org, fields, session, step)
+
+
+@router.post("/ui/orgs/{org}/people/{person_id}/remove")
+def remove_person(
+    org: str, person_id: int, fields: FormDep, session: WriteSessionDep, actor: ActorDep
+) -> Response:
+    """Remove a wrongly imported person who was never in a pair."""
+
+    def step() -> str:
+        gone = people.remove(session, actor, org, person_id)
+        return f"Удалена ошибочно загруженная запись: {gone.name or 'участник без имени'}."
+
+    return _person_step(org, fields, session, step)
+
+
+@router.get("/ui/orgs/{org}/waiting")
+def waiting_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """The mentees waiting for a mentor, longest first, one page at a time."""
+    params = ListParams.parse(request.query_params, ["overdue"])
+    organisation = organisation_for(session, actor, org)
+    found = waiting_page(session, organisation.id, params)
+    return render(
+        request,
+        "waiting.html",
+        actor=actor,
+        org=org,
+        page=found,
+        params=params,
+        filters={"overdue": ("Срок", {"yes": "больше 30 дней", "no": "до 30 дней"})},
+        sorts=WAITING_SORTS,
+        within_days=ASSIGN_WITHIN_DAYS,
     )
 
 
@@ -247,7 +320,12 @@ def capacity(
 
 def _capacity_message(done: LimitPublic) -> str:
     what = "Предел снят" if done.capacity_limit is None else f"Предел {done.capacity_limit}"
-    message = f"{what}: наставник может вести до {done.places}, сейчас пар — {done.active_pairs}."
+    can = (
+        "наставник новых наставляемых не берёт"
+        if done.places == 0
+        else f"наставник может вести до {done.places}"
+    )
+    message = f"{what}: {can}, сейчас пар — {done.active_pairs}."
     if done.active_pairs > done.places:
         return message + " Действующие пары сохраняются, новых мест нет."
     free = done.places - done.active_pairs

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
 from service.core.db import Database
 from service.core.errors import Conflict, Invalid, NotFound
+from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
     Consent,
@@ -28,6 +29,8 @@ from service.core.models import (
     Pair,
     PairStatus,
     Person,
+    Proposal,
+    ProposalStatus,
     Side,
     utcnow,
 )
@@ -35,20 +38,26 @@ from service.core.rules import MAX_CAPACITY
 from service.core.security import Actor, organisation_for
 from service.people import consents
 from service.people.lookup import person_of
-from service.people.questionnaires import load_spec_named
+from service.people.questionnaires import load_spec_named, post_of
 from service.people.schemas import (
     ImportPublic,
     LimitPublic,
     MentorLoad,
     MentorPair,
     PersonPublic,
+    PersonRemoved,
 )
 
 __all__ = [
+    "PEOPLE",
+    "archive",
     "import_answers",
     "mentor_load",
     "people",
+    "people_page",
     "person_of",
+    "remove",
+    "school_counts",
     "set_capacity_limit",
     "store_one",
 ]
@@ -418,6 +427,7 @@ def public(person: Person, active_pairs: int) -> PersonPublic:
         agreed=_agreed(person) if mentor else None,
         active_pairs=active_pairs,
         version=person.version,
+        archived_at=person.archived_at,
     )
 
 
@@ -430,6 +440,59 @@ def people(session: Session, actor: Actor, org: str, side: str | None = None) ->
     found = session.scalars(query).all()
     active = _active_counts(session, [p.id for p in found])
     return [public(p, active.get(p.id, 0)) for p in found]
+
+
+_ACTIVE = Pair.status == PairStatus.active.value
+_HAS_PAIR = exists().where(_ACTIVE, (Pair.mentee_id == Person.id) | (Pair.mentor_id == Person.id))
+
+PEOPLE = Listing(
+    search=[Person.name, Person.external_id],
+    sorts={"name": [Person.name, Person.id], "entered": [Person.entered_at, Person.id]},
+    filters={
+        "side": choice(Person.side, {s.value: s.value for s in Side}, "Кто"),
+        "consent": choice(Person.consent, {"yes": True, "no": False}, "Согласие"),
+        "pair": choice(Person.id, {"yes": _HAS_PAIR, "no": ~_HAS_PAIR}, "Пара"),
+        "form": lambda value: Person.spec == value,
+        "archived": choice(
+            Person.archived_at,
+            {"no": Person.archived_at.is_(None), "yes": Person.archived_at.is_not(None)},
+            "Архив",
+        ),
+    },
+    sort_titles={"name": "по имени", "entered": "по дате вступления"},
+)
+
+
+def _details(session: Session, found: list[Person]) -> dict[int, str]:
+    """A person's post and subjects, or class, from their current answers (for one page)."""
+    rows = session.execute(
+        select(Answers.person_id, Answers.records)
+        .join(Person, Person.id == Answers.person_id)
+        .where(Person.id.in_([p.id for p in found]), Answers.version == Person.version)
+    ).all()
+    by_id = {p.id: p for p in found}
+    details = {}
+    for person_id, records in rows:
+        person = by_id[person_id]
+        try:
+            details[person_id] = post_of(person.spec, f"{person.side}s", records or {})
+        except (KeyError, ValueError, Invalid):
+            details[person_id] = "—"
+    return details
+
+
+def people_page(session: Session, actor: Actor, org: str, params: ListParams) -> Page[PersonPublic]:
+    """One page of the people of a school: searched by name, filtered, sorted (``PEOPLE``)."""
+    organisation = organisation_for(session, actor, org)
+    query = select(Person).where(Person.org_id == organisation.id)
+    found, total = paginate(session, query, PEOPLE, params)
+    active = _active_counts(session, [p.id for p in found])
+    details = _details(session, found)
+    items = [
+        public(p, active.get(p.id, 0)).model_copy(update={"details": details.get(p.id)})
+        for p in found
+    ]
+    return page_of(items, params, total)
 
 
 def mentor_load(session: Session, actor: Actor, org: str, mentor_id: int) -> MentorLoad:
@@ -493,3 +556,89 @@ def set_capacity_limit(
     return LimitPublic(
         mentor_id=person.id, capacity_limit=limit, places=person.places(), active_pairs=active
     )
+
+
+def archive(session: Session, actor: Actor, org: str, person_id: int) -> PersonPublic:
+    """A person leaves the programme: kept with their history (answers, consents, pairs), left
+    out of runs, suggestions and the waiting list; their open proposals are superseded.
+
+    Raises
+    ------
+    Conflict
+        While the person has an active pair: end it (with the regulation's reason) first.
+    """
+    consents.lock_open_proposals(session, select(Person.id).where(Person.id == person_id))
+    person = person_of(session, actor, org, person_id, lock=True)
+    active = _active_counts(session, [person.id]).get(person.id, 0)
+    if active:
+        raise Conflict(
+            "person_has_pair",
+            f"{person.name or 'Участник'} в действующей паре: сначала закройте пару на странице "
+            "пар (с причиной), затем переведите в архив.",
+        )
+    if person.archived_at is None:
+        person.archived_at = utcnow()
+        open_ones = session.execute(
+            update(Proposal)
+            .where(
+                (Proposal.mentee_id == person.id) | (Proposal.mentor_id == person.id),
+                Proposal.status == ProposalStatus.open.value,
+            )
+            .values(
+                status=ProposalStatus.superseded.value,
+                status_reason="archived",
+                decided_at=utcnow(),
+                decided_by=actor.user_id,
+            )
+        )
+        record(
+            session, actor, "archive", "person", person.id, person.org_id,
+            superseded=open_ones.rowcount,  # type: ignore[attr-defined]
+        )  # fmt: skip
+    return public(person, 0)
+
+
+def remove(session: Session, actor: Actor, org: str, person_id: int) -> PersonRemoved:
+    """Remove a wrongly imported person with their answers, consents and proposals; only a
+    person who was never in a pair (a pair is history: archive such a person instead)."""
+    person = person_of(session, actor, org, person_id, lock=True)
+    involved = (Pair.mentee_id == person.id) | (Pair.mentor_id == person.id)
+    if session.scalar(select(Pair.id).where(involved).limit(1)) is not None:
+        raise Conflict(
+            "person_has_history",
+            f"{person.name or 'Участник'} уже был в паре: удалить нельзя, история пар хранится. "
+            "Переведите участника в архив.",
+        )
+    proposals = session.execute(
+        delete(Proposal).where(
+            (Proposal.mentee_id == person.id) | (Proposal.mentor_id == person.id)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    session.execute(delete(Consent).where(Consent.person_id == person.id))
+    session.execute(delete(Answers).where(Answers.person_id == person.id))
+    removed = PersonRemoved(person_id=person.id, name=person.name, proposals=proposals)
+    record(
+        session, actor, "remove", "person", person.id, person.org_id,
+        side=person.side, proposals=proposals,
+    )  # fmt: skip
+    session.delete(person)
+    session.flush()
+    return removed
+
+
+def school_counts(session: Session, actor: Actor, org: str) -> tuple[int, int, int]:
+    """(mentors, mentees, mentees with an active pair) of a school in the programme, counted by
+    the database (the school page's summary)."""
+    from sqlalchemy import func
+
+    organisation = organisation_for(session, actor, org)
+    here = (Person.org_id == organisation.id, Person.archived_at.is_(None))
+    by_side = dict(
+        session.execute(select(Person.side, func.count()).where(*here).group_by(Person.side)).all()
+    )
+    paired = session.scalar(
+        select(func.count(func.distinct(Pair.mentee_id)))
+        .join(Person, Person.id == Pair.mentee_id)
+        .where(*here, Pair.status == PairStatus.active.value)
+    )
+    return by_side.get("mentor", 0), by_side.get("mentee", 0), int(paired or 0)

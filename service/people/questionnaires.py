@@ -58,11 +58,18 @@ def post_of(spec_name: str, side: str, records: dict[str, Any]) -> str:
     'Учитель; физика'
     >>> post_of("pupil", "mentees", {"grade": "g8", "subjects": ["math"]})
     '8 класс'
+    >>> post_of("teacher", "mentees", {"status": "newcomer", "subjects": ["math", "physics"]})
+    'Педагог; математика, физика'
     """
     part = load_spec_named(spec_name).side(side)
     words = []
-    role = part.fields.role
-    if role and records.get(role):
+    # The post is the questionnaire's «Должность» (``position``); a side without one (a teacher
+    # mentee answers only the programme's category, ``status``) is a teacher of its subjects:
+    # the category is not a post (issue 10: the order's «должность» column).
+    role = "position" if part.has("position") else part.fields.role
+    if role == "status":
+        words.append("Педагог")
+    elif role and records.get(role):
         words.append(part.question(role).choice(records[role]).label)
     if part.has("grade"):
         if records.get("grade"):

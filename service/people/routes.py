@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
-from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, WriteSessionDep
+from service.core.deps import ActorDep, DbDep, ListDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
+from service.core.listing import Page
 from service.core.schemas import errors
+from service.core.security import organisation_for
 from service.people import consents, people
 from service.people.schemas import (
     ConsentCreate,
@@ -20,7 +23,10 @@ from service.people.schemas import (
     LimitUpdate,
     MentorLoad,
     PersonPublic,
+    PersonRemoved,
+    WaitingPublic,
 )
+from service.people.waiting import waiting_page
 
 __all__ = ["MAX_UPLOAD_BYTES", "read_upload", "router"]
 
@@ -73,6 +79,66 @@ def list_people(
 ) -> list[PersonPublic]:
     """Mentors and mentees of a school (``side`` to list one of them)."""
     return people.people(session, actor, org, side.value if side else None)
+
+
+YesNo = Literal["yes", "no"]
+
+
+@router.get("/orgs/{org}/people/paged", responses=errors(422))
+def page_people(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    params: ListDep,
+    side: Annotated[SideFilter | None, Query()] = None,
+    consent: Annotated[YesNo | None, Query(description="All consents recorded, or not.")] = None,
+    pair: Annotated[YesNo | None, Query(description="Has an active pair, or not.")] = None,
+    form: Annotated[str | None, Query(description="Questionnaire spec: teacher, pupil.")] = None,
+    archived: Annotated[YesNo | None, Query(description="Left the programme, or not.")] = None,
+) -> Page[PersonPublic]:
+    """One page of a school's people: search by name (`q`), filters, sort `name` or `entered`."""
+    chosen = {
+        "side": side.value if side else None,
+        "consent": consent,
+        "pair": pair,
+        "form": form,
+        "archived": archived,
+    }
+    filters = {k: v for k, v in chosen.items() if v}
+    return people.people_page(session, actor, org, replace(params, filters=filters))
+
+
+@router.get("/orgs/{org}/waiting/paged", responses=errors(422))
+def page_waiting(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    params: ListDep,
+    overdue: Annotated[YesNo | None, Query(description="Waiting past 30 days, or not.")] = None,
+) -> Page[WaitingPublic]:
+    """One page of a school's waiting mentees: search by name, sort `days` (longest first) or
+    `name`."""
+    organisation = organisation_for(session, actor, org)
+    filters = {"overdue": overdue} if overdue else {}
+    return waiting_page(session, organisation.id, replace(params, filters=filters))
+
+
+@router.post("/orgs/{org}/people/{person_id}/archive", responses=errors(409))
+def archive_person(
+    org: str, person_id: int, session: WriteSessionDep, actor: ActorDep
+) -> PersonPublic:
+    """The person leaves the programme: history kept, out of runs and the waiting list, open
+    proposals superseded (409 while the person has an active pair)."""
+    return people.archive(session, actor, org, person_id)
+
+
+@router.delete("/orgs/{org}/people/{person_id}", responses=errors(409))
+def remove_person(
+    org: str, person_id: int, session: WriteSessionDep, actor: ActorDep
+) -> PersonRemoved:
+    """Remove a wrongly imported person (answers, consents, proposals); 409 for a person who was
+    ever in a pair (archive them instead)."""
+    return people.remove(session, actor, org, person_id)
 
 
 @router.get("/orgs/{org}/people/{person_id}/consent")

@@ -20,6 +20,7 @@ __all__ = [
     "MentorLoad",
     "MentorPair",
     "PersonPublic",
+    "PersonRemoved",
     "WaitingPublic",
 ]
 
@@ -54,6 +55,12 @@ class PersonPublic(BaseModel):
     )
     active_pairs: int
     version: int
+    details: str | None = Field(
+        default=None, description="Post and subjects, or class, from the current answers."
+    )
+    archived_at: dt.datetime | None = Field(
+        default=None, description="When the person left the programme (history kept)."
+    )
 
 
 class ConsentBase(BaseModel):
@@ -165,3 +172,11 @@ class WaitingPublic(BaseModel):
     def overdue(self) -> bool:
         """Waiting longer than the regulation allows (docs/rules.md#thirty-days)."""
         return self.days > ASSIGN_WITHIN_DAYS
+
+
+class PersonRemoved(BaseModel):
+    """A person removed as a wrong import, and what went with them."""
+
+    person_id: int
+    name: str | None
+    proposals: int = Field(description="Proposals of the person removed with them.")

@@ -15,10 +15,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.errors import Invalid
+from service.core.listing import ListParams, Page, fold, page_of
 from service.core.models import Pair, PairStatus, Person, Side, utcnow
 from service.people.schemas import WaitingPublic
 
-__all__ = ["school_waiting", "waiting_list", "waiting_since", "waiting_since_of"]
+__all__ = [
+    "WAITING_SORTS",
+    "school_waiting",
+    "waiting_list",
+    "waiting_page",
+    "waiting_since",
+    "waiting_since_of",
+]
 
 
 def waiting_since(
@@ -78,6 +87,45 @@ def school_waiting(
 ) -> list[WaitingPublic]:
     """The waiting list of one school, the longest wait first."""
     mentees = session.scalars(
-        select(Person).where(Person.org_id == org_id, Person.side == Side.mentee.value)
+        select(Person).where(
+            Person.org_id == org_id,
+            Person.side == Side.mentee.value,
+            Person.archived_at.is_(None),  # left the programme: waits for nobody
+        )
     ).all()
     return waiting_list(session, mentees, now)
+
+
+WAITING_SORTS = {"days": "дольше всех ждущие", "name": "по имени"}
+
+
+def waiting_page(
+    session: Session, org_id: int, params: ListParams, now: datetime | None = None
+) -> Page[WaitingPublic]:
+    """One page of a school's waiting list: searched by name, filtered (``overdue=yes``: past
+    the 30 days), sorted by days waited (``days``, the default: longest first) or ``name``.
+
+    A wait is computed from the history of pairs, so the list is made whole, then paged.
+    """
+    found = school_waiting(session, org_id, now)
+    for word in fold(params.q or "").split():
+        found = [w for w in found if word in fold(w.name or "")]
+    overdue = params.filters.get("overdue")
+    if overdue not in (None, "yes", "no"):
+        raise Invalid(
+            f"Фильтр «Срок»: неизвестное значение «{overdue}»; возможны: yes, no.",
+            [{"row": None, "column": "Срок", "value": overdue, "message": "возможны: yes, no"}],
+        )
+    if overdue is not None:
+        found = [w for w in found if w.overdue == (overdue == "yes")]
+    key = params.sort or "days"
+    if key.removeprefix("-") not in WAITING_SORTS:
+        raise Invalid(
+            f"Неизвестный порядок сортировки «{key}»; возможны: days, name.",
+            [{"row": None, "column": "sort", "value": key, "message": "возможны: days, name"}],
+        )
+    if key.removeprefix("-") == "name":
+        found = sorted(found, key=lambda w: (fold(w.name or ""), w.mentee_id))
+    if key.startswith("-"):
+        found.reverse()
+    return page_of(found, params)

@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, SolverDep, WriteSessionDep
 from service.core.errors import NoConsent
+from service.core.listing import ListParams
 from service.core.models import Side
-from service.core.rules import ASSIGN_WITHIN_DAYS
+from service.core.rules import ASSIGN_WITHIN_DAYS, mentoring_forms
 from service.core.security import organisation_for
 from service.people import people
 from service.people.lookup import person_of
@@ -32,23 +33,57 @@ OBJECTIVES = {
 }
 
 
+PROPOSAL_FILTERS = {
+    "status": (
+        "Состояние",
+        {
+            "open": "ожидают решения",
+            "confirmed": "подтверждены",
+            "rejected": "отклонены",
+            "superseded": "сняты",
+            "all": "все",
+        },
+    ),
+    "form": ("Форма", mentoring_forms()),
+}
+WAITING_SHOWN = 10
+
+
 @router.get("/ui/orgs/{org}")
 def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
-    """A school: open proposals with reasons, the mentees waiting, imports and a run."""
-    found = runs.proposals(session, actor, org, "open")
-    everyone = people.people(session, actor, org)
+    """A school: its proposals one page at a time (open ones first: search, filters, sort, bulk
+    confirmation), the mentees waiting longest, imports and a run."""
+    params = ListParams.parse(request.query_params, PROPOSAL_FILTERS)
+    status = params.filters.get("status", "open")
+    query = dict(params.filters) | {"status": status}
+    if status == "all":
+        del query["status"]
+    found = runs.proposals_page(
+        session, actor, org, ListParams(params.q, query, params.sort, params.page, params.per_page)
+    )
+    searched = bool(params.q) or any(k != "status" or v != "open" for k, v in query.items())
+    params = ListParams(  # the form shows the status chosen by default
+        params.q, dict(params.filters) | {"status": status}, params.sort, params.page,
+        params.per_page,
+    )  # fmt: skip
+    mentors, mentees, paired = people.school_counts(session, actor, org)
     waiting = school_waiting(session, organisation_for(session, actor, org).id)
-    mentees = [p for p in everyone if p.side == "mentee"]
     return render(
         request,
         "school.html",
         actor=actor,
         org=org,
-        proposals=found,
-        mentors=sum(p.side == "mentor" for p in everyone),
-        mentees=len(mentees),
-        paired=sum(p.active_pairs > 0 for p in mentees),
-        waiting=waiting,
+        page=found,
+        params=params,
+        shown_status=status,
+        searched=searched,
+        filters=PROPOSAL_FILTERS,
+        sorts=runs.PROPOSALS.sort_titles,
+        mentors=mentors,
+        mentees=mentees,
+        paired=paired,
+        waiting=waiting[:WAITING_SHOWN],
+        waiting_total=len(waiting),
         within_days=ASSIGN_WITHIN_DAYS,
     )
 
@@ -61,9 +96,29 @@ def run(
     options = runs.RunOptions(min_score=settings.min_score)
     result = runs.run_matching(db, solver, actor, options, org=org)
     return back(
-        f"/ui/orgs/{org}",
+        f"/ui/runs/{result.run_id}",
         f"Подбор выполнен: предложено пар — {len(result.proposals)}, "
         f"без пары осталось — {len(result.unmatched)}.",
+    )
+
+
+@router.get("/ui/runs/{run_id}")
+def run_page(request: Request, run_id: int, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """A run's result: its proposals (a school's run), the mentees left without a pair and why,
+    the mentors left with free places."""
+    result = runs.run_result(session, actor, run_id)
+    proposals = None
+    if result.org is not None:
+        proposals = runs.proposals_page(
+            session, actor, result.org, ListParams(filters={"run": str(run_id)}, per_page=20)
+        )
+    return render(
+        request,
+        "run.html",
+        actor=actor,
+        org=result.org,
+        result=result,
+        proposals=proposals,
     )
 
 

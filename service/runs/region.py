@@ -104,7 +104,7 @@ def run_region(
     started = time.perf_counter()
     municipalities = _region_orgs(db, actor, region)
     blocks: list[tuple[_Cohort, RunOptions]] = []
-    without_consent = 0
+    without_consent: list[int] = []
     with db.read() as session:
         for org_ids in municipalities.values():
             cohorts, missing = _cohorts(session, org_ids)
@@ -153,5 +153,7 @@ def run_region(
         capacities,
         without_consent,
         seconds,
+        dict.fromkeys(without_consent, "no_consent") | dict.fromkeys(left, "places_taken"),
+        {},
         region=region,
     )

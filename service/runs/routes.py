@@ -3,12 +3,22 @@ proposals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
 from service.core.config import Settings
-from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, SolverDep, WriteSessionDep
+from service.core.deps import (
+    ActorDep,
+    DbDep,
+    ListDep,
+    SessionDep,
+    SettingsDep,
+    SolverDep,
+    WriteSessionDep,
+)
+from service.core.listing import Page
 from service.core.schemas import errors
 from service.runs import region as regions
 from service.runs import runs
@@ -18,6 +28,7 @@ from service.runs.schemas import (
     ProposalStatusName,
     RunCreate,
     RunPublic,
+    RunResultPublic,
     SuggestionPublic,
 )
 
@@ -85,6 +96,13 @@ def run_region(
     return regions.run_region(db, solver, actor, options(body, settings), region)
 
 
+@router.get("/matching-runs/{run_id}")
+def run_result(run_id: int, session: SessionDep, actor: ActorDep) -> RunResultPublic:
+    """A run's result: the mentees left without a pair, with the reason for each (no consent,
+    no mentor allowed, places taken by better pairs, ...), and the mentors left with free places."""
+    return runs.run_result(session, actor, run_id)
+
+
 @router.get("/orgs/{org}/proposals")
 def list_proposals(
     org: str,
@@ -94,6 +112,23 @@ def list_proposals(
 ) -> list[ProposalPublic]:
     """Proposals of a school (open ones by default), best first."""
     return runs.proposals(session, actor, org, status)
+
+
+@router.get("/orgs/{org}/proposals/paged", responses=errors(422))
+def page_proposals(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    params: ListDep,
+    status: Annotated[ProposalStatusName | None, Query()] = None,
+    form: Annotated[str | None, Query(description="Key of the form of mentoring.")] = None,
+    run: Annotated[int | None, Query(description="Proposals of one matching run.")] = None,
+) -> Page[ProposalPublic]:
+    """One page of a school's proposals: search by either name (`q`), filters, sort `score`
+    (`-score`, the default: best first), `mentee`, `mentor` or `created`."""
+    chosen = {"status": status, "form": form, "run": None if run is None else str(run)}
+    filters = {k: v for k, v in chosen.items() if v}
+    return runs.proposals_page(session, actor, org, replace(params, filters=filters))
 
 
 @router.post("/orgs/{org}/proposals", status_code=201, responses=errors(409))

@@ -18,13 +18,14 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from features import waiting_priority
 from matching import Problem, suggest
 from service.core.audit import record
 from service.core.db import Database
-from service.core.errors import NoConsent, NotAllowed, NotFound
+from service.core.errors import Denied, NoConsent, NotAllowed, NotFound
+from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
     MatchingRun,
@@ -38,15 +39,32 @@ from service.core.models import (
     Side,
     utcnow,
 )
+from service.core.rules import UNMATCHED_REASONS
 from service.core.security import Actor, organisation_for, visible_organisations
 from service.people.lookup import person_of
 from service.people.questionnaires import with_consent
 from service.people.waiting import waiting_since_of
 from service.runs.executor import Solver
-from service.runs.schemas import ProposalPublic, RunPublic, SuggestionPublic
+from service.runs.schemas import (
+    FreeMentorPublic,
+    ProposalPublic,
+    RunPublic,
+    RunResultPublic,
+    SuggestionPublic,
+    UnmatchedPublic,
+)
 from service.runs.scoring import Member, Scored, score_members
 
-__all__ = ["RunOptions", "proposals", "propose", "public", "run_matching", "suggestions"]
+__all__ = [
+    "PROPOSALS",
+    "RunOptions",
+    "proposals",
+    "proposals_page",
+    "propose",
+    "public",
+    "run_matching",
+    "suggestions",
+]
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,12 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
         select(Person, Answers.records, Organisation.code)
         .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
         .join(Organisation, Organisation.id == Person.org_id)
-        .where(Person.org_id.in_(org_ids), Person.side == side.value, Person.consent.is_(True))
+        .where(
+            Person.org_id.in_(org_ids),
+            Person.side == side.value,
+            Person.consent.is_(True),
+            Person.archived_at.is_(None),
+        )
         .order_by(Person.id)
     )
     if spec is not None:
@@ -96,7 +119,7 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     ]
 
 
-def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
+def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[int]]:
     specs = session.scalars(
         select(Person.spec).where(Person.org_id.in_(org_ids)).distinct().order_by(Person.spec)
     ).all()
@@ -115,12 +138,16 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], int]:
             )
         )
     }
-    without_consent = len(
+    without_consent = list(
         session.scalars(
             select(Person.id).where(
                 Person.org_id.in_(org_ids),
                 Person.side == Side.mentee.value,
                 Person.consent.is_(False),
+                Person.archived_at.is_(None),
+                ~select(Pair.id)
+                .where(Pair.mentee_id == Person.id, Pair.status == PairStatus.active.value)
+                .exists(),
             )
         ).all()
     )
@@ -272,12 +299,16 @@ def run_matching(
     # A run never ends a pair: every active pair of its schools is kept, those of people without
     # consent too (they wait for the curator's decision, docs/rules.md#consent-withdrawn).
     kept = sorted({pair_id for cohort in cohorts for pair_id, _, _ in cohort.active})
+    reasons: dict[int, str] = dict.fromkeys(without_consent, "no_consent")
+    free: dict[int, int] = {}
     capacities: dict[int, int] = {}
     for cohort in cohorts:
         built = _build(cohort, options)
         if built.problem is None or built.scored is None:
             paired = {mentee for _, mentee, _ in cohort.active}
-            unmatched += [m.id for m in cohort.mentees if m.id not in paired]
+            left = [m.id for m in cohort.mentees if m.id not in paired]
+            unmatched += left
+            reasons.update(dict.fromkeys(left, "no_mentors"))
             continue
         scored = built.scored
         if municipality is not None:
@@ -285,9 +316,10 @@ def run_matching(
         else:
             pairs = solver.solve(built.problem).pairs
         matched = {row for row, _ in pairs}
-        unmatched += [
-            scored.mentees[built.rows[r]].id for r in range(len(built.rows)) if r not in matched
-        ]
+        left_rows = [r for r in range(len(built.rows)) if r not in matched]
+        unmatched += [scored.mentees[built.rows[r]].id for r in left_rows]
+        reasons.update(_why_unmatched(built, left_rows, options.min_score))
+        free.update(_free_places(built, pairs))
         for row, column in pairs:
             if (row, column) in built.pinned_pairs:
                 continue
@@ -316,7 +348,53 @@ def run_matching(
         capacities,
         without_consent,
         seconds,
+        reasons,
+        free,
     )
+
+
+def _why_unmatched(built: _Built, rows: list[int], min_score: float) -> dict[int, str]:
+    """Why each mentee left without a pair got none: no mentor is allowed at all (the hard
+    rules, the minimum score, the curator's rejections) or every allowed one's places went to
+    pairs that count more (a better total, or mentees waiting longer)."""
+    assert built.problem is not None
+    assert built.scored is not None
+    scores = built.problem.scores.tocsr() if hasattr(built.problem.scores, "tocsr") else None
+    forbidden = set(built.problem.forbidden)
+    found = {}
+    for r in rows:
+        mentee = built.scored.mentees[built.rows[r]].id
+        if scores is None:
+            found[mentee] = "places_taken"
+            continue
+        start, end = scores.indptr[r], scores.indptr[r + 1]
+        allowed = [
+            int(j)
+            for j, value in zip(scores.indices[start:end], scores.data[start:end], strict=True)
+            if value >= min_score
+        ]
+        if not allowed:
+            found[mentee] = "no_allowed_mentor"
+        elif all((r, j) in forbidden for j in allowed):
+            found[mentee] = "only_rejected"
+        else:
+            found[mentee] = "places_taken"
+    return found
+
+
+def _free_places(built: _Built, pairs: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """The mentors left with free places after the run's pairs and the pairs already made."""
+    assert built.problem is not None
+    assert built.scored is not None
+    used = np.asarray(built.problem.load, dtype=np.int64).copy()
+    for _, column in pairs:
+        used[column] += 1
+    capacity = np.asarray(built.problem.capacity, dtype=np.int64)
+    return {
+        m.id: int(capacity[j] - used[j])
+        for j, m in enumerate(built.scored.mentors)
+        if capacity[j] > used[j]
+    }
 
 
 def _store_run(
@@ -329,8 +407,10 @@ def _store_run(
     unmatched: list[int],
     kept: list[int],
     capacities: dict[int, int],
-    without_consent: int,
+    without_consent: list[int],
     seconds: float,
+    reasons: dict[int, str],
+    free: dict[int, int],
     region: str | None = None,
 ) -> RunPublic:
     with db.write() as session:
@@ -348,13 +428,15 @@ def _store_run(
             unmatched=unmatched,
             total_score=float(sum(f[2] for f in found)),
             seconds=seconds,
+            unmatched_reasons={str(k): v for k, v in sorted(reasons.items())},
+            free_mentors={str(k): v for k, v in sorted(free.items())},
         )
         session.add(run)
         session.flush()
         session.execute(
             update(Proposal)
             .where(Proposal.org_id.in_(org_ids), Proposal.status == ProposalStatus.open.value)
-            .values(status=ProposalStatus.superseded.value)
+            .values(status=ProposalStatus.superseded.value, status_reason="new_run")
         )
         _store_capacities(session, capacities)
         org_of = dict(
@@ -394,7 +476,7 @@ def _store_run(
             proposals=[public(p) for p in rows],
             unmatched=unmatched,
             kept=sorted(kept),
-            without_consent=without_consent,
+            without_consent=len(without_consent),
             seconds=round(seconds, 4),
         )
 
@@ -423,7 +505,11 @@ def public(proposal: Proposal) -> ProposalPublic:
         reasons=[str(r) for r in proposal.reasons],
         form=proposal.form,
         status=proposal.status,
+        status_reason=proposal.status_reason,
         created_at=proposal.created_at,
+        mentee_org=proposal.mentee.org.name,
+        mentor_org=proposal.mentor.org.name,
+        remote=proposal.mentee.org_id != proposal.mentor.org_id,
     )
 
 
@@ -440,6 +526,51 @@ def proposals(
     if status is not None:
         query = query.where(Proposal.status == status)
     return [public(p) for p in session.scalars(query)]
+
+
+_Mentee = aliased(Person, name="mentee")
+_Mentor = aliased(Person, name="mentor")
+
+PROPOSALS = Listing(
+    search=[_Mentee.name, _Mentor.name],
+    sorts={
+        "score": [Proposal.score, Proposal.id],
+        "mentee": [_Mentee.name, Proposal.id],
+        "mentor": [_Mentor.name, Proposal.id],
+        "created": [Proposal.created_at, Proposal.id],
+    },
+    filters={
+        "status": choice(Proposal.status, {s.value: s.value for s in ProposalStatus}, "Состояние"),
+        "form": lambda value: Proposal.form == value,
+        "run": lambda value: Proposal.run_id == (int(value) if value.isdigit() else -1),
+    },
+    default_sort="-score",
+    sort_titles={
+        "-score": "лучшие сначала",
+        "mentee": "по наставляемому",
+        "mentor": "по наставнику",
+        "-created": "новые сначала",
+    },
+)
+
+
+def proposals_page(
+    session: Session, actor: Actor, org: str, params: ListParams
+) -> Page[ProposalPublic]:
+    """One page of a school's proposals: searched by either name, filtered, sorted."""
+    organisation = organisation_for(session, actor, org)
+    query = (
+        select(Proposal)
+        .join(_Mentee, _Mentee.id == Proposal.mentee_id)
+        .join(_Mentor, _Mentor.id == Proposal.mentor_id)
+        .where(Proposal.org_id == organisation.id)
+        .options(
+            selectinload(Proposal.mentee).selectinload(Person.org),
+            selectinload(Proposal.mentor).selectinload(Person.org),
+        )
+    )
+    found, total = paginate(session, query, PROPOSALS, params)
+    return page_of([public(p) for p in found], params, total)
 
 
 def require_consent(person: Person) -> None:
@@ -595,3 +726,56 @@ def active_pair_of(session: Session, mentee_id: int) -> tuple[int, int, str | No
         .where(Pair.mentee_id == mentee_id, Pair.status == PairStatus.active.value)
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+def run_result(session: Session, actor: Actor, run_id: int) -> RunResultPublic:
+    """A run's result: the mentees left without a pair with the reason for each, and the mentors
+    left with free places, by name. A school's run is seen by whoever sees the school; a
+    municipality's by its coordinator (and an admin)."""
+    run = session.get(MatchingRun, run_id)
+    if run is None:
+        raise NotFound("run", run_id)
+    school = session.get(Organisation, run.org_id) if run.org_id is not None else None
+    if school is not None:
+        if not actor.sees(school):
+            raise NotFound("run", run_id)
+    else:
+        try:
+            actor.require_municipality(run.municipality or "")
+        except (NotFound, Denied) as exc:
+            raise NotFound("run", run_id) from exc
+    reasons = {int(k): str(v) for k, v in (run.unmatched_reasons or {}).items()}
+    for mentee_id in run.unmatched:  # a run stored before the reasons were
+        reasons.setdefault(int(mentee_id), "places_taken")
+    free = {int(k): int(v) for k, v in (run.free_mentors or {}).items()}
+    people = {
+        p.id: p
+        for p in session.scalars(select(Person).where(Person.id.in_([*reasons, *free])))
+        if actor.sees(p.org)
+    }
+    unmatched = [
+        UnmatchedPublic(
+            mentee_id=i,
+            name=people[i].name,
+            school=people[i].org.name,
+            reason=reason,
+            why=UNMATCHED_REASONS.get(reason, reason),
+        )
+        for i, reason in reasons.items()
+        if i in people
+    ]
+    mentors = [
+        FreeMentorPublic(mentor_id=i, name=people[i].name, school=people[i].org.name, free=n)
+        for i, n in free.items()
+        if i in people
+    ]
+    return RunResultPublic(
+        run_id=run.id,
+        org=school.code if school else None,
+        municipality=run.municipality,
+        created_at=run.created_at,
+        proposed=run.proposed,
+        kept=run.kept,
+        unmatched=sorted(unmatched, key=lambda u: (u.reason, u.name or "", u.mentee_id)),
+        free_mentors=sorted(mentors, key=lambda m: (-m.free, m.name or "", m.mentor_id)),
+    )

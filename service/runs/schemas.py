@@ -8,12 +8,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "FreeMentorPublic",
     "ProposalCreate",
     "ProposalPublic",
     "ProposalStatusName",
     "RunCreate",
     "RunPublic",
+    "RunResultPublic",
     "SuggestionPublic",
+    "UnmatchedPublic",
 ]
 
 ProposalStatusName = Literal["open", "confirmed", "rejected", "superseded"]
@@ -52,7 +55,15 @@ class ProposalPublic(BaseModel):
     reasons: list[str] = Field(description="Why the pair fits, in Russian, the strongest first.")
     form: str | None = Field(default=None, description="Key of the form of mentoring.")
     status: ProposalStatusName = "open"
+    status_reason: str | None = Field(
+        default=None,
+        description="Why a superseded proposal can no longer be confirmed: new_run, "
+        "mentee_paired, mentor_full, no_consent.",
+    )
     created_at: dt.datetime | None = None
+    mentee_org: str | None = Field(default=None, description="The mentee's school (its name).")
+    mentor_org: str | None = Field(default=None, description="The mentor's school (its name).")
+    remote: bool = Field(default=False, description="The two are of different schools.")
 
 
 class RunPublic(BaseModel):
@@ -73,3 +84,38 @@ class SuggestionPublic(BaseModel):
     mentor_name: str | None = None
     score: float
     reasons: list[str]
+
+
+class UnmatchedPublic(BaseModel):
+    """A mentee a run left without a pair, and why."""
+
+    mentee_id: int
+    name: str | None
+    school: str = Field(description="The mentee's school (its name).")
+    reason: str = Field(
+        description="no_consent, no_mentors, no_allowed_mentor, only_rejected, places_taken."
+    )
+    why: str = Field(description="The reason in Russian.")
+
+
+class FreeMentorPublic(BaseModel):
+    """A mentor left with free places after a run."""
+
+    mentor_id: int
+    name: str | None
+    school: str
+    free: int
+
+
+class RunResultPublic(BaseModel):
+    """What a run did: its counts, the mentees left without a pair and why, the mentors left
+    with free places (its proposals: ``GET /orgs/{org}/proposals/paged?run=...``)."""
+
+    run_id: int
+    org: str | None = Field(description="The school's code, for a school's run.")
+    municipality: str | None
+    created_at: dt.datetime
+    proposed: int
+    kept: int
+    unmatched: list[UnmatchedPublic]
+    free_mentors: list[FreeMentorPublic]

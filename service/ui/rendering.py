@@ -20,7 +20,8 @@ from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from service.core.rules import END_REASONS, form_title
+from service.core.rules import END_REASONS, SUPERSEDED_REASONS, form_title
+from service.ui import formatting
 
 __all__ = ["FormDep", "attempt", "back", "problems_of", "render", "templates"]
 
@@ -36,7 +37,7 @@ STATUS_TITLES = {
     "open": "ожидает решения",
     "confirmed": "подтверждено",
     "rejected": "отклонено",
-    "superseded": "снято: новый подбор или отзыв согласия",
+    "superseded": "снято",
 }
 templates.env.globals["status_title"] = lambda s: STATUS_TITLES.get(s, s)
 
@@ -52,6 +53,37 @@ def _local_date(context: Any, value: date | datetime | None) -> str:
 
 
 templates.env.globals["date"] = _local_date
+
+
+@pass_context
+def _school_name(context: Any, code: str | None) -> str:
+    """A school's name for a code (pages show names, never codes); read once per request."""
+    if not code:
+        return ""
+    request = context["request"]
+    names = getattr(request.state, "school_names", None)
+    if names is None:
+        from sqlalchemy import select
+
+        from service.core.models import Organisation
+
+        with request.app.state.db.read() as session:
+            names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
+        request.state.school_names = names
+    return str(names.get(code) or code)
+
+
+templates.env.globals["school_name"] = _school_name
+templates.env.globals["found_title"] = lambda n: f"Найдено: {n}"  # «Найдено: 21» reads for any n
+templates.env.globals["superseded_reason"] = lambda key: SUPERSEDED_REASONS.get(key, key)
+# Russian formatting by Babel: decimal commas, percentages, whole days with plurals, one scale.
+templates.env.globals.update(
+    score100=formatting.score100,
+    number=formatting.number,
+    percent=formatting.percent,
+    days=formatting.days,
+    plural=formatting.plural,
+)
 
 
 @pass_context

@@ -158,9 +158,15 @@ def test_a_curator_uploads_questionnaires_and_runs_the_matching(
             assert "Файл принят: новых — 4" in page.get_by_role("status").inner_text()
         page.get_by_role("button", name="Подобрать пары").click()
         assert "Подбор выполнен: предложено пар — 3" in page.get_by_role("status").inner_text()
-        first = page.locator("#proposals tr[data-proposal]").nth(0).inner_text()
+        # The run's result: its proposals with reasons, who is left without a pair and why.
+        first = page.locator("#run-proposals tr[data-proposal]").nth(0).inner_text()
         assert "Иванова Ирина Андреевна" in first
         assert "закрывает 2 из 2 запросов" in first
+        [left] = page.locator("#unmatched tr[data-mentee]").all()
+        assert "Фролов Максим Юрьевич" in left.inner_text()
+        assert "нет записанного согласия" in left.inner_text()
+        page.get_by_role("link", name="Решить по предложениям этого подбора").click()
+        assert page.locator("#proposals tr[data-proposal]").count() == 3
 
 
 def _import_sample(db: Database, org: str) -> None:
@@ -307,7 +313,7 @@ def test_a_curator_records_a_withdrawn_consent_and_lowers_a_mentors_limit(
 
         # Петрова withdraws her consent on paper: the form says whose consent and the date.
         page.get_by_role("link", name="Участники").click()
-        _row(page, "#mentors", "Петрова Анна Ивановна").get_by_role("link", name="Согласия").click()
+        _row(page, "#people", "Петрова Анна Ивановна").get_by_role("link", name="Согласия").click()
         assert "Все нужные согласия есть" in page.locator("#consent-summary").inner_text()
         form = page.locator("#consent-form")
         form.get_by_label("согласие участника на участие в программе").check()
@@ -327,11 +333,11 @@ def test_a_curator_records_a_withdrawn_consent_and_lowers_a_mentors_limit(
 
         # Орлова may take three; the curator lowers it to one.
         page.get_by_role("link", name="Участники").click()
-        _row(page, "#mentors", "Орлова Вера Сергеевна").get_by_role(
+        _row(page, "#people", "Орлова Вера Сергеевна").get_by_role(
             "link", name="Предел наставляемых"
         ).click()
         page.locator("#limit").select_option("1")
         page.get_by_role("button", name="Сохранить предел").click()
         assert "Предел 1: наставник может вести до 1" in page.get_by_role("status").inner_text()
         page.get_by_role("link", name="Участники").click()
-        assert "0 из 1" in _row(page, "#mentors", "Орлова").inner_text()
+        assert "0 из 1" in _row(page, "#people", "Орлова").inner_text()

@@ -286,3 +286,29 @@ def test_a_mentee_waiting_past_30_days_gets_the_last_place_first(
     second = client.post("/api/v1/orgs/s1/matching-runs", headers=headers).json()
     assert [(p["mentee_id"], p["mentor_id"]) for p in second["proposals"]] == [(waiting, mentor)]
     assert favourite in second["unmatched"]
+
+
+def test_a_runs_result_names_who_is_left_without_a_pair_and_why(
+    loaded: tuple[TestClient, dict[str, str], dict[str, int]],
+) -> None:
+    client, headers, ids = loaded
+    run = client.post("/api/v1/orgs/s1/matching-runs", headers=headers).json()
+    result = client.get(f"/api/v1/matching-runs/{run['run_id']}", headers=headers)
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["proposed"] == len(run["proposals"])
+    why = {u["mentee_id"]: u["reason"] for u in body["unmatched"]}
+    assert why[ids["frolov"]] == "no_consent"  # left out of the run, and said so
+    assert set(why) == set(run["unmatched"]) | {ids["frolov"]}
+    assert all(u["why"] and u["school"] == "Школа s1" for u in body["unmatched"])
+    placed = {p["mentor_id"] for p in run["proposals"]}
+    for mentor in body["free_mentors"]:
+        assert mentor["free"] >= 1
+        assert mentor["name"]
+    assert ids["nosov"] not in {m["mentor_id"] for m in body["free_mentors"]}  # no consent
+    assert placed or body["free_mentors"]
+    other = client.get(
+        f"/api/v1/matching-runs/{run['run_id']}",
+        headers=auth(token(client.app.state.db, "admin", None)),
+    )
+    assert other.status_code == 200

@@ -118,8 +118,8 @@ def test_each_school_records_its_own_persons_feedback_and_sees_only_the_others_s
     page = v.client.get(f"/ui/pairs/{v.pair}/feedback")
     assert page.status_code == 200
     text = _text(page.text)
-    assert "Наставляемый: Белова Ольга Николаевна (школа s1)" in text
-    assert "Смирнов Игорь Павлович (школа s2)" in text
+    assert "Наставляемый: Белова Ольга Николаевна (Школа s1)" in text
+    assert "Смирнов Игорь Павлович (Школа s2, дистанционно)" in text
     assert "Стесняюсь" not in text
     assert "olga@s1.ru" not in text  # the other school's person: the name only
     assert "текст ответа виден куратору школы участника" in text
@@ -150,12 +150,12 @@ def test_only_the_mentees_school_replaces_the_mentor_and_either_may_end_the_pair
 
     v.as_curator("s2")
     page = _text(v.client.get(f"/ui/pairs/{v.pair}/replace").text)
-    assert "Нового наставника наставляемому подбирает куратор его школы (s1)" in page
+    assert "Нового наставника наставляемому подбирает куратор его школы (Школа s1)" in page
     assert "Заменить наставника" not in page.split("Нового наставника")[1]
     pairs = v.client.get("/ui/orgs/s2/pairs").text
     assert f'href="/ui/pairs/{v.pair}/replace"' not in pairs
     assert "наставника заменяет школа наставляемого" in _text(pairs)
-    assert "Белова Ольга Николаевна школа s1" in _text(pairs)
+    assert "Белова Ольга Николаевна Школа s1" in _text(pairs)
     forged = v.client.post(
         f"/ui/pairs/{v.pair}/replace", data={"reason": "transfer", "mentor_id": str(other)}
     )
