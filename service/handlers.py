@@ -17,10 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from service.core.deps import COOKIE
-from service.core.errors import ServiceError, Unauthorized
+from service.core.deps import cookie_session
+from service.core.errors import CsrfRefused, ServiceError, Unauthorized
 from service.core.schemas import ErrorItem, ErrorOut
-from service.core.security import Actor, actor_for_token
+from service.core.security import Actor
 from service.ui.rendering import back, render
 
 __all__ = ["install"]
@@ -44,14 +44,8 @@ def _body(exc: ServiceError) -> ErrorOut:
 
 
 def _message_page(request: Request, message: str, status: int) -> Response:
-    actor: Actor | None = None
-    try:
-        with request.app.state.db.read() as session:
-            actor = actor_for_token(
-                session, request.app.state.settings.secret_key, request.cookies.get(COOKIE)
-            )
-    except ServiceError:
-        pass
+    found = cookie_session(request)
+    actor: Actor | None = found.actor if found else None
     return render(request, "error.html", status, message=message, actor=actor)
 
 
@@ -59,7 +53,9 @@ def _page_error(request: Request, exc: ServiceError) -> Response:
     if isinstance(exc, Unauthorized):
         return RedirectResponse("/login", status_code=303)
     origin = urlparse(request.headers.get("referer", "")).path
-    if request.method == "POST" and origin.startswith("/ui"):  # only our own pages, never a host
+    if (
+        request.method == "POST" and origin.startswith("/ui") and not isinstance(exc, CsrfRefused)
+    ):  # only our own pages, never a host
         return back(origin, exc.message, error=True)
     return _message_page(request, exc.message, exc.status)
 

@@ -14,7 +14,9 @@ __all__ = [
     "AlreadyDecided",
     "ConcurrentChange",
     "Conflict",
+    "CsrfRefused",
     "Denied",
+    "DuplicatePeople",
     "Invalid",
     "MenteeHasPair",
     "MentorFull",
@@ -23,6 +25,7 @@ __all__ = [
     "NotFound",
     "PairNotActive",
     "ServiceError",
+    "TooManyAttempts",
     "Unauthorized",
 ]
 
@@ -103,6 +106,31 @@ class Denied(ServiceError):
 
     def __init__(self, what: str) -> None:
         super().__init__("forbidden", f"Недостаточно прав: {what}.")
+
+
+class CsrfRefused(ServiceError):
+    """An unsafe request that did not come from our own pages (a forged cross-site request)."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "csrf",
+            "Запрос отклонён: он отправлен не со страницы сервиса или страница устарела "
+            "(защита от подделки запросов). Откройте страницу заново и повторите.",
+        )
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed logins for one login or from one address in the last minute."""
+
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            "too_many_attempts",
+            "Слишком много неудачных попыток входа. Подождите минуту и повторите.",
+        )
 
 
 class Conflict(ServiceError):
@@ -212,4 +240,19 @@ class ConcurrentChange(Conflict):
             code,
             what
             or "Данные изменились одновременно с вашим действием; обновите страницу и повторите.",
+        )
+
+
+class DuplicatePeople(Conflict):
+    """A batch over several schools finds the same person (the same code or e-mail) in two."""
+
+    def __init__(self, people: list[tuple[str, list[str]]]) -> None:
+        shown = "; ".join(f"{name} — {', '.join(schools)}" for name, schools in people[:20])
+        more = f" и ещё {len(people) - 20}" if len(people) > 20 else ""
+        super().__init__(
+            "duplicate_people",
+            f"Подбор не выполнен: один и тот же человек (тот же код или e-mail в анкете) загружен "
+            f"в нескольких школах: {shown}{more}. Оставьте анкету каждого человека в одной школе "
+            "и повторите подбор.",
+            {"people": len(people)},
         )
