@@ -13,9 +13,11 @@ from urllib.parse import urlparse
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.deps import cookie_session
 from service.core.errors import CsrfRefused, ServiceError, Unauthorized
@@ -97,7 +99,21 @@ def _plain(value: Any) -> Any:
     return None
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A body the framework cannot even parse (bytes that are not UTF-8 JSON, a broken form)
+    answers 422 like any other invalid request, not an undocumented 400."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 400:
+        return await http_exception_handler(request, exc)
+    if not _api(request):
+        return await run_in_threadpool(_message_page, request, _UNREADABLE, 422)
+    detail = "Запрос не принят: тело запроса не читается (ожидался JSON в UTF-8 или форма)."
+    item = ErrorItem(column="body", message=str(exc.detail))
+    return _json(422, ErrorOut(code="invalid", detail=detail, errors=[item]))
+
+
 def install(app: FastAPI) -> None:
     """Map every domain error and request-validation error to an answer, in one place."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

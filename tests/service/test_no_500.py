@@ -162,3 +162,11 @@ def test_the_same_person_in_two_schools_of_a_municipality_run(
     assert "в нескольких школах" in body["detail"]
     with db.read() as session:
         assert session.scalar(select(func.count(MatchingRun.id))) == 0
+
+
+def test_a_body_that_is_not_even_text_is_invalid_not_400(client: TestClient, db: Database) -> None:
+    headers = auth(token(db, "curator", "s1")) | {"Content-Type": "application/json"}
+    answer = client.post("/api/v1/orgs/s1/orders", content=b"\xc3\x28\x81", headers=headers)
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid"
+    assert "тело запроса не читается" in answer.json()["detail"]
