@@ -16,11 +16,12 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.core.deps import cookie_session
-from service.core.errors import CsrfRefused, ServiceError, Unauthorized
+from service.core.errors import Busy, CsrfRefused, ServiceError, Unauthorized
 from service.core.schemas import ErrorItem, ErrorOut
 from service.core.security import Actor
 from service.ui.rendering import back, render
@@ -112,8 +113,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _json(422, ErrorOut(code="invalid", detail=detail, errors=[item]))
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """SQLite's "database is locked" after its busy timeout is a Russian 503, not a 500."""
+    assert isinstance(exc, OperationalError)
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return await _service_error(request, Busy())
+
+
 def install(app: FastAPI) -> None:
     """Map every domain error and request-validation error to an answer, in one place."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)

@@ -39,14 +39,14 @@ def _private_file(database: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def _sqlite_engine(url: str, echo: bool) -> Engine:
+def _sqlite_engine(url: str, echo: bool, busy_ms: int = _SQLITE_BUSY_MS) -> Engine:
     # A request's session may be opened in one worker thread and closed in another (FastAPI
     # runs a dependency's set-up and tear-down apart); it is never used by two at once.
     engine = create_engine(
         url,
         echo=echo,
         hide_parameters=True,
-        connect_args={"timeout": _SQLITE_BUSY_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": busy_ms / 1000, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -56,7 +56,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -92,14 +92,14 @@ class Database:
         A SQLAlchemy URL; ``sqlite:///path`` or ``postgresql+psycopg://...``.
     """
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, busy_ms: int = _SQLITE_BUSY_MS) -> None:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 _private_file(parsed.database)
-            self.engine = _sqlite_engine(url, echo)
+            self.engine = _sqlite_engine(url, echo, busy_ms)
         else:
             self.engine = create_engine(
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AlreadyDecided",
+    "Busy",
     "ConcurrentChange",
     "Conflict",
     "CsrfRefused",
@@ -255,4 +256,17 @@ class DuplicatePeople(Conflict):
             f"в нескольких школах: {shown}{more}. Оставьте анкету каждого человека в одной школе "
             "и повторите подбор.",
             {"people": len(people)},
+        )
+
+
+class Busy(ServiceError):
+    """The database stayed busy with another school's long write (SQLite's one writer)."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "busy",
+            "База данных занята другой долгой операцией (например, загрузкой большого файла); "
+            "ничего не сохранено — повторите через минуту.",
         )

@@ -170,3 +170,41 @@ def test_a_body_that_is_not_even_text_is_invalid_not_400(client: TestClient, db:
     assert answer.status_code == 422
     assert answer.json()["code"] == "invalid"
     assert "тело запроса не читается" in answer.json()["detail"]
+
+
+def test_a_write_that_waits_too_long_for_sqlite_gets_a_russian_503(tmp_path: Path) -> None:
+    import threading
+
+    from service.core.db import upgrade
+
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    upgrade(url)
+    busy = Database(url, busy_ms=200)
+    school(busy, "s1", "m1")
+    headers = auth(token(busy, "curator", "s1"))
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:  # another school's long import holds the write lock
+        with busy.write() as session:
+            session.execute(select(1))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=long_write)
+    thread.start()
+    holding.wait(10)
+    try:
+        with TestClient(create_app(settings_for(busy), busy)) as client:
+            answer = client.post(
+                "/api/v1/orgs/s1/imports/mentors",
+                files={"file": ("m.csv", (DATA / "mentors.csv").read_bytes())},
+                data={"spec": "teacher"},
+                headers=headers,
+            )
+    finally:
+        release.set()
+        thread.join()
+        busy.dispose()
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "busy"
+    assert "повторите" in answer.json()["detail"]
