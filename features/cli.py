@@ -56,6 +56,13 @@ def match(
         str | None,
         typer.Option(help="Дата, на которую считать ожидание (ДД.ММ.ГГГГ); по умолчанию сегодня."),
     ] = None,
+    no_limits: Annotated[
+        bool,
+        typer.Option(
+            "--no-limits",
+            help="Снять ограничения на размер файлов (строки, ячейки, время чтения) — для аналитиков.",
+        ),
+    ] = False,
 ) -> None:
     """Подобрать пары по анкетам: проверить файлы, оценить пары, найти лучший набор пар.
 
@@ -73,7 +80,10 @@ def match(
         step("Чтение описания анкет")
         loaded_spec, loaded_model = _load(spec, model)
         step("Проверка анкет")
-        answers = _read_both(loaded_spec, mentors, mentees)
+        from features.limits import DEFAULT, UNLIMITED, applied
+
+        with applied(UNLIMITED if no_limits else DEFAULT):
+            answers = _read_both(loaded_spec, mentors, mentees)
         step("Оценка допустимых пар")
         from features import score_pairs
 

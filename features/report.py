@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -190,7 +191,7 @@ def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
             if key != "pairs":
                 suffix = "без-пары" if key == "unmatched" else "наставники"
                 target = path.with_name(f"{path.stem}-{suffix}.csv")
-            frame.to_csv(target, index=False, encoding="utf-8-sig")
+            _defused(frame).to_csv(target, index=False, encoding="utf-8-sig")
             written.append(target)
         return written
     _write_xlsx(frames, path)
@@ -200,6 +201,7 @@ def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
 def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per table; openpyxl's write-only mode keeps a city's workbook fast to write."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
@@ -209,10 +211,42 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
         for column, name in enumerate(frame.columns, start=1):
             longest = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
             sheet.column_dimensions[get_column_letter(column)].width = min(60, max(6, longest + 2))
-        sheet.append(list(frame.columns))
+        sheet.append([_text_cell(WriteOnlyCell(sheet, str(name))) for name in frame.columns])
         for row in frame.itertuples(index=False):
-            sheet.append([None if _missing(v) else _plain(v) for v in row])
+            sheet.append(
+                [
+                    _text_cell(WriteOnlyCell(sheet, v)) if isinstance(v, str) else v
+                    for v in (None if _missing(v) else _plain(v) for v in row)
+                ]
+            )
     workbook.save(path)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(cell: Any) -> Any:
+    """Store a text cell as text, never as a formula, whatever its first character."""
+    cell.data_type = "s"
+    return cell
+
+
+def _defused(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell that a spreadsheet would run prefixed by ``'`` (OWASP)."""
+
+    def defuse(value: object) -> object:
+        if isinstance(value, str) and value.startswith(_FORMULA_START):
+            return "'" + value
+        return value
+
+    columns = [str(c) for c in frame.columns]
+    safe = frame.copy()
+    safe.columns = [defuse(c) for c in columns]
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = safe[column].map(defuse)
+    return safe
 
 
 def _missing(value: object) -> bool:

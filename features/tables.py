@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from features import limits as _limits
+
 __all__ = ["Table", "TableError", "read_table"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -71,6 +73,7 @@ def read_table(data: bytes | str | Path | pd.DataFrame, filename: str | None = N
             data = Path(data).read_bytes()
         except OSError as error:
             raise TableError(f"не удалось открыть файл: {error.strerror}") from None
+    _limits.check_upload(data)
     if not data.strip():
         raise TableError("файл пустой")
     if data.startswith(_OLE_MAGIC):
@@ -92,15 +95,23 @@ def _from_frame(frame: pd.DataFrame) -> Table:
 def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
+    _limits.check_xlsx(data)
+    budget = _limits.Budget()
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        try:
+            sheet = workbook.worksheets[0]
+            values: list[tuple[Any, ...]] = []
+            for row in sheet.iter_rows(values_only=True):
+                budget.row(len(row))
+                values.append(row)
+        finally:
+            workbook.close()
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, SyntaxError) as error:
+        # ValueError includes defusedxml's refusals (entity declarations) and broken XML.
         raise TableError(f"файл не читается как XLSX: {error}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        values: list[tuple[Any, ...]] = list(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
     while values and all(_blank(v) for v in values[-1]):
         values.pop()
     if not values:
@@ -158,6 +169,7 @@ def _read_csv(data: bytes) -> Table:
     text, encoding = _decode(data)
     if not text.strip():
         raise TableError("файл пустой")
+    _limits.Budget().text_rows(text)
     delimiter = _delimiter(text)
     try:
         raw = pd.read_csv(

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -16,9 +16,11 @@ from service.accounts import pages as account_pages
 from service.accounts import routes as account_routes
 from service.core.config import Settings, get_settings
 from service.core.db import Database
+from service.core.deps import guard_page, ids_in_range
 from service.core.schemas import errors
-from service.monitoring import indicator_pages
+from service.core.throttle import LoginThrottle
 from service.monitoring import exports as monitoring_exports
+from service.monitoring import indicator_pages
 from service.monitoring import pages as monitoring_pages
 from service.monitoring import routes as monitoring_routes
 from service.notifications import pages as notification_pages
@@ -34,6 +36,7 @@ from service.runs import pages as run_pages
 from service.runs import routes as run_routes
 from service.runs.executor import Solver
 from service.ui import login
+from service.ui.headers import SecurityHeaders
 
 __all__ = ["create_app"]
 
@@ -98,15 +101,23 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         summary="Mentoring pairs for Russian schools: questionnaires in, confirmed pairs out.",
         version="0.1.0",
         lifespan=lifespan,
+        # The API's documentation is public only where it is enabled (not in production).
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.db = database
     app.state.solver = solver
+    app.state.login_throttle = LoginThrottle(settings.login_attempts_per_minute)
+    app.add_middleware(SecurityHeaders)
     handlers.install(app)
     for module in API:
-        app.include_router(module.router, responses=errors(401, 404, 422))
-    for module in PAGES:
-        app.include_router(module.router)
+        app.include_router(
+            module.router, responses=errors(401, 404, 422), dependencies=[Depends(ids_in_range)]
+        )
+    for module in PAGES:  # sessions, anti-forgery tokens and origin checks of every page
+        app.include_router(module.router, dependencies=[Depends(guard_page), Depends(ids_in_range)])
 
     @app.get("/health", tags=["service"])
     def health() -> Health:

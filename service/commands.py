@@ -87,6 +87,32 @@ def orgs_add(
     typer.echo(f"Школа {code} добавлена.")
 
 
+def _password(prompt: bool, stdin: bool) -> str | None:
+    import sys
+
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if prompt:
+        return str(typer.prompt("Пароль", hide_input=True, confirmation_prompt="Ещё раз"))
+    return None
+
+
+def _in_write(work: object) -> object:
+    """Run ``work(session)`` in one write transaction; a domain error exits 1 in Russian."""
+    from service.core.db import Database
+    from service.core.errors import ServiceError
+
+    db = _database()
+    assert isinstance(db, Database)
+    try:
+        with db.write() as session:
+            return work(session)  # type: ignore[operator]
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    finally:
+        db.dispose()
+
+
 @users_app.command("add")
 def users_add(
     login: str = typer.Option(..., "--login", help="Имя пользователя."),
@@ -98,27 +124,104 @@ def users_add(
     region: str | None = typer.Option(
         None, "--region", help="Регион (для регионального оператора; по умолчанию — школы --org)."
     ),
+    password: bool = typer.Option(
+        False, "--password", help="Спросить пароль для входа на страницы."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Прочитать пароль из первой строки stdin."
+    ),
+    days: int | None = typer.Option(None, "--days", help="Срок токена в днях (по умолчанию 365)."),
 ) -> None:
     """Добавить пользователя и напечатать его токен (последним словом; он показывается один раз)."""
     from service.accounts.accounts import add_user
     from service.core.config import get_settings
-    from service.core.db import Database
-    from service.core.errors import ServiceError
 
-    db = _database()
-    assert isinstance(db, Database)
-    try:
-        with db.write() as session:
-            token = add_user(
-                session, get_settings().secret_key, login, role, org, municipality, region
-            )
-    except ServiceError as exc:
-        raise _fail(exc) from exc
-    finally:
-        db.dispose()
+    settings = get_settings()
+    secret = _password(password, password_stdin)
+    token = _in_write(
+        lambda session: add_user(
+            session,
+            settings.secret_key,
+            login,
+            role,
+            org,
+            municipality,
+            region,
+            password=secret,
+            token_days=days or settings.token_days,
+        )
+    )
     typer.echo(
         f"Пользователь {login} ({role}) добавлен. Токен (сохраните, он больше не покажется): {token}"
     )
+
+
+@users_app.command("passwd")
+def users_passwd(
+    login: str = typer.Argument(..., help="Логин пользователя."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Прочитать пароль из первой строки stdin."
+    ),
+) -> None:
+    """Задать пароль для входа на страницы (открытые сеансы пользователя закрываются)."""
+    from service.accounts.accounts import set_password
+
+    secret = _password(not password_stdin, password_stdin)
+    assert secret is not None
+    _in_write(lambda session: set_password(session, login, secret))
+    typer.echo(f"Пароль пользователя {login} изменён; его открытые сеансы закрыты.")
+
+
+@users_app.command("token")
+def users_token(
+    login: str = typer.Argument(..., help="Логин пользователя."),
+    days: int | None = typer.Option(None, "--days", help="Срок токена в днях (по умолчанию 365)."),
+) -> None:
+    """Выдать пользователю ещё один токен API (последним словом; он показывается один раз)."""
+    from service.accounts.accounts import add_token
+    from service.core.config import get_settings
+
+    settings = get_settings()
+    token = _in_write(
+        lambda session: add_token(session, settings.secret_key, login, days or settings.token_days)
+    )
+    typer.echo(f"Новый токен пользователя {login} (сохраните, он больше не покажется): {token}")
+
+
+@users_app.command("revoke")
+def users_revoke(
+    login: str = typer.Argument(..., help="Логин пользователя."),
+    token_id: int | None = typer.Option(
+        None, "--token", help="Номер токена (из `users list`); без него — все токены и сеансы."
+    ),
+) -> None:
+    """Отозвать токены API и закрыть сеансы пользователя (или один токен: --token N)."""
+    from service.accounts.accounts import revoke
+
+    count = _in_write(lambda session: revoke(session, login, token_id))
+    typer.echo(f"Отозвано у пользователя {login}: {count} (токены и сеансы).")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Пользователи, их роли, пароли, токены (номер, срок, отозван ли) и открытые сеансы."""
+    from service.accounts.accounts import users
+
+    def fmt(moment: object) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M") if moment else "—"  # type: ignore[attr-defined]
+
+    for row in _in_write(users):  # type: ignore[attr-defined]
+        password = "пароль задан" if row.has_password else "пароля нет"
+        state = "" if row.active else ", отключён"
+        typer.echo(
+            f"{row.login}\t{row.role}\t{row.scope}\t{password}{state}\tсеансов: {row.sessions}"
+        )
+        for t in row.tokens:
+            status = f"отозван {fmt(t.revoked_at)}" if t.revoked_at else f"до {fmt(t.expires_at)}"
+            typer.echo(
+                f"  токен № {t.id}: выдан {fmt(t.created_at)}, {status}, "
+                f"использован {fmt(t.last_used_at)}"
+            )
 
 
 _SAMPLE_OPTION = typer.Option(
@@ -147,11 +250,16 @@ def serve(
     if sample is not None:
         from service.sample import DEMO_ORG, load_sample
 
-        token, report = load_sample(db, settings, sample)
+        demo = load_sample(db, settings, sample)
+        token = demo.token
         typer.echo(f"Демо-школа «{DEMO_ORG}» загружена из {sample}:")
-        for line in report:
+        for line in demo.report:
             typer.echo(f"  {line}")
-        typer.echo(f"Страницы куратора: http://{host}:{port}/login  (токен: {token})")
+        typer.echo(
+            f"Страницы куратора: http://{host}:{port}/login  "
+            f"(логин: {demo.login}, пароль: {demo.password})"
+        )
+        typer.echo(f"Токен API для скриптов: {token}")
         typer.echo(f"Документация API:  http://{host}:{port}/docs")
         typer.echo(
             f'Пример: curl -H "Authorization: Bearer {token}" http://{host}:{port}/api/v1/orgs'

@@ -13,14 +13,17 @@ from urllib.parse import urlparse
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.core.deps import COOKIE
-from service.core.errors import ServiceError, Unauthorized
+from service.core.deps import cookie_session
+from service.core.errors import Busy, CsrfRefused, ServiceError, Unauthorized
 from service.core.schemas import ErrorItem, ErrorOut
-from service.core.security import Actor, actor_for_token
+from service.core.security import Actor
 from service.ui.rendering import back, render
 
 __all__ = ["install"]
@@ -46,14 +49,8 @@ def _body(exc: ServiceError) -> ErrorOut:
 def _message_page(request: Request, message: str, status: int) -> Response:
     if request.url.path.startswith("/p/"):  # a participant's link: no login, nothing of the service
         return render(request, "participation/error.html", status, message=message)
-    actor: Actor | None = None
-    try:
-        with request.app.state.db.read() as session:
-            actor = actor_for_token(
-                session, request.app.state.settings.secret_key, request.cookies.get(COOKIE)
-            )
-    except ServiceError:
-        pass
+    found = cookie_session(request)
+    actor: Actor | None = found.actor if found else None
     return render(request, "error.html", status, message=message, actor=actor)
 
 
@@ -65,6 +62,7 @@ def _page_error(request: Request, exc: ServiceError) -> Response:
         request.method == "POST"
         and origin.startswith("/ui")
         and not request.url.path.startswith("/p/")
+        and not isinstance(exc, CsrfRefused)
     ):  # only our own pages, never a host
         return back(origin, exc.message, error=True)
     return _message_page(request, exc.message, exc.status)
@@ -150,7 +148,30 @@ def _plain(value: Any) -> Any:
     return None
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A body the framework cannot even parse (bytes that are not UTF-8 JSON, a broken form)
+    answers 422 like any other invalid request, not an undocumented 400."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code != 400:
+        return await http_exception_handler(request, exc)
+    if not _api(request):
+        return await run_in_threadpool(_message_page, request, _UNREADABLE, 422)
+    detail = "Запрос не принят: тело запроса не читается (ожидался JSON в UTF-8 или форма)."
+    item = ErrorItem(column="body", message=str(exc.detail))
+    return _json(422, ErrorOut(code="invalid", detail=detail, errors=[item]))
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """SQLite's "database is locked" after its busy timeout is a Russian 503, not a 500."""
+    assert isinstance(exc, OperationalError)
+    if "database is locked" not in str(exc.orig):
+        raise exc
+    return await _service_error(request, Busy())
+
+
 def install(app: FastAPI) -> None:
     """Map every domain error and request-validation error to an answer, in one place."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,15 +16,24 @@ from service.core.models import Organisation
 from service.core.security import Actor
 from service.people.people import import_answers
 
-__all__ = ["DEMO_ORG", "load_sample"]
+__all__ = ["DEMO_ORG", "Demo", "load_sample"]
 
 DEMO_ORG = "demo"
 
 
-def load_sample(
-    db: Database, settings: Settings, folder: Path, spec: str = "teacher"
-) -> tuple[str, list[str]]:
-    """Create the demo school (once), import ``folder``'s questionnaires; return a new token.
+@dataclass(frozen=True, slots=True)
+class Demo:
+    """The demo curator made by :func:`load_sample` and what happened to each sample file."""
+
+    login: str
+    password: str
+    token: str
+    report: list[str]
+
+
+def load_sample(db: Database, settings: Settings, folder: Path, spec: str = "teacher") -> Demo:
+    """Create the demo school (once), import ``folder``'s questionnaires; make a new curator
+    with a fresh random password (for the pages) and a token (for the API).
 
     Files whose names contain ``mentor`` are mentors' answers, ``mentee`` mentees'.
     Re-running is safe: known people are updated, not duplicated. Also returns one line per file
@@ -50,8 +61,18 @@ def load_sample(
             f"без изменений — {result.unchanged}"
         )
     login = f"curator-{DEMO_ORG}-{_count_users(db) + 1}"
+    password = secrets.token_urlsafe(9)  # 12 characters, printed once by `make run`
     with db.write() as session:
-        return add_user(session, settings.secret_key, login, "curator", DEMO_ORG), report
+        token = add_user(
+            session,
+            settings.secret_key,
+            login,
+            "curator",
+            DEMO_ORG,
+            password=password,
+            token_days=settings.token_days,
+        )
+    return Demo(login, password, token, report)
 
 
 def _count_users(db: Database) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -46,8 +46,54 @@ class Settings(BaseSettings):
             "cluster, 'tcp://host:port' = a Dask scheduler."
         ),
     )
-    secure_cookies: bool = Field(
-        default=False, description="Send the web login cookie over HTTPS only."
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Send the pages' cookies over HTTPS only (unset: in production only).",
+    )
+    session_idle_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="A page session ends after this long unused."
+    )
+    session_hours: int = Field(
+        default=12, ge=1, le=24 * 7, description="A page session ends this long after login."
+    )
+    token_days: int = Field(
+        default=365, ge=1, le=3650, description="How long a new API token works, in days."
+    )
+    login_attempts_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins allowed per minute for one login and for one address.",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve /docs and /openapi.json (unset: everywhere except production).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Origins (https://host) besides the server's own from which the pages may be "
+            "posted, e.g. the public address behind a proxy."
+        ),
+    )
+
+    upload_bytes: int = Field(
+        default=20 * 2**20, ge=1024, description="Largest questionnaire file accepted, in bytes."
+    )
+    xlsx_unpacked_bytes: int = Field(
+        default=200 * 2**20, ge=1024, description="Largest unpacked size of an XLSX, in bytes."
+    )
+    file_cells: int = Field(default=2_000_000, ge=1, description="Most cells of one file.")
+    file_rows: int = Field(default=20_000, ge=1, description="Most questionnaires in one file.")
+    parse_seconds: float = Field(
+        default=60.0, gt=0, description="Reading one file stops after this many seconds."
+    )
+    people_per_school: int = Field(
+        default=20_000, ge=1, description="Most people (mentors and mentees) of one school."
+    )
+    pairs_per_run: int = Field(
+        default=4_000_000,
+        ge=1,
+        description="Most mentee-mentor pairs one matching run scores (mentees x mentors).",
     )
 
     timezone: str = Field(
@@ -89,6 +135,32 @@ class Settings(BaseSettings):
                 f"'Asia/Yekaterinburg'. Got {value!r} instead."
             ) from None
         return value
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the pages' cookies carry ``Secure`` (HTTPS only)."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.environment == "production"
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Whether the API documentation (/docs, /openapi.json) is served."""
+        if self.api_docs is not None:
+            return self.api_docs
+        return self.environment != "production"
+
+    def file_limits(self) -> Any:
+        """The limits of reading one questionnaire file (``features.limits.Limits``)."""
+        from features.limits import Limits
+
+        return Limits(
+            upload_bytes=self.upload_bytes,
+            unpacked_bytes=self.xlsx_unpacked_bytes,
+            cells=self.file_cells,
+            rows=self.file_rows,
+            seconds=self.parse_seconds,
+        )
 
     @property
     def zone(self) -> ZoneInfo:

@@ -13,16 +13,17 @@ workflow locks the rows it decides on with ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, Integer, bindparam, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "alembic_config", "upgrade"]
+__all__ = ["Database", "alembic_config", "among", "upgrade"]
 
 _SQLITE_BUSY_MS = 30_000
 
@@ -31,14 +32,25 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _sqlite_engine(url: str, echo: bool) -> Engine:
+def _private_file(database: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the mode of the database file.
+    """
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _sqlite_engine(url: str, echo: bool, busy_ms: int = _SQLITE_BUSY_MS) -> Engine:
     # A request's session may be opened in one worker thread and closed in another (FastAPI
     # runs a dependency's set-up and tear-down apart); it is never used by two at once.
     engine = create_engine(
         url,
         echo=echo,
         hide_parameters=True,
-        connect_args={"timeout": _SQLITE_BUSY_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": busy_ms / 1000, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -48,7 +60,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         cursor.close()
         # SQLite's own lower() knows only ASCII: a search for «иванова» must find «Иванова».
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
@@ -61,6 +73,22 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     return engine
 
 
+def among(column: Any, values: Any) -> ColumnElement[bool]:
+    """``column IN (values)`` for any number of integer ids, or ``column IN (subquery)``.
+
+    The ids are written into the statement as integer literals (``int()`` of each: nothing can be
+    injected) instead of one bound parameter each: PostgreSQL refuses a statement of more than
+    65,535 parameters and SQLite one of more than 32,766, and a school of 40,000 people has more.
+    """
+    if hasattr(values, "subquery") or hasattr(values, "_is_clause_element"):
+        return column.in_(values)
+    ids = sorted({int(v) for v in values})
+    found: ColumnElement[bool] = column.in_(
+        bindparam("ids", ids, type_=Integer, expanding=True, literal_execute=True, unique=True)
+    )
+    return found
+
+
 class Database:
     """The service's database: an engine and transactions for reading and for writing.
 
@@ -70,14 +98,14 @@ class Database:
         A SQLAlchemy URL; ``sqlite:///path`` or ``postgresql+psycopg://...``.
     """
 
-    def __init__(self, url: str, echo: bool = False) -> None:
+    def __init__(self, url: str, echo: bool = False, busy_ms: int = _SQLITE_BUSY_MS) -> None:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = _sqlite_engine(url, echo)
+                _private_file(parsed.database)
+            self.engine = _sqlite_engine(url, echo, busy_ms)
         else:
             self.engine = create_engine(
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10
@@ -119,5 +147,5 @@ def upgrade(url: str, revision: str = "head") -> None:
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        _private_file(str(parsed.database))
     command.upgrade(alembic_config(url), revision)

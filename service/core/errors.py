@@ -12,9 +12,12 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AlreadyDecided",
+    "Busy",
     "ConcurrentChange",
     "Conflict",
+    "CsrfRefused",
     "Denied",
+    "DuplicatePeople",
     "Invalid",
     "LinkExpired",
     "LinkRefused",
@@ -110,6 +113,19 @@ class Denied(ServiceError):
 
     def __init__(self, what: str) -> None:
         super().__init__("forbidden", f"Недостаточно прав: {what}.")
+
+
+class CsrfRefused(ServiceError):
+    """An unsafe request that did not come from our own pages (a forged cross-site request)."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "csrf",
+            "Запрос отклонён: он отправлен не со страницы сервиса или страница устарела "
+            "(защита от подделки запросов). Откройте страницу заново и повторите.",
+        )
 
 
 class Conflict(ServiceError):
@@ -252,13 +268,42 @@ class LinkExpired(ServiceError):
 
 
 class TooManyAttempts(ServiceError):
-    """Too many failed attempts from one address: wait before trying again."""
+    """Too many failed attempts (logins, or opening participants' links) for one login or from one
+    address: wait before trying again."""
 
     status = 429
 
-    def __init__(self, seconds: int) -> None:
+    def __init__(self, seconds: int = 60) -> None:
         super().__init__(
             "too_many_attempts",
             f"Слишком много неудачных попыток. Повторите через {max(1, seconds // 60)} мин.",
             {"retry_after": seconds},
+        )
+
+
+class DuplicatePeople(Conflict):
+    """A batch over several schools finds the same person (the same code or e-mail) in two."""
+
+    def __init__(self, people: list[tuple[str, list[str]]]) -> None:
+        shown = "; ".join(f"{name} — {', '.join(schools)}" for name, schools in people[:20])
+        more = f" и ещё {len(people) - 20}" if len(people) > 20 else ""
+        super().__init__(
+            "duplicate_people",
+            f"Подбор не выполнен: один и тот же человек (тот же код или e-mail в анкете) загружен "
+            f"в нескольких школах: {shown}{more}. Оставьте анкету каждого человека в одной школе "
+            "и повторите подбор.",
+            {"people": len(people)},
+        )
+
+
+class Busy(ServiceError):
+    """The database stayed busy with another school's long write (SQLite's one writer)."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "busy",
+            "База данных занята другой долгой операцией (например, загрузкой большого файла); "
+            "ничего не сохранено — повторите через минуту.",
         )

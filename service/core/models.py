@@ -35,6 +35,7 @@ from service.core.rules import MAX_CAPACITY
 
 __all__ = [
     "Answers",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Consent",
@@ -62,6 +63,7 @@ __all__ = [
     "Role",
     "Side",
     "User",
+    "WebSession",
     "utcnow",
 ]
 
@@ -167,7 +169,8 @@ class Organisation(Base):
 
 
 class User(Base):
-    """Someone who uses the API or the pages; the bearer token is kept only as a keyed hash."""
+    """Someone who uses the API or the pages: a password (an argon2 hash) for the pages, API tokens
+    (:class:`ApiToken`) for scripts."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -186,6 +189,7 @@ class User(Base):
     municipality: Mapped[str | None] = mapped_column(String(200))
     region: Mapped[str | None] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -640,3 +644,43 @@ class Denominators(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[Organisation] = relationship()
+
+
+# --- hardening (issue 9): API tokens and the pages' server-side sessions ---
+
+
+class ApiToken(Base):
+    """A bearer token of a script, kept only as a keyed hash; it expires and can be revoked."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A login to the pages: the cookie holds a random id, the database its keyed hash.
+
+    It ends at logout (``revoked_at``), after ``idle`` minutes without a request or at
+    ``expires_at`` (the absolute limit), whichever comes first.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

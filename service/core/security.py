@@ -1,7 +1,11 @@
-"""Users, tokens and scopes: who may see which organisation.
+"""Users, passwords, tokens, sessions and scopes: who may see which organisation.
 
-Tokens are random (256 bits) and shown once; the database keeps only an HMAC-SHA256 of each,
-keyed by the server's secret, so a copy of the database does not let anyone in.
+Curators log in to the pages with a login and a password (stored as an argon2id hash) and get a
+server-side session (:class:`~service.core.models.WebSession`): the cookie holds a random id,
+the database an HMAC of it, its anti-forgery token and its idle and absolute expiry; logout
+revokes it. Scripts use API tokens (:class:`~service.core.models.ApiToken`): random (256 bits),
+shown once, stored as an HMAC-SHA256 keyed by the server's secret (a copy of the database does
+not let anyone in), with an expiry, and revocable.
 """
 
 from __future__ import annotations
@@ -10,19 +14,30 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from service.core.errors import Denied, NotFound, Unauthorized
-from service.core.models import Organisation, Role, User
+from service.core.models import ApiToken, Organisation, Role, User, WebSession, utcnow
 
 __all__ = [
     "Actor",
+    "PageSession",
     "actor_for_token",
+    "authenticate",
+    "close_web_session",
+    "hash_password",
     "hash_token",
+    "issue_token",
     "new_token",
+    "open_web_session",
     "organisation_for",
+    "page_session",
+    "touch_web_session",
     "visible_organisations",
 ]
 
@@ -115,11 +130,136 @@ def organisation_for(session: Session, actor: Actor, code: str) -> Organisation:
     return org
 
 
+def issue_token(session: Session, secret: str, user_id: int, days: int) -> str:
+    """Store a new API token of the user, valid ``days`` days; return it (shown once)."""
+    token = new_token()
+    session.add(
+        ApiToken(
+            user_id=user_id,
+            token_hash=hash_token(token, secret),
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    session.flush()
+    return token
+
+
 def actor_for_token(session: Session, secret: str, token: str | None) -> Actor:
-    """Return the actor of a bearer token (or the pages' cookie), or raise Unauthorized."""
+    """Return the actor of a bearer token, or raise Unauthorized (unknown, expired, revoked)."""
     if not token:
         raise Unauthorized()
-    user = session.scalar(select(User).where(User.token_hash == hash_token(token, secret)))
-    if user is None or not user.active:
+    row = session.execute(
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token, secret))
+    ).first()
+    if row is None:
+        raise Unauthorized()
+    user, stored = row
+    if not user.active or stored.revoked_at is not None or stored.expires_at <= utcnow():
         raise Unauthorized()
     return Actor.from_user(user)
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+_hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of ``password`` to store."""
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """Return the active user with this login and password, else None.
+
+    An unknown login costs as much as a wrong password (a hash is checked either way), so the
+    answer's time does not tell which logins exist.
+    """
+    user = session.scalar(select(User).where(User.login == login))
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.password_hash or not user.active:
+        return None
+    return user
+
+
+# --- page sessions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageSession:
+    """The login of the pages behind a request's cookie."""
+
+    id: int
+    actor: Actor
+    csrf_token: str
+    last_seen_at: datetime
+
+
+def open_web_session(session: Session, secret: str, user_id: int, hours: int) -> tuple[str, str]:
+    """Start a page session of the user; return (the cookie's value, its anti-forgery token)."""
+    key = new_token()
+    csrf = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        WebSession(
+            user_id=user_id,
+            key_hash=hash_token(key, secret),
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
+    session.flush()
+    return key, csrf
+
+
+def page_session(
+    session: Session, secret: str, key: str | None, idle_minutes: int
+) -> PageSession | None:
+    """Return the live page session of the cookie ``key``, or None (unknown, ended, idle)."""
+    if not key:
+        return None
+    row = session.execute(
+        select(User, WebSession)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(WebSession.key_hash == hash_token(key, secret))
+    ).first()
+    if row is None:
+        return None
+    user, stored = row
+    now = utcnow()
+    if (
+        not user.active
+        or stored.revoked_at is not None
+        or stored.expires_at <= now
+        or stored.last_seen_at + timedelta(minutes=idle_minutes) <= now
+    ):
+        return None
+    return PageSession(stored.id, Actor.from_user(user), stored.csrf_token, stored.last_seen_at)
+
+
+def touch_web_session(session: Session, session_id: int) -> None:
+    """Record that the page session was used now (its idle time starts again)."""
+    session.execute(
+        update(WebSession).where(WebSession.id == session_id).values(last_seen_at=utcnow())
+    )
+
+
+def close_web_session(session: Session, secret: str, key: str | None) -> None:
+    """Revoke the page session of the cookie ``key`` (logout); nothing when there is none."""
+    if not key:
+        return
+    session.execute(
+        update(WebSession)
+        .where(WebSession.key_hash == hash_token(key, secret), WebSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
+from service.core.db import among
 from service.core.errors import Invalid, NotFound
 from service.core.models import Answers, Organisation, Pair, PairStatus, Person
 from service.core.rules import MAX_TERM, MIN_TERM, form_title
 from service.core.security import Actor, organisation_for
+from service.core.text import without_control
 from service.people.questionnaires import post_of
 
 __all__ = ["MEDIA_TYPE", "Order", "OrderRequest", "OrderRow", "make_order"]
@@ -85,7 +87,7 @@ def _records(session: Session, people: list[Person]) -> dict[int, dict[str, Any]
     rows = session.execute(
         select(Answers.person_id, Answers.records)
         .join(Person, (Person.id == Answers.person_id) & (Answers.version == Person.version))
-        .where(Person.id.in_([p.id for p in people]))
+        .where(among(Person.id, [p.id for p in people]))
     ).all()
     return {person_id: records for person_id, records in rows}  # noqa: C416 (rows are tuples)
 
@@ -95,7 +97,7 @@ def _chosen(session: Session, organisation: Organisation, ids: Sequence[int] | N
     query = select(Pair).where((Pair.org_id == organisation.id) | Pair.mentor_id.in_(mentors))
     if ids is None:
         return list(session.scalars(query.where(Pair.status == PairStatus.active.value)))
-    found = {p.id: p for p in session.scalars(query.where(Pair.id.in_(list(ids))))}
+    found = {p.id: p for p in session.scalars(query.where(among(Pair.id, ids)))}
     for pair_id in ids:
         if pair_id not in found:
             raise NotFound("pair", pair_id)
@@ -110,13 +112,18 @@ def _rows(
     rows = []
     for pair in sorted(pairs, key=lambda p: (p.started_at, p.id)):
         start = pair.started_at.astimezone(zone).date()  # the school's date, not UTC's
+        # An imported name or post may hold a character a Word document cannot: it is dropped.
         rows.append(
             OrderRow(
                 pair.id,
-                pair.mentor.name or f"№ {pair.mentor_id}",
-                post_of(pair.mentor.spec, "mentors", records.get(pair.mentor_id) or {}),
-                pair.mentee.name or f"№ {pair.mentee_id}",
-                post_of(pair.mentee.spec, "mentees", records.get(pair.mentee_id) or {}),
+                without_control(pair.mentor.name or f"№ {pair.mentor_id}"),
+                without_control(
+                    post_of(pair.mentor.spec, "mentors", records.get(pair.mentor_id) or {})
+                ),
+                without_control(pair.mentee.name or f"№ {pair.mentee_id}"),
+                without_control(
+                    post_of(pair.mentee.spec, "mentees", records.get(pair.mentee_id) or {})
+                ),
                 form_title(pair.form),
                 start,
                 end_date or start + MAX_TERM - dt.timedelta(days=1),
@@ -144,6 +151,22 @@ def _problems(
     for pair in pairs:
         if pair.status != PairStatus.active.value:
             problem("Пары", f"пара № {pair.id} уже не действует", None, pair.id)
+        # The head fixes pairs «с письменного согласия их участников» (docs/rules.md#order):
+        # a pair whose consent is missing or withdrawn is not put into the order.
+        missing = [
+            f"{'наставника' if side == 'mentor' else 'наставляемого'} {person.name or 'без имени'}"
+            for side, person in (("mentor", pair.mentor), ("mentee", pair.mentee))
+            if not person.consent
+        ]
+        if missing:
+            problem(
+                "Пары",
+                f"пара {pair.mentor.name or 'наставник'} — {pair.mentee.name or 'наставляемый'}: "
+                f"нет согласия {' и '.join(missing)} (не записано или отозвано); такую пару "
+                "нельзя закрепить приказом — снимите с неё отметку или запишите согласие",
+                None,
+                pair.id,
+            )
     for k, row in enumerate(rows, start=1):
         if request.end_date is not None and not (
             row.start + MIN_TERM <= request.end_date <= row.start + MAX_TERM
@@ -170,8 +193,9 @@ def make_order(
     NotFound
         When the school, or a chosen pair, is not one the actor may see.
     Invalid
-        With every problem: no number or basis, no active pair, a pair no longer active, an end
-        date outside 1 month to 1 year of a pair's start (``row`` is the line of the table).
+        With every problem: no number or basis, no active pair, a pair no longer active, a pair
+        whose mentor's or mentee's consent is missing or withdrawn, an end date outside 1 month
+        to 1 year of a pair's start (``row`` is the line of the table).
     """
     organisation = organisation_for(session, actor, org)
     pairs = _chosen(session, organisation, request.pair_ids)
@@ -217,6 +241,8 @@ def render(
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.add_run(text).bold = bold
 
+    school = without_control(school)
+    municipality = without_control(municipality) if municipality else None
     centred(school, bold=True)
     centred("ПРИКАЗ", bold=True)
     centred(f"от {request.date:%d.%m.%Y}    № {request.number.strip()}")

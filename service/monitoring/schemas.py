@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from service.core.rules import ASSIGN_WITHIN_DAYS
+from service.core.text import DbId, SafeText
 
 __all__ = [
     "AuditEventPublic",
@@ -47,7 +48,7 @@ class FeedbackBase(BaseModel):
     kind: FeedbackKind = "feedback"
     score: int | None = Field(default=None, ge=1, le=10)
     answers: dict[str, Any] = {}
-    comment: str | None = Field(default=None, max_length=5000)
+    comment: SafeText | None = Field(default=None, max_length=5000)
 
 
 class FeedbackCreate(FeedbackBase):
@@ -85,9 +86,9 @@ class SurveyPublic(BaseModel):
 class OrderCreate(BaseModel):
     """The order fixing pairs: number, date, basis and which active pairs (all when omitted)."""
 
-    number: str = Field(description="Number of the order, e.g. '45-о'.", max_length=50)
+    number: SafeText = Field(description="Number of the order, e.g. '45-о'.", max_length=50)
     date: dt.date
-    basis: str = Field(
+    basis: SafeText = Field(
         default="Положением о системе наставничества",
         description="What the order is based on; follows «В соответствии с».",
         max_length=2000,
@@ -96,8 +97,8 @@ class OrderCreate(BaseModel):
         default=None,
         description="Planned end of every pair; by default one year after each pair's start.",
     )
-    pair_ids: list[int] | None = Field(default=None, description="Active pairs; all when omitted.")
-    head: str | None = Field(
+    pair_ids: list[DbId] | None = Field(default=None, description="Active pairs; all when omitted.")
+    head: SafeText | None = Field(
         default=None, description="Name of the head who signs.", max_length=200
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from service.core.audit import record
+from service.core.db import among
 from service.core.errors import (
     AlreadyDecided,
     ConcurrentChange,
@@ -174,7 +175,7 @@ def _locked_people(session: Session, *ids: int) -> dict[int, Person]:
     # Always in id order, so that two transactions never wait for each other in a cycle.
     people = session.scalars(
         select(Person)
-        .where(Person.id.in_(sorted(set(ids))))
+        .where(among(Person.id, ids))
         .order_by(Person.id)
         .with_for_update()
         .execution_options(populate_existing=True)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.core.rules import END_REASONS
+from service.core.text import DbId
 
 __all__ = [
     "BulkConfirm",
@@ -67,7 +68,7 @@ class PairEnd(BaseModel):
 class PairReplace(BaseModel):
     """The new mentor of a pair and why the old one leaves."""
 
-    mentor_id: int
+    mentor_id: DbId
     reason: ReplaceReason
 
 

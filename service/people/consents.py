@@ -33,6 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
+from service.core.db import among
 from service.core.errors import Invalid
 from service.core.models import (
     Answers,
@@ -126,7 +127,7 @@ def latest(session: Session, person_ids: Iterable[int]) -> dict[int, dict[str, b
     state: dict[int, dict[str, bool]] = defaultdict(dict)
     rows = session.execute(
         select(Consent.person_id, Consent.kind, Consent.given)
-        .where(Consent.person_id.in_(list(person_ids)))
+        .where(among(Consent.person_id, person_ids))
         .order_by(Consent.id)
     )
     for person_id, kind, given in rows:
@@ -144,7 +145,7 @@ def lock_open_proposals(session: Session, person_ids: Any) -> None:
     session.scalars(
         select(Proposal.id)
         .where(
-            Proposal.mentee_id.in_(person_ids) | Proposal.mentor_id.in_(person_ids),
+            among(Proposal.mentee_id, person_ids) | among(Proposal.mentor_id, person_ids),
             Proposal.status == ProposalStatus.open.value,
         )
         .order_by(Proposal.id)
@@ -169,7 +170,7 @@ def leave_out(session: Session, actor: Actor, person: Person) -> tuple[list[int]
     if superseded:
         session.execute(
             update(Proposal)
-            .where(Proposal.id.in_(superseded))
+            .where(among(Proposal.id, superseded))
             .values(
                 status=ProposalStatus.superseded.value,
                 status_reason="no_consent",

@@ -129,11 +129,23 @@ def upload(
     actor: ActorDep,
     side: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
+    settings: SettingsDep,
     spec: Annotated[str, Form()] = "teacher",
 ) -> Response:
     """Import a questionnaire file from the school page."""
     try:
-        result = people.import_answers(db, actor, org, side, read_upload(file), file.filename, spec)
+        data = read_upload(file, settings.upload_bytes)
+        result = people.import_answers(
+            db,
+            actor,
+            org,
+            side,
+            data,
+            file.filename,
+            spec,
+            settings.file_limits(),
+            settings.people_per_school,
+        )
     except Invalid as exc:
         return render(
             request,

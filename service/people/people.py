@@ -19,13 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
-from service.core.db import Database
+from service.core.db import Database, among
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
     Consent,
     Import,
+    Organisation,
     Pair,
     PairStatus,
     Person,
@@ -101,8 +102,14 @@ def import_answers(
     data: bytes,
     filename: str | None = None,
     spec: str = "teacher",
+    limits: Any = None,
+    max_people: int | None = None,
 ) -> ImportPublic:
     """Import one questionnaire file of a school: new people are created, known ones updated.
+
+    Reading the file stops at ``limits`` (``features.limits.Limits``: bytes, unpacked XLSX size,
+    cells, rows, seconds; the defaults when None); a file that would bring the school over
+    ``max_people`` people is refused before anything is stored.
 
     A person is known by the identifying answer of the spec (code or e-mail) within the school and
     side. Changed answers become a new version; the earlier versions are kept. A file with any
@@ -112,7 +119,10 @@ def import_answers(
         raise NotFound("side", side)
     with db.read() as session:
         organisation_for(session, actor, org)  # another school's curator learns nothing
-    answers = _parse(data, spec, side, filename)
+    from features.limits import DEFAULT, applied
+
+    with applied(limits or DEFAULT):
+        answers = _parse(data, spec, side, filename)
     try:
         with db.write() as session:
             organisation = organisation_for(session, actor, org)
@@ -125,23 +135,29 @@ def import_answers(
             )
             session.add(batch)
             session.flush()
-            identities = (
-                Person.org_id == organisation.id,
-                Person.side == SIDES[side].value,
-                Person.external_id.in_([str(i) for i in answers.person_ids]),
-            )
+            # The school's people of this side (one school is bounded by people_per_school):
+            # no statement lists the file's identities, however many rows it has.
+            identities = (Person.org_id == organisation.id, Person.side == SIDES[side].value)
+            wanted = {str(i) for i in answers.person_ids}
             # A changed consent answer may supersede proposals: lock them before the people.
             consents.lock_open_proposals(session, select(Person.id).where(*identities))
             known = {
                 p.external_id: p
-                for p in session.scalars(select(Person).where(*identities).with_for_update())
+                for p in session.scalars(
+                    select(Person).where(*identities).order_by(Person.id).with_for_update()
+                )
+                if p.external_id in wanted
             }
+            if max_people is not None:
+                _check_headcount(
+                    session, organisation, len(answers.person_ids) - len(known), max_people
+                )
             current: dict[int, dict[str, Any]] = dict(
                 session.execute(
                     select(Answers.person_id, Answers.records)
                     .join(Person, Person.id == Answers.person_id)
                     .where(
-                        Person.id.in_([p.id for p in known.values()]),
+                        among(Person.id, [p.id for p in known.values()]),
                         Answers.version == Person.version,
                     )
                 ).all()
@@ -205,6 +221,19 @@ def import_answers(
             "concurrent_import",
             "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
         ) from exc
+
+
+def _check_headcount(session: Session, organisation: Organisation, new: int, most: int) -> None:
+    from sqlalchemy import func
+
+    now = int(
+        session.scalar(select(func.count(Person.id)).where(Person.org_id == organisation.id)) or 0
+    )
+    if now + new > most:
+        raise Invalid(
+            f"Файл не принят: в школе «{organisation.name}» участников стало бы {now + new}, а "
+            f"допускается не больше {most}. Ничего не сохранено."
+        )
 
 
 @dataclass(frozen=True)
@@ -404,7 +433,7 @@ def _active_counts(session: Session, ids: list[int]) -> Counter[int]:
     for mentee_id, mentor_id in session.execute(
         select(Pair.mentee_id, Pair.mentor_id).where(
             Pair.status == PairStatus.active.value,
-            Pair.mentee_id.in_(ids) | Pair.mentor_id.in_(ids),
+            among(Pair.mentee_id, ids) | among(Pair.mentor_id, ids),
         )
     ):
         active[mentee_id] += 1

@@ -49,11 +49,13 @@ class SideFilter(StrEnum):
     mentee = "mentee"
 
 
-def read_upload(file: UploadFile) -> bytes:
-    """Read an uploaded file, refusing one larger than the limit before reading all of it."""
-    data = file.file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise Invalid(f"Файл больше {MAX_UPLOAD_BYTES // 1024 // 1024} МБ.")
+def read_upload(file: UploadFile, limit: int = MAX_UPLOAD_BYTES) -> bytes:
+    """Read an uploaded file, refusing one larger than ``limit`` before reading all of it."""
+    if file.size is not None and file.size > limit:
+        raise Invalid(f"Файл больше {limit / 2**20:.1f} МБ: разделите выгрузку на части.")
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise Invalid(f"Файл больше {limit / 2**20:.1f} МБ: разделите выгрузку на части.")
     return data
 
 
@@ -64,10 +66,22 @@ def import_file(
     db: DbDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File(description="XLSX or CSV export of one questionnaire.")],
+    settings: SettingsDep,
     spec: Annotated[str, Form(description="Questionnaire spec: 'teacher' or 'pupil'.")] = "teacher",
 ) -> ImportPublic:
     """Import a questionnaire file of mentors or mentees; all or nothing (422 lists every problem)."""
-    return people.import_answers(db, actor, org, side.value, read_upload(file), file.filename, spec)
+    data = read_upload(file, settings.upload_bytes)
+    return people.import_answers(
+        db,
+        actor,
+        org,
+        side.value,
+        data,
+        file.filename,
+        spec,
+        settings.file_limits(),
+        settings.people_per_school,
+    )
 
 
 @router.get("/orgs/{org}/people")

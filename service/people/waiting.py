@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.db import among
 from service.core.errors import Invalid
 from service.core.listing import ListParams, Page, fold, page_of
 from service.core.models import Pair, PairStatus, Person, Side, utcnow
@@ -47,7 +48,7 @@ def _ended(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, da
     ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
     for mentee_id, status, ended_at in session.execute(
         select(Pair.mentee_id, Pair.status, Pair.ended_at).where(
-            Pair.mentee_id.in_(list(ids)), Pair.ended_at.is_not(None)
+            among(Pair.mentee_id, ids), Pair.ended_at.is_not(None)
         )
     ):
         ended[mentee_id].append((status, ended_at))
@@ -69,7 +70,8 @@ def waiting_list(
     active = set(
         session.scalars(
             select(Pair.mentee_id).where(
-                Pair.mentee_id.in_([m.id for m in mentees]), Pair.status == PairStatus.active.value
+                among(Pair.mentee_id, [m.id for m in mentees]),
+                Pair.status == PairStatus.active.value,
             )
         )
     )

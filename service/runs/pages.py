@@ -93,7 +93,7 @@ def run(
     org: str, db: DbDep, actor: ActorDep, solver: SolverDep, settings: SettingsDep
 ) -> RedirectResponse:
     """Run the matching of a school."""
-    options = runs.RunOptions(min_score=settings.min_score)
+    options = runs.RunOptions(min_score=settings.min_score, max_pairs=settings.pairs_per_run)
     result = runs.run_matching(db, solver, actor, options, org=org)
     return back(
         f"/ui/runs/{result.run_id}",
@@ -183,7 +183,9 @@ def municipality_run(
     objective = form.choice("objective", "Что важнее", OBJECTIVES)
     form.check("Подбор не выполнен: выберите, что важнее.")
     assert objective is not None
-    options = runs.RunOptions(objective=objective, min_score=settings.min_score)
+    options = runs.RunOptions(
+        objective=objective, min_score=settings.min_score, max_pairs=settings.pairs_per_run
+    )
     result = runs.run_matching(db, solver, actor, options, municipality=municipality)
     return back(
         f"/ui/municipalities/{quote(municipality, safe='')}",

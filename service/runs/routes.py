@@ -41,7 +41,9 @@ def options(body: RunCreate | None, settings: Settings) -> runs.RunOptions:
     """The options of a run: the body's, with the server's minimum score by default."""
     body = body or RunCreate()
     min_score = settings.min_score if body.min_score is None else body.min_score
-    return runs.RunOptions(objective=body.objective, min_score=min_score)
+    return runs.RunOptions(
+        objective=body.objective, min_score=min_score, max_pairs=settings.pairs_per_run
+    )
 
 
 @router.get("/orgs/{org}/mentees/{mentee_id}/suggestions", responses=errors(409))
@@ -69,7 +71,9 @@ def run_school(
     return runs.run_matching(db, solver, actor, options(body, settings), org=org)
 
 
-@router.post("/municipalities/{municipality}/matching-runs", status_code=201, responses=errors(403))
+@router.post(
+    "/municipalities/{municipality}/matching-runs", status_code=201, responses=errors(403, 409)
+)
 def run_municipality(
     municipality: str,
     db: DbDep,

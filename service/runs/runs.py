@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from features import waiting_priority
 from matching import Problem, suggest
 from service.core.audit import record
-from service.core.db import Database
-from service.core.errors import Denied, NoConsent, NotAllowed, NotFound
+from service.core.db import Database, among
+from service.core.errors import Denied, DuplicatePeople, Invalid, NoConsent, NotAllowed, NotFound
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
@@ -73,6 +73,7 @@ class RunOptions:
 
     objective: str = "coverage"
     min_score: float = 0.0
+    max_pairs: int | None = None  # mentees x mentors one run may score (settings.pairs_per_run)
 
 
 @dataclass
@@ -117,6 +118,53 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
         )
         for person, records, code in rows
     ]
+
+
+def _refuse_duplicates(session: Session, org_ids: list[int]) -> None:
+    """Raise DuplicatePeople when one person (side, spec and identifying answer) is in two of
+    the run's schools: the solver would see two people, the curators one."""
+    identity = (Person.side, Person.spec, func.lower(Person.external_id))
+    twice = (
+        select(*identity)
+        .where(Person.org_id.in_(org_ids), Person.consent.is_(True))
+        .group_by(*identity)
+        .having(func.count(func.distinct(Person.org_id)) > 1)
+        .limit(100)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Person.name, Person.external_id, Person.side, Organisation.name)
+        .join(Organisation, Organisation.id == Person.org_id)
+        .join(
+            twice,
+            (twice.c[0] == Person.side)
+            & (twice.c[1] == Person.spec)
+            & (twice.c[2] == func.lower(Person.external_id)),
+        )
+        .where(Person.org_id.in_(org_ids), Person.consent.is_(True))
+        .order_by(func.lower(Person.external_id), Organisation.name)
+    ).all()
+    if not rows:
+        return
+    people: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for name, external_id, side, school in rows:
+        role = "наставник" if side == Side.mentor.value else "наставляемый"
+        shown = f"{role} {name or 'без имени'}"
+        people.setdefault((side, external_id.lower()), (shown, []))[1].append(school)
+    raise DuplicatePeople(list(people.values()))
+
+
+def _refuse_too_big(cohorts: list[_Cohort], most: int | None) -> None:
+    """Refuse, before any scoring, a run whose pairs to score pass ``most`` (it would take minutes
+    and gigabytes)."""
+    pairs = sum(len(c.mentees) * len(c.mentors) for c in cohorts)
+    if most is not None and pairs > most:
+        sizes = ", ".join(f"{len(c.mentees)} × {len(c.mentors)}" for c in cohorts if c.mentees)
+        raise Invalid(
+            f"Подбор не выполнен: пар для оценки {pairs} (наставляемые × наставники: {sizes}), "
+            f"а за один подбор допускается не больше {most}. Подберите пары по школам или "
+            "по частям."
+        )
 
 
 def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[int]]:
@@ -293,7 +341,10 @@ def run_matching(
     started = time.perf_counter()
     with db.read() as session:  # one snapshot of the run's schools
         org_ids = _scope(session, actor, org, municipality)
+        if len(org_ids) > 1:
+            _refuse_duplicates(session, org_ids)
         cohorts, without_consent = _cohorts(session, org_ids)
+    _refuse_too_big(cohorts, options.max_pairs)
     found: list[tuple[int, int, float, list[str], str]] = []
     unmatched: list[int] = []
     # A run never ends a pair: every active pair of its schools is kept, those of people without
@@ -441,7 +492,7 @@ def _store_run(
         _store_capacities(session, capacities)
         org_of = dict(
             session.execute(
-                select(Person.id, Person.org_id).where(Person.id.in_([f[0] for f in found]))
+                select(Person.id, Person.org_id).where(among(Person.id, [f[0] for f in found]))
             ).all()
         )
         rows = [
@@ -486,7 +537,7 @@ def _store_capacities(session: Session, capacities: dict[int, int]) -> None:
     for person_id, capacity in capacities.items():
         by_value[capacity].append(person_id)
     for capacity, ids in by_value.items():
-        session.execute(update(Person).where(Person.id.in_(ids)).values(capacity=capacity))
+        session.execute(update(Person).where(among(Person.id, ids)).values(capacity=capacity))
 
 
 # -- one mentee at a time ---------------------------------------------------------------------
@@ -607,7 +658,7 @@ def score_pair(session: Session, mentee: Person, mentor: Person) -> Scored:
 def _active_load(session: Session, mentor_ids: Iterable[int]) -> dict[int, int]:
     rows = session.execute(
         select(Pair.mentor_id).where(
-            Pair.status == PairStatus.active.value, Pair.mentor_id.in_(list(mentor_ids))
+            Pair.status == PairStatus.active.value, among(Pair.mentor_id, mentor_ids)
         )
     ).all()
     load: dict[int, int] = defaultdict(int)
@@ -654,7 +705,7 @@ def suggestions(
         return []
     names = dict(
         session.execute(
-            select(Person.id, Person.name).where(Person.id.in_([m.id for m in mentors]))
+            select(Person.id, Person.name).where(among(Person.id, [m.id for m in mentors]))
         ).all()
     )
     scored = score_members(mentee.spec, [member], mentors)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from service.core.errors import Invalid
+from service.core.text import MAX_ID, control_characters
 
 __all__ = ["FormReader"]
 
@@ -48,6 +49,10 @@ class FormReader:
             return None
         if len(value) > max_length:
             self.problem(label, f"не длиннее {max_length} символов; сейчас {len(value)}")
+            return None
+        control = control_characters(value)
+        if control:
+            self.problem(label, f"в тексте управляющие символы ({', '.join(control)}): уберите их")
             return None
         return value
 
@@ -107,8 +112,12 @@ class FormReader:
         found = []
         for value in values:
             try:
-                found.append(int(value))
+                number = int(value)
             except (TypeError, ValueError):
+                number = 0
+            if 1 <= number <= MAX_ID:
+                found.append(number)
+            else:
                 self.problem(label, "неизвестная строка таблицы", value)
         return found
 

@@ -1,4 +1,4 @@
-"""Logging in and out of the curators' pages."""
+"""Logging in and out of the curators' pages: a login and a password open a server-side session."""
 
 from __future__ import annotations
 
@@ -7,14 +7,23 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.core.deps import COOKIE, SessionDep, SettingsDep
-from service.core.errors import Unauthorized
-from service.core.security import actor_for_token
+from service.core.deps import COOKIE, DbDep, SettingsDep
+from service.core.security import authenticate, close_web_session, open_web_session
+from service.core.throttle import LoginThrottle
 from service.ui.rendering import render
 
-__all__ = ["router"]
+__all__ = ["router", "throttle"]
 
 router = APIRouter(include_in_schema=False)
+
+_WRONG = "Логин или пароль не подошёл. Проверьте раскладку и повторите."
+_TOO_MANY = "Слишком много неудачных попыток входа. Подождите минуту и повторите."
+
+
+def throttle(request: Request) -> LoginThrottle:
+    """The application's counter of failed logins."""
+    found: LoginThrottle = request.app.state.login_throttle
+    return found
 
 
 @router.get("/login")
@@ -25,28 +34,46 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 def login(
-    request: Request, session: SessionDep, settings: SettingsDep, token: Annotated[str, Form()]
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    login: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
-    """Check the token and keep it in a cookie."""
-    try:
-        actor_for_token(session, settings.secret_key, token.strip())
-    except Unauthorized:
-        return render(request, "login.html", 401, error="Токен не подошёл. Проверьте и повторите.")
+    """Check the login and password; open a session and keep its id in a cookie.
+
+    After ``login_attempts_per_minute`` failures in a minute for this login or from this
+    address, further attempts are refused (429) without checking the password.
+    """
+    login = login.strip()
+    counter = throttle(request)
+    keys = (f"login:{login.casefold()}", f"address:{request.client.host if request.client else ''}")
+    if counter.blocked(*keys):
+        return render(request, "login.html", 429, error=_TOO_MANY, login=login)
+    with db.read() as session:
+        user = authenticate(session, login, password)
+    if user is None:
+        counter.failed(*keys)
+        return render(request, "login.html", 401, error=_WRONG, login=login)
+    with db.write() as session:
+        key, _ = open_web_session(session, settings.secret_key, user.id, settings.session_hours)
     response = RedirectResponse("/ui", status_code=303)
     response.set_cookie(
         COOKIE,
-        token.strip(),
+        key,
         httponly=True,
         samesite="strict",
-        secure=settings.secure_cookies,
-        max_age=12 * 3600,
+        secure=settings.cookies_secure,
+        max_age=settings.session_hours * 3600,
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> RedirectResponse:
-    """Forget the token."""
+def logout(request: Request, db: DbDep, settings: SettingsDep) -> RedirectResponse:
+    """End the session: it no longer opens anything, even if the cookie was copied."""
+    with db.write() as session:
+        close_web_session(session, settings.secret_key, request.cookies.get(COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -167,3 +167,47 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Результат: " + str(out) in result.stdout
     assert len(pd.read_excel(out, sheet_name="Пары")) > 0
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","Нажмите")', "+7+1", "-2+3", "@SUM(A1)", "\tИванов"]
+
+
+def _formula_names(tmp_path: Path) -> tuple[Path, Path]:
+    """The sample exports with names a spreadsheet would run as formulas."""
+    files = []
+    for side in ("mentors", "mentees"):
+        table = pd.read_csv(TEACHERS / f"{side}.csv", dtype=str, keep_default_na=False)
+        table["ФИО"] = [f"{FORMULAS[i % len(FORMULAS)]} {i}" for i in range(len(table))]
+        path = tmp_path / f"{side}.csv"
+        table.to_csv(path, index=False)
+        files.append(path)
+    return files[0], files[1]
+
+
+def test_no_exported_cell_is_a_live_formula(tmp_path: Path) -> None:
+    import csv
+    import zipfile
+
+    mentors, mentees = _formula_names(tmp_path)
+    xlsx, table = tmp_path / "out.xlsx", tmp_path / "out.csv"
+    for out in (xlsx, table):
+        code, output = run("--mentors", str(mentors), "--mentees", str(mentees), "--out", str(out))
+        assert code == 0, output
+    with zipfile.ZipFile(xlsx) as archive:
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        xml = "".join(archive.read(name).decode() for name in sheets)
+        texts = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/"))
+    assert len(sheets) == 3
+    assert "<f>" not in xml
+    assert "<f " not in xml
+    assert 'HYPERLINK("http://evil.example"' in texts.replace("&quot;", '"')  # kept, as text
+    written = sorted(tmp_path.glob("out*.csv"))
+    assert len(written) == 3
+    cells = [
+        cell
+        for path in written
+        for row in csv.reader(path.open(encoding="utf-8-sig"))
+        for cell in row
+    ]
+    assert '\'=HYPERLINK("http://evil.example","Нажмите") 0' in cells
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]

@@ -19,9 +19,8 @@ from openpyxl import Workbook
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.deps import COOKIE
 from service.core.models import Feedback, Pair
-from tests.service.util import auth, org_id, person, school, settings_for, token
+from tests.service.util import auth, org_id, person, school, settings_for, sign_in, token
 
 YEAR = 2024  # the school year 2024/25: 1 September 2024 - 31 August 2025
 
@@ -292,7 +291,7 @@ def test_the_indicators_page_enters_denominators_and_shows_definitions(
     db: Database, client: TestClient
 ) -> None:
     build_school(db)
-    client.cookies.set(COOKIE, token(db, "curator", "s1"))
+    sign_in(client, db, token(db, "curator", "s1"))
     url = f"/ui/orgs/s1/indicators/{YEAR}/denominators"
     refused = client.post(url, data=DENOMINATORS | {"pupils_10_19": 3, "pupils_15_19": 3})
     assert refused.status_code == 422
@@ -493,7 +492,7 @@ def test_three_more_orders(db: Database, client: TestClient) -> None:
         "перевод на другую работу или в другую организацию",
     ]
     # the page offers the three forms and refuses the same mistakes
-    client.cookies.set(COOKIE, token(db, "curator", "s1"))
+    sign_in(client, db, token(db, "curator", "s1"))
     page = _text(client.get("/ui/orgs/s1/orders").text)
     assert "О назначении куратора" in page
     assert "нет — назначить нельзя" in page
@@ -548,7 +547,7 @@ def test_a_region_of_two_municipalities_adds_up(db: Database, client: TestClient
     assert statement.status_code == 200
     _, tables = _docx_text(statement.content)
     assert [r[0] for r in tables[-1][1:]] == ["Город", "Село"]
-    client.cookies.set(COOKIE, token(db, "region", None, region="Удмуртия"))
+    sign_in(client, db, token(db, "region", None, region="Удмуртия"))
     page = _text(client.get(f"/ui/regions/Удмуртия/indicators?year={YEAR}").text)
     assert "Регион «Удмуртия»" in page
     assert "По муниципалитетам" in page

@@ -16,8 +16,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.deps import COOKIE
-from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
+from tests.service.util import auth, org_id, person, proposal, school, settings_for, sign_in, token
 
 
 @dataclass
@@ -38,7 +37,7 @@ def api(db: Database) -> Iterator[Api]:
     school(db, "s1", "m1")
     with TestClient(create_app(settings_for(db), db), follow_redirects=False) as client:
         value = token(db, "curator", "s1")
-        client.cookies.set(COOKIE, value)
+        sign_in(client, db, value)
         yield Api(client, db, auth(value), org_id(db, "s1"))
 
 

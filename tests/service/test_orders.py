@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -19,9 +20,8 @@ from sqlalchemy import func, select
 from features import load_spec, read_answers
 from service.app import create_app
 from service.core.db import Database
-from service.core.deps import COOKIE
 from service.core.models import AuditEvent, Pair
-from tests.service.util import auth, school, settings_for, token
+from tests.service.util import auth, school, settings_for, sign_in, token
 
 DATA = Path(__file__).with_name("data")
 ZONE = ZoneInfo("Europe/Moscow")  # the default NASTAVNIK_TIMEZONE
@@ -223,8 +223,37 @@ def test_a_pair_confirmed_late_in_the_evening_starts_on_the_schools_date(loaded:
     rows = _table(_order(loaded, pair_ids=[pair_id]).content)
     assert rows[1][4] == "02.09.2024"
     assert rows[1][5] == "01.09.2025"
-    loaded.client.cookies.set(COOKIE, loaded.headers["Authorization"].split()[1])
+    sign_in(loaded.client, loaded.db, loaded.headers["Authorization"].split()[1])
     page = loaded.client.get("/ui/orgs/s1/pairs")
     assert page.status_code == 200
     assert "02.09.2024" in page.text
     assert "01.09.2024" not in page.text
+
+
+def test_a_pair_without_consent_is_refused_and_shown_apart(loaded: Loaded) -> None:
+    pair = loaded.pairs[0]
+    withdrawn = loaded.client.post(
+        f"/api/v1/orgs/s1/people/{pair['mentee_id']}/consent",
+        json={"given": False, "kind": "participant", "signed_on": "2024-09-05"},
+        headers=loaded.headers,
+    )
+    assert withdrawn.status_code in (200, 201), withdrawn.text
+    refused = _order(loaded)
+    assert refused.status_code == 422
+    mentee, mentor = loaded.names[pair["mentee_id"]], loaded.names[pair["mentor_id"]]
+    messages = [e["message"] for e in refused.json()["errors"]]
+    assert [m for m in messages if mentee in m and mentor in m and "нет согласия" in m]
+    others = [p["pair_id"] for p in loaded.pairs[1:]]
+    made = _order(loaded, pair_ids=others)
+    assert made.status_code == 200
+    assert mentee not in " ".join(" ".join(row) for row in _table(made.content))
+
+    sign_in(loaded.client, loaded.db, loaded.headers["Authorization"].split()[1])
+    form = loaded.client.get("/ui/orgs/s1/order").text
+    row = re.search(rf'<tr data-pair="{pair["pair_id"]}">(.*?)</tr>', form, re.S)
+    assert row is not None
+    assert "checked" not in row.group(1)
+    assert "Нет согласия наставляемого" in row.group(1)
+    other = re.search(rf'<tr data-pair="{others[0]}">(.*?)</tr>', form, re.S)
+    assert other is not None
+    assert "checked" in other.group(1)

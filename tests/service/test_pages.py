@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 from service.core.db import Database
-from tests.service.util import live_server, org_id, person, proposal, school, token
+from tests.service.util import (
+    PASSWORD,
+    live_server,
+    login_of,
+    org_id,
+    person,
+    proposal,
+    school,
+    token,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -67,9 +76,10 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def _login(page: Any, base: str, value: str) -> None:
+def _login(page: Any, base: str, login: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/login")
-    page.get_by_label("Токен доступа").fill(value)
+    page.get_by_label("Логин").fill(login)
+    page.get_by_label("Пароль").fill(password)
     page.get_by_role("button", name="Войти").click()
 
 
@@ -82,10 +92,10 @@ def test_a_curator_logs_in_confirms_and_rejects_proposals(db: Database, page: An
     proposal(db, org, first, mentor, 0.91)
     proposal(db, org, second, mentor, 0.42)
     with live_server(db) as base:
-        _login(page, base, "неверный")
-        assert "Токен не подошёл" in page.get_by_role("alert").inner_text()
+        _login(page, base, "nobody", "неверный-пароль")
+        assert "Логин или пароль не подошёл" in page.get_by_role("alert").inner_text()
 
-        _login(page, base, token(db, "curator", "s1"))
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
         assert page.url.endswith("/ui/orgs/s1")
         rows = page.locator("#proposals tr[data-proposal]")
         assert rows.count() == 2
@@ -117,7 +127,7 @@ def test_a_curator_cannot_open_another_school(db: Database, page: Any) -> None:
     other = org_id(db, school(db, "s2"))
     person(db, other, "mentee", "e", name="Чужая Ученица")
     with live_server(db) as base:
-        _login(page, base, token(db, "curator", "s1"))
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
         response = page.goto(f"{base}/ui/orgs/s2")
         assert response is not None
         assert response.status == 404
@@ -141,7 +151,7 @@ def test_a_curator_uploads_questionnaires_and_runs_the_matching(
     lines[1] = lines[1].replace(";1;постоянно;", ";много;постоянно;")
     bad.write_text("\n".join(lines))
     with live_server(db) as base:
-        _login(page, base, token(db, "curator", "s1"))
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
         page.locator("select[name=side]").select_option("mentees")
         page.locator("input[type=file]").set_input_files(str(bad))
         page.get_by_role("button", name="Загрузить").click()
@@ -197,7 +207,7 @@ def test_a_curator_walks_from_suggestions_to_the_report_and_the_order(
     _import_sample(db, "s1")
     today = datetime.now(UTC).strftime("%d.%m.%Y")
     with live_server(db) as base:
-        _login(page, base, token(db, "curator", "s1"))
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
         waiting = _row(page, "#waiting", "Иванова Ирина Андреевна")
         assert "срок 30 дней пропущен" in waiting.inner_text()  # entered in September 2024
         waiting.get_by_role("link", name="Подобрать наставника").click()
@@ -301,7 +311,7 @@ def test_a_curator_records_a_withdrawn_consent_and_lowers_a_mentors_limit(
     school(db, "s1")
     _import_sample(db, "s1")
     with live_server(db) as base:
-        _login(page, base, token(db, "curator", "s1"))
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
         # A pair to keep: Петрова mentors Иванова.
         _row(page, "#waiting", "Иванова Ирина Андреевна").get_by_role(
             "link", name="Подобрать наставника"

@@ -15,7 +15,7 @@ from service.core.db import Database
 from service.core.models import Invitation, utcnow
 from tests.service.test_pages import browser, page  # noqa: F401 (fixtures)
 from tests.service.test_participation import EXAMPLES
-from tests.service.util import auth, live_server, school, token
+from tests.service.util import PASSWORD, auth, live_server, login_of, school, token
 
 pytestmark = pytest.mark.browser
 
@@ -140,7 +140,8 @@ def test_participants_take_part_by_their_links(db: Database, browser: Any, smtp:
         curator = browser.new_context(locale="ru-RU").new_page()
         curator.set_default_timeout(30_000)
         curator.goto(f"{base}/login")
-        curator.get_by_label("Токен доступа").fill(headers["Authorization"].split()[1])
+        curator.get_by_label("Логин").fill(login_of(db, headers["Authorization"].split()[1]))
+        curator.get_by_label("Пароль").fill(PASSWORD)
         curator.get_by_role("button", name="Войти").click()
         api.post("/api/v1/orgs/s1/matching-runs")
         curator.goto(f"{base}/ui/orgs/s1")

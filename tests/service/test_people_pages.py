@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.deps import COOKIE
 from service.core.models import AuditEvent, Consent, Pair, Person
-from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
+from tests.service.util import auth, org_id, person, proposal, school, settings_for, sign_in, token
 
 DATA = Path(__file__).with_name("data")
 
@@ -30,7 +29,7 @@ class Web:
     admin: dict[str, str]
 
     def login(self, value: str) -> None:
-        self.client.cookies.set(COOKIE, value)
+        sign_in(self.client, self.db, value)
 
     def page(self, url: str) -> str:
         response = self.client.get(url)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from service.core.db import Database
 from tests.service.test_indicators import YEAR, _in_region, _small_school, build_school
 from tests.service.test_pages import _login, browser, page  # noqa: F401 (fixtures)
-from tests.service.util import auth, live_server, token
+from tests.service.util import auth, live_server, login_of, token
 
 KINDS = ("indicators", "trend", "coverage", "waiting", "satisfaction", "load")
 
@@ -29,7 +29,7 @@ def test_the_region_page_shows_indicators_and_charts(live: Database, page: Any) 
     _small_school(live, "b", "Село", 3, 70)
     _in_region(live, "Удмуртия", "a", "b")
     with live_server(live) as base:
-        _login(page, base, token(live, "region", None, region="Удмуртия"))
+        _login(page, base, login_of(live, token(live, "region", None, region="Удмуртия")))
         page.get_by_role("link", name="Регион").click()
         page.locator("select[name=year]").select_option(str(YEAR))
         page.get_by_role("button", name="Показать").click()

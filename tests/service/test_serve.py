@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_with_the_sample_school_prints_a_working_token(tmp_path: Path) -> None:
+def test_serve_with_the_sample_school_prints_a_working_login_and_token(tmp_path: Path) -> None:
     port = _free_port()
     env = os.environ | {
         "NASTAVNIK_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
@@ -46,7 +47,10 @@ def test_serve_with_the_sample_school_prints_a_working_token(tmp_path: Path) -> 
             line = process.stdout.readline()
             assert line, "".join(lines)
             lines.append(line)
-        token = next(line for line in lines if "токен:" in line).split("токен:")[1].strip(" )\n")
+        token = next(line for line in lines if "Токен API" in line).split(":")[1].strip()
+        found = re.search(r"логин: (\S+), пароль: (\S+)\)", "".join(lines))
+        assert found is not None, "".join(lines)
+        login, password = found.groups()
         assert f"http://127.0.0.1:{port}/docs" in lines[-1]
         deadline = time.monotonic() + 30
         while True:
@@ -63,6 +67,14 @@ def test_serve_with_the_sample_school_prints_a_working_token(tmp_path: Path) -> 
         )
         assert people.status_code == 200
         assert len(people.json()) == 8
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+            wrong = browser.post("/login", data={"login": login, "password": password + "x"})
+            assert wrong.status_code == 401
+            signed = browser.post("/login", data={"login": login, "password": password})
+            assert signed.status_code == 303
+            page = browser.get("/ui/orgs/demo")
+            assert page.status_code == 200
+            assert "Демонстрационная школа" in page.text or "demo" in page.text
     finally:
         process.terminate()
         process.wait(timeout=30)

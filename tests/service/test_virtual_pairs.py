@@ -17,9 +17,8 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.deps import COOKIE
 from service.core.models import Feedback, Pair
-from tests.service.util import auth, org_id, person, proposal, school, settings_for, token
+from tests.service.util import auth, org_id, person, proposal, school, settings_for, sign_in, token
 
 
 @dataclass
@@ -35,7 +34,7 @@ class Virtual:
         return auth(self.tokens[code])
 
     def as_curator(self, code: str) -> None:
-        self.client.cookies.set(COOKIE, self.tokens[code])
+        sign_in(self.client, self.db, self.tokens[code])
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""Small factories for service tests: schools, users with tokens, people, proposals, a live server."""
+"""Small factories for service tests: schools, users with tokens, logins to the pages, people,
+proposals, a live server."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -14,9 +16,12 @@ from sqlalchemy.orm import sessionmaker
 from service.accounts.accounts import add_organisation, add_user
 from service.core.config import Settings
 from service.core.db import Database
-from service.core.models import Answers, Consent, Person, Proposal
+from service.core.models import Answers, ApiToken, Consent, Person, Proposal, User
+from service.core.security import hash_password, hash_token
 
 SECRET = "test-secret-key-0123456789"
+PASSWORD = "test-password-0123"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 class RolledBackDatabase(Database):
@@ -62,6 +67,39 @@ def token(db: Database, role: str = "curator", org: str | None = "s1", **kw: Any
     login = kw.pop("login", f"{role}-{org}-{time.monotonic_ns()}")
     with db.write() as session:
         return add_user(session, SECRET, login, role, org, **kw)
+
+
+def login_of(db: Database, value: str) -> str:
+    """The login of the user of the token ``value``; gives them the password ``PASSWORD``."""
+    from sqlalchemy import select
+
+    with db.write() as session:
+        user = session.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == hash_token(value, SECRET))
+        )
+        assert user is not None, "no user has this token"
+        if user.password_hash is None:
+            user.password_hash = hash_password(PASSWORD)
+        return user.login
+
+
+def sign_in(client: Any, db: Database, value: str) -> str:
+    """Log ``client`` (a TestClient) in to the pages as the user of the token ``value``, as the
+    login form does; it then sends the session's anti-forgery token with every request (the
+    ``X-CSRF-Token`` header, as the forms' hidden field would). Returns that token."""
+    from service.core.deps import CSRF_HEADER
+
+    client.headers.pop(CSRF_HEADER, None)
+    answer = client.post(
+        "/login", data={"login": login_of(db, value), "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+    found = _CSRF.search(client.get("/login").text)
+    assert found is not None, "the pages carry no anti-forgery token"
+    client.headers[CSRF_HEADER] = found.group(1)
+    return found.group(1)
 
 
 def auth(value: str) -> dict[str, str]:
