@@ -125,102 +125,120 @@ def import_answers(
         answers = _parse(data, spec, side, filename)
     try:
         with db.write() as session:
-            organisation = organisation_for(session, actor, org)
-            batch = Import(
-                org_id=organisation.id,
-                side=SIDES[side].value,
-                spec=spec,
-                filename=filename,
-                user_id=actor.user_id,
-            )
-            session.add(batch)
-            session.flush()
-            # The school's people of this side (one school is bounded by people_per_school):
-            # no statement lists the file's identities, however many rows it has.
-            identities = (Person.org_id == organisation.id, Person.side == SIDES[side].value)
-            wanted = {str(i) for i in answers.person_ids}
-            # A changed consent answer may supersede proposals: lock them before the people.
-            consents.lock_open_proposals(session, select(Person.id).where(*identities))
-            known = {
-                p.external_id: p
-                for p in session.scalars(
-                    select(Person).where(*identities).order_by(Person.id).with_for_update()
-                )
-                if p.external_id in wanted
-            }
-            if max_people is not None:
-                _check_headcount(
-                    session, organisation, len(answers.person_ids) - len(known), max_people
-                )
-            current: dict[int, dict[str, Any]] = dict(
-                session.execute(
-                    select(Answers.person_id, Answers.records)
-                    .join(Person, Person.id == Answers.person_id)
-                    .where(
-                        among(Person.id, [p.id for p in known.values()]),
-                        Answers.version == Person.version,
-                    )
-                ).all()
-            )
-            entries = _entry_times(answers)
-            capacity = getattr(answers, "capacity", None) if side == "mentors" else None
-            consent_state = consents.latest(session, [p.id for p in known.values()])
-            left_out: list[Person] = []
-            for k, person_id in enumerate(answers.person_ids):
-                person = known.get(str(person_id))
-                outcome = _upsert(
-                    session,
-                    _Origin.of(batch),
-                    person,
-                    current.get(person.id) if person else None,
-                    _Row(
-                        str(person_id),
-                        answers.names[k] if answers.names else None,
-                        _plain(answers.records[k]),
-                        bool(answers.minor[k]),
-                        entries[k],
-                        None if capacity is None else int(capacity[k]),
-                    ),
-                    consent_state[person.id] if person else {},
-                )
-                if person is not None and outcome == "withdrawn":
-                    left_out.append(person)
-                    outcome = "updated"
-                setattr(batch, outcome, getattr(batch, outcome) + 1)
-            withdrawn = _leave_out(session, actor, left_out)
-            record(
-                session,
-                actor,
-                "import",
-                "import",
-                batch.id,
-                organisation.id,
-                side=side,
-                spec=spec,
-                created=batch.created,
-                updated=batch.updated,
-                unchanged=batch.unchanged,
-                consent_withdrawn=withdrawn,
-            )
-            log.info(
-                "import %d into org %d: %d created, %d updated, %d unchanged",
-                batch.id,
-                organisation.id,
-                batch.created,
-                batch.updated,
-                batch.unchanged,
-            )
-            return ImportPublic(
-                import_id=batch.id,
-                created=batch.created,
-                updated=batch.updated,
-                unchanged=batch.unchanged,
-            )
+            return _store_file(session, actor, org, side, spec, filename, answers, max_people)
     except IntegrityError as exc:  # the same new person imported by two requests at once
         raise Conflict(
             "concurrent_import",
             "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
         ) from exc
+
+
+def _store_file(
+    session: Session,
+    actor: Actor,
+    org: str,
+    side: str,
+    spec: str,
+    filename: str | None,
+    answers: Any,
+    max_people: int | None,
+) -> ImportPublic:
+    """Store a parsed file in the caller's write transaction: an ``Import`` and each person's row."""
+    organisation = organisation_for(session, actor, org)
+    batch = Import(
+        org_id=organisation.id,
+        side=SIDES[side].value,
+        spec=spec,
+        filename=filename,
+        user_id=actor.user_id,
+    )
+    session.add(batch)
+    session.flush()
+    known = _known_people(session, organisation.id, SIDES[side], answers.person_ids)
+    if max_people is not None:
+        _check_headcount(session, organisation, len(answers.person_ids) - len(known), max_people)
+    current: dict[int, dict[str, Any]] = dict(
+        session.execute(
+            select(Answers.person_id, Answers.records)
+            .join(Person, Person.id == Answers.person_id)
+            .where(
+                among(Person.id, [p.id for p in known.values()]),
+                Answers.version == Person.version,
+            )
+        ).all()
+    )
+    entries = _entry_times(answers)
+    capacity = getattr(answers, "capacity", None) if side == "mentors" else None
+    consent_state = consents.latest(session, [p.id for p in known.values()])
+    left_out: list[Person] = []
+    for k, person_id in enumerate(answers.person_ids):
+        person = known.get(str(person_id))
+        row = _Row(
+            str(person_id),
+            answers.names[k] if answers.names else None,
+            _plain(answers.records[k]),
+            bool(answers.minor[k]),
+            entries[k],
+            None if capacity is None else int(capacity[k]),
+        )
+        outcome = _upsert(
+            session,
+            _Origin.of(batch),
+            person,
+            current.get(person.id) if person else None,
+            row,
+            consent_state[person.id] if person else {},
+        )
+        if person is not None and outcome == "withdrawn":
+            left_out.append(person)
+            outcome = "updated"
+        setattr(batch, outcome, getattr(batch, outcome) + 1)
+    withdrawn = _leave_out(session, actor, left_out)
+    record(
+        session,
+        actor,
+        "import",
+        "import",
+        batch.id,
+        organisation.id,
+        side=side,
+        spec=spec,
+        created=batch.created,
+        updated=batch.updated,
+        unchanged=batch.unchanged,
+        consent_withdrawn=withdrawn,
+    )
+    log.info(
+        "import %d into org %d: %d created, %d updated, %d unchanged",
+        batch.id,
+        organisation.id,
+        batch.created,
+        batch.updated,
+        batch.unchanged,
+    )
+    return ImportPublic(
+        import_id=batch.id,
+        created=batch.created,
+        updated=batch.updated,
+        unchanged=batch.unchanged,
+    )
+
+
+def _known_people(session: Session, org_id: int, side: Side, person_ids: Any) -> dict[str, Person]:
+    """The school's people of this side whom the file names, locked (after their open proposals,
+    which a changed consent answer may supersede: the same order as confirming takes them)."""
+    # The school's people of this side (one school is bounded by people_per_school): no
+    # statement lists the file's identities, however many rows it has.
+    identities = (Person.org_id == org_id, Person.side == side.value)
+    wanted = {str(i) for i in person_ids}
+    consents.lock_open_proposals(session, select(Person.id).where(*identities))
+    return {
+        p.external_id: p
+        for p in session.scalars(
+            select(Person).where(*identities).order_by(Person.id).with_for_update()
+        )
+        if p.external_id in wanted
+    }
 
 
 def _check_headcount(session: Session, organisation: Organisation, new: int, most: int) -> None:
