@@ -164,6 +164,7 @@ class Model:
         default_factory=dict
     )  # id -> mentee, mentor, status
     audit: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    reasons: dict[int, str] = field(default_factory=dict)  # why a proposal was superseded
 
     def person(self, person_id: int) -> Person:
         return next(
@@ -187,7 +188,18 @@ class Model:
         for i in ids:
             e, m, _ = self.proposals[i]
             self.proposals[i] = (e, m, "superseded")
+            self.reasons[i] = "consent"
         return ids
+
+    def supersede_stale(self, done: int, mentee_id: int, mentor_id: int, full: bool) -> None:
+        """A confirmed pair supersedes the mentee's other open proposals, and the mentor's when
+        their last place is taken."""
+        for i, (e, m, s) in list(self.proposals.items()):
+            if s != "open" or i == done:
+                continue
+            if e == mentee_id or (full and m == mentor_id):
+                self.proposals[i] = (e, m, "superseded")
+                self.reasons[i] = "mentee_paired" if e == mentee_id else "mentor_full"
 
 
 @dataclass(frozen=True)
@@ -368,6 +380,7 @@ class PairLife(RuleBasedStateMachine):
         for i, (e, m, s) in self.model.proposals.items():
             if s == "open":
                 self.model.proposals[i] = (e, m, "superseded")
+                self.model.reasons[i] = "new_run"
         rejected = {(e, m) for e, m, s in self.model.proposals.values() if s == "rejected"}
         new: Counter[int] = Counter()
         for p in body["proposals"]:
@@ -478,8 +491,17 @@ class PairLife(RuleBasedStateMachine):
         mentee_id, mentor_id, status = self.model.proposals[proposal_id]
         mentee, mentor = self.model.person(mentee_id), self.model.person(mentor_id)
         consent = mentee.consent and mentor.consent
+        reason = self.model.reasons.get(proposal_id)
         if status == "superseded" and not consent:
             refused = "no_consent"
+        elif status == "superseded" and reason == "mentee_paired" and self.model.paired(mentee_id):
+            refused = "mentee_has_pair"
+        elif (
+            status == "superseded"
+            and reason == "mentor_full"
+            and self.model.load(mentor_id) >= mentor.places()
+        ):
+            refused = "mentor_full"
         elif status != "open":
             refused = "already_decided"
         elif not consent:
@@ -504,6 +526,8 @@ class PairLife(RuleBasedStateMachine):
         assert body["missing_consent"] == []
         self.model.proposals[proposal_id] = (mentee_id, mentor_id, "confirmed")
         self.model.pairs[body["pair_id"]] = (mentee_id, mentor_id, "active")
+        full = self.model.load(mentor_id) >= mentor.places()
+        self.model.supersede_stale(proposal_id, mentee_id, mentor_id, full)
         self._audit("confirm", "proposal", proposal_id)
 
     @precondition(lambda self: self.model.proposals)
