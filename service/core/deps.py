@@ -186,6 +186,10 @@ async def guard_page(request: Request) -> None:
     found = await run_in_threadpool(cookie_session, request)
     if request.method not in UNSAFE:
         return
+    if found is None and request.url.path.startswith("/p/"):
+        # A participant's page: the signed link is the credential, and it is sent with no
+        # Referer (and so an ``Origin: null`` on a form), so that the link never leaks.
+        return
     if same_origin(request) is False:
         raise CsrfRefused()
     if found is None or request.url.path == "/login":

@@ -27,7 +27,7 @@ _DOCS = ("/docs", "/redoc")
 def inline_styles(folder: Path = TEMPLATES) -> set[str]:
     """Every inline style of the templates: the bodies of ``<style>`` and ``style="..."``."""
     found: set[str] = set()
-    for template in sorted(folder.glob("*.html")):
+    for template in sorted(folder.rglob("*.html")):
         source = template.read_text(encoding="utf-8")
         found.update(_STYLE_BLOCK.findall(source))
         found.update(_STYLE_ATTRIBUTE.findall(source))
