@@ -21,6 +21,7 @@ from tests.service.util import (
     person,
     proposal,
     school,
+    settings_for,
     token,
 )
 
@@ -199,13 +200,14 @@ def _row(page: Any, table: str, text: str) -> Any:
 def test_a_curator_walks_from_suggestions_to_the_report_and_the_order(
     db: Database, page: Any, tmp_path: Any
 ) -> None:
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     import docx
 
     school(db, "s1")
     _import_sample(db, "s1")
-    today = datetime.now(UTC).strftime("%d.%m.%Y")
+    # The order prints the school's local date (Moscow by default), which is not UTC's after 21:00.
+    today = datetime.now(settings_for(db).zone).strftime("%d.%m.%Y")
     with live_server(db) as base:
         _login(page, base, login_of(db, token(db, "curator", "s1")))
         waiting = _row(page, "#waiting", "Иванова Ирина Андреевна")
