@@ -129,6 +129,23 @@ def save(
     )
 
 
+def _area_page(
+    request: Request, actor: Any, settings: Any, result: Any, year: int, area: str
+) -> HTMLResponse:
+    """The indicators page of a municipality or a region (``area``: its page's address)."""
+    return render(
+        request,
+        "indicators.html",
+        actor=actor,
+        result=result,
+        titles=indicators.DENOMINATOR_TITLES,
+        targets=INDICATOR_TARGETS,
+        charts=series.CHARTS,
+        years=_years(year, indicators.current_year(settings.zone)),
+        here=f"{area}/indicators",
+    )
+
+
 @router.get("/ui/municipalities/{municipality}/indicators")
 def municipality(
     request: Request,
@@ -141,17 +158,7 @@ def municipality(
     """A municipality's indicators (its schools added up) and each school's."""
     year = year or indicators.current_year(settings.zone)
     result = indicators.municipality_indicators(session, actor, municipality, year, settings.zone)
-    return render(
-        request,
-        "indicators.html",
-        actor=actor,
-        result=result,
-        titles=indicators.DENOMINATOR_TITLES,
-        targets=INDICATOR_TARGETS,
-        charts=series.CHARTS,
-        years=_years(year, indicators.current_year(settings.zone)),
-        here=f"/ui/municipalities/{municipality}/indicators",
-    )
+    return _area_page(request, actor, settings, result, year, f"/ui/municipalities/{municipality}")
 
 
 @router.post("/ui/denominators/import")
@@ -351,17 +358,7 @@ def region(
     """A region's indicators (its schools added up) and each municipality's."""
     year = year or indicators.current_year(settings.zone)
     result = indicators.region_indicators(session, actor, region, year, settings.zone)
-    return render(
-        request,
-        "indicators.html",
-        actor=actor,
-        result=result,
-        titles=indicators.DENOMINATOR_TITLES,
-        targets=INDICATOR_TARGETS,
-        charts=series.CHARTS,
-        years=_years(year, indicators.current_year(settings.zone)),
-        here=f"/ui/regions/{region}/indicators",
-    )
+    return _area_page(request, actor, settings, result, year, f"/ui/regions/{region}")
 
 
 @router.get("/ui/regions/{region}/bases/{side}")
