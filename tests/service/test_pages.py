@@ -112,6 +112,7 @@ def test_a_curator_logs_in_confirms_and_rejects_proposals(db: Database, page: An
         assert "Предложений нет" in page.content()
 
         page.get_by_role("link", name="Пары").click()
+        page.wait_for_url("**/ui/orgs/s1/pairs")  # count() does not wait for the navigation
         pairs = page.locator("#pairs tr[data-pair]")
         assert pairs.count() == 1
         assert "Петрова Анна Ивановна" in pairs.nth(0).inner_text()
