@@ -20,6 +20,7 @@ from matching import MAX_CAPACITY
 __all__ = [
     "ASSIGN_WITHIN_DAYS",
     "END_REASONS",
+    "FORM_CATEGORIES",
     "INDICATORS",
     "INDICATOR_TARGETS",
     "MAX_CAPACITY",
@@ -88,6 +89,17 @@ INDICATOR_TARGETS = {
 PUPIL_MENTEE_AGES = (10, 19)
 PUPIL_MENTOR_AGES = (15, 19)
 YOUNG_TEACHER_YEARS = 3
+
+#: docs/rules.md#statistics — whom each form of mentoring pairs (DOMAIN.md's table; 000 §2.3,
+#: 004 §4.2–4.8): form key -> (the mentor's category, the mentee's category).
+FORM_CATEGORIES = {
+    "teacher_teacher": ("teachers", "teachers"),
+    "head_teacher": ("teachers", "teachers"),
+    "employer_student": ("teachers", "students"),
+    "pupil_pupil": ("pupils", "pupils"),
+    "student_pupil": ("students", "pupils"),
+    "employer_pupil": ("professionals", "pupils"),
+}
 
 #: docs/rules.md#programme-year — a programme year (cohort) is a school year from 1 September.
 PROGRAMME_YEAR_STARTS = (9, 1)

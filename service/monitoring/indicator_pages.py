@@ -21,7 +21,7 @@ from service.core.errors import Invalid, NotFound
 from service.core.models import utcnow
 from service.core.rules import INDICATOR_TARGETS, programme_year_label
 from service.core.security import Actor
-from service.monitoring import analytics, appointments, bases, indicators, series
+from service.monitoring import analytics, appointments, bases, indicators, series, statistics
 from service.monitoring.pages import DEFAULT_BASIS
 from service.monitoring.routes import (
     BaseSide,
@@ -29,6 +29,7 @@ from service.monitoring.routes import (
     document,
     spreadsheet,
     statement_file,
+    statistics_workbook,
     svg,
 )
 from service.monitoring.schemas import DenominatorsCreate
@@ -420,3 +421,49 @@ def region_run(
         f"Подбор по региону выполнен: предложено пар — {len(made.proposals)}, "
         f"без пары — {len(made.unmatched)}. Кураторы школ увидят предложения на своих страницах.",
     )
+
+
+# -- counts for the federal statistics forms (docs/rules.md#statistics) ------------------------
+
+
+@router.get("/ui/{where}/{name}/statistics")
+def statistics_page(
+    request: Request,
+    where: str,
+    name: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> HTMLResponse:
+    """Counts of participants for the federal statistics forms, with how each is counted."""
+    if where not in SCOPES:
+        raise NotFound("page", where)
+    year = year or indicators.current_year(settings.zone)
+    result = statistics.statistics(session, actor, SCOPES[where], name, year, settings.zone)
+    return render(
+        request,
+        "statistics.html",
+        actor=actor,
+        result=result,
+        where=where,
+        sections=statistics.SECTIONS,
+        years=_years(year, indicators.current_year(settings.zone)),
+    )
+
+
+@router.get("/ui/{where}/{name}/statistics.xlsx")
+def statistics_xlsx(
+    where: str,
+    name: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: YearQuery = None,
+) -> Response:
+    """Download the counts (XLSX)."""
+    if where not in SCOPES:
+        raise NotFound("page", where)
+    year = year or indicators.current_year(settings.zone)
+    made = statistics.statistics(session, actor, SCOPES[where], name, year, settings.zone)
+    return statistics_workbook(statistics.statistics_file(made))

@@ -77,6 +77,7 @@ __all__ = [
     "school_indicators",
     "scope_indicators",
     "scope_orgs",
+    "year_counts",
 ]
 
 #: The denominators a school enters: field -> Russian name.
@@ -233,6 +234,14 @@ def _counts(
     for counts in result.values():
         counts.schools_without_denominators = 0 if counts.denominators else 1
     return result
+
+
+def year_counts(
+    session: Session, orgs: Sequence[Organisation], year: int, zone: tzinfo
+) -> dict[int, _Counts]:
+    """Return what each school of ``orgs`` counts for the indicators in programme year ``year``:
+    the people by id, the enterprises by name, the satisfaction answers, the denominators."""
+    return _counts(session, orgs, year, zone)
 
 
 def _indicators(counts: _Counts, year: int, trend: dict[str, list[TrendPoint]]) -> list[Any]:

@@ -19,6 +19,7 @@ from service.monitoring import (
     orders,
     reports,
     series,
+    statistics,
     surveys,
 )
 from service.monitoring import feedback as responses
@@ -38,6 +39,7 @@ from service.monitoring.schemas import (
     ReplacementOrderCreate,
     ReportPublic,
     SchoolSummary,
+    StatisticsPublic,
     SurveyPublic,
 )
 from service.people.routes import read_upload
@@ -51,6 +53,7 @@ __all__ = [
     "router",
     "spreadsheet",
     "statement_file",
+    "statistics_workbook",
     "svg",
 ]
 
@@ -454,3 +457,59 @@ def region_chart(
     """A chart of a region (its schools together)."""
     year = year or indicators.current_year(settings.zone)
     return svg(series.chart(session, actor, "region", region, kind, year, settings.zone))
+
+
+# -- counts for the federal statistics forms (docs/rules.md#statistics) ------------------------
+
+STATISTICS_XLSX: dict[int | str, dict[str, Any]] = {
+    200: {"content": {statistics.MEDIA_TYPE: {}}, "description": "The counts (XLSX)."}
+}
+StatisticsScope = Literal["orgs", "municipalities", "regions"]
+SCOPE_OF = {"orgs": "school", "municipalities": "municipality", "regions": "region"}
+
+
+def statistics_workbook(made: statistics.StatisticsFile) -> Response:
+    """The XLSX answer of the counts."""
+    return Response(
+        made.content,
+        media_type=statistics.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+    )
+
+
+@router.get("/{where}/{name}/statistics", responses=errors(403))
+def statistics_counts(
+    where: Annotated[
+        StatisticsScope,
+        Path(description="orgs (a school by its code), municipalities or regions (by name)."),
+    ],
+    name: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> StatisticsPublic:
+    """Counts of participants for the federal statistics forms (формы ФСН) of a school, a
+    municipality or a region for a programme year: mentees and mentors by category, pairs by
+    form and how they ended, enterprises, and each school's or municipality's counts."""
+    year = year or indicators.current_year(settings.zone)
+    return statistics.statistics(session, actor, SCOPE_OF[where], name, year, settings.zone)
+
+
+@router.get(
+    "/{where}/{name}/statistics.xlsx",
+    response_class=Response,
+    responses={**STATISTICS_XLSX, **errors(403)},
+)
+def statistics_xlsx(
+    where: StatisticsScope,
+    name: str,
+    session: SessionDep,
+    actor: ActorDep,
+    settings: SettingsDep,
+    year: Year = None,
+) -> Response:
+    """The same counts as an XLSX workbook: the counts, the forms, each part."""
+    year = year or indicators.current_year(settings.zone)
+    made = statistics.statistics(session, actor, SCOPE_OF[where], name, year, settings.zone)
+    return statistics_workbook(statistics.statistics_file(made))

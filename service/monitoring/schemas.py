@@ -20,6 +20,7 @@ __all__ = [
     "FeedbackCreate",
     "FeedbackCreated",
     "FeedbackPublic",
+    "FormStatistics",
     "IndicatorPublic",
     "IndicatorsPublic",
     "MentorLoadRow",
@@ -31,9 +32,12 @@ __all__ = [
     "ReportPublic",
     "Satisfaction",
     "SchoolSummary",
+    "StatisticCount",
+    "StatisticsPublic",
     "SurveyPublic",
     "TrendPoint",
     "UnitIndicators",
+    "UnitStatistics",
     "WaitingSummary",
 ]
 
@@ -333,3 +337,54 @@ class ReplacementOrderCreate(OrderHeading):
     pair_ids: list[int] | None = Field(
         default=None, description="Active pairs that replaced a mentor; all when omitted."
     )
+
+
+# -- counts for the federal statistics forms (branch monitoring2, issue 13) ---------------------
+
+
+class StatisticCount(BaseModel):
+    """One count of participants for the federal statistics forms (docs/rules.md#statistics)."""
+
+    key: str
+    section: Literal["mentees", "mentors", "pairs", "denominators"]
+    title: str
+    definition: str
+    value: int | None = Field(description="None: a denominator no school entered for the year.")
+
+
+class FormStatistics(BaseModel):
+    """The pairs of one form of mentoring in a programme year, and their people."""
+
+    form: str
+    title: str
+    pairs: int = Field(description="Pairs going on at least one day of the year.")
+    started: int
+    completed: int = Field(description="Ended in the year: the programme was completed.")
+    ended_early: int = Field(description="Ended in the year for another reason.")
+    continuing: int = Field(description="Not ended before the year's end.")
+    virtual: int = Field(description="The mentor is of another school.")
+    mentees: int
+    mentors: int
+
+
+class UnitStatistics(BaseModel):
+    """The counts of one part: a school of a municipality, a municipality of a region."""
+
+    code: str
+    name: str
+    values: dict[str, int | None] = Field(description="Count key -> value, as in ``counts``.")
+
+
+class StatisticsPublic(BaseModel):
+    """Counts of participants of a school, a municipality or a region for a programme year."""
+
+    scope: Literal["school", "municipality", "region"]
+    code: str = Field(description="The school's code, or the municipality's or region's name.")
+    name: str
+    year: int
+    year_label: str
+    schools: int
+    schools_without_denominators: int
+    counts: list[StatisticCount]
+    forms: list[FormStatistics] = Field(description="Forms of mentoring with a pair in the year.")
+    parts: list[UnitStatistics] = Field(default=[], description="Each school or municipality.")
