@@ -683,3 +683,25 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+# -- branch monitoring2 (issue 13): curators appointed by an order ------------------------------
+
+
+class CuratorAppointment(Base):
+    """A school's curator of the mentoring programme, as the order appointing them names them
+    (000 §3.4–3.5, 004 roadmap 1.6); on a given day the latest appointment is the curator.
+
+    The municipal base of curators (004 §6.3) lists them (docs/rules.md#bases).
+    """
+
+    __tablename__ = "curator_appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    post: Mapped[str] = mapped_column(String(300))
+    order_number: Mapped[str] = mapped_column(String(50))
+    appointed_on: Mapped[date] = mapped_column(Date, doc="The date of the order.")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

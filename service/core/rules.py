@@ -25,6 +25,8 @@ __all__ = [
     "INDICATOR_TARGETS",
     "MAX_CAPACITY",
     "MAX_TERM",
+    "MENTOR_CATEGORIES",
+    "MENTOR_ROLE_CATEGORIES",
     "MIN_TERM",
     "PROGRAMME_YEAR_STARTS",
     "PUPIL_MENTEE_AGES",
@@ -99,6 +101,25 @@ FORM_CATEGORIES = {
     "pupil_pupil": ("pupils", "pupils"),
     "student_pupil": ("students", "pupils"),
     "employer_pupil": ("professionals", "pupils"),
+}
+
+#: docs/rules.md#bases — the municipal bases of mentors by category (004 §6.3: «наставников из
+#: числа педагогов; наставников из числа предприятий и других организаций; наставников из числа
+#: обучающихся»): category -> Russian name; and the category of a mentor's questionnaire answer
+#: (the shipped specs' «Кто вы?» and «Должность»).
+MENTOR_CATEGORIES = {
+    "teachers": "педагог",
+    "professionals": "специалист предприятия (организации)",
+    "pupils": "обучающийся",
+    "students": "студент",
+}
+MENTOR_ROLE_CATEGORIES = {
+    "teacher": "teachers",
+    "specialist": "teachers",
+    "head": "teachers",
+    "pupil": "pupils",
+    "student": "students",
+    "professional": "professionals",
 }
 
 #: docs/rules.md#programme-year — a programme year (cohort) is a school year from 1 September.

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from service.core.audit import record
 from service.core.errors import Invalid, NotFound
-from service.core.models import Organisation, Pair, PairStatus, Person, Side
+from service.core.models import (
+    CuratorAppointment,
+    Organisation,
+    Pair,
+    PairStatus,
+    Person,
+    Side,
+)
 from service.core.rules import END_REASONS
 from service.core.security import Actor, organisation_for
 from service.monitoring.orders import Order, _records
@@ -248,6 +255,17 @@ def appoint_curator(
     content = _document(
         school, heading, "О назначении куратора реализации программ наставничества", body
     )
+    session.add(  # the municipal base of curators lists them (docs/rules.md#bases)
+        CuratorAppointment(
+            org_id=school.id,
+            name=name.strip(),
+            post=post.strip(),
+            order_number=heading.number.strip(),
+            appointed_on=heading.date,
+            user_id=actor.user_id,
+        )
+    )
+    session.flush()
     record(
         session,
         actor,

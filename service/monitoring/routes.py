@@ -222,7 +222,7 @@ def import_denominators(
 
 # -- the bases of mentees and of mentors (docs/rules.md#bases) --------------------------------
 
-BaseSide = Literal["mentees", "mentors"]
+BaseSide = Literal["mentees", "mentors", "curators"]
 XLSX: dict[int | str, dict[str, Any]] = {
     200: {"content": {bases.MEDIA_TYPE: {}}, "description": "The base (XLSX)."}
 }
@@ -246,7 +246,7 @@ def school_base(
     settings: SettingsDep,
     year: Year = None,
 ) -> Response:
-    """A school's base of mentees or of mentors for a programme year, as XLSX."""
+    """A school's base of mentees, of mentors or of curators for a programme year, as XLSX."""
     year = year or indicators.current_year(settings.zone)
     made = bases.base(session, actor, "school", org, side.removesuffix("s"), year, settings.zone)
     return spreadsheet(made)
@@ -265,7 +265,8 @@ def municipality_base(
     settings: SettingsDep,
     year: Year = None,
 ) -> Response:
-    """A municipality's combined base of mentees or of mentors (all its schools), as XLSX."""
+    """A municipality's combined base of mentees, of mentors (a sheet per category of mentors as
+    well: teachers, enterprises, pupils, students) or of curators (all its schools), as XLSX."""
     year = year or indicators.current_year(settings.zone)
     made = bases.base(
         session, actor, "municipality", municipality, side.removesuffix("s"), year, settings.zone
@@ -376,7 +377,8 @@ def region_base(
     settings: SettingsDep,
     year: Year = None,
 ) -> Response:
-    """A region's combined base of mentees or of mentors (all its schools), as XLSX."""
+    """A region's combined base of mentees, of mentors (a sheet per category as well) or of
+    curators (all its schools), as XLSX."""
     year = year or indicators.current_year(settings.zone)
     made = bases.base(session, actor, "region", region, side.removesuffix("s"), year, settings.zone)
     return spreadsheet(made)
