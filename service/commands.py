@@ -1,4 +1,4 @@
-"""Service commands of the `nastavnik` command line: demo, serve, db, orgs, users."""
+"""Service commands of the `nastavnik` command line: demo, serve, db, orgs, users, outbox, runs."""
 
 from __future__ import annotations
 
@@ -308,6 +308,113 @@ def outbox_send() -> None:
     )
 
 
+# -- branch monitoring2 (issue 13): batch runs from the command line (a region's is long) --
+runs_app = typer.Typer(
+    help="Пакетный подбор пар для муниципалитета или региона (например, по cron).",
+    no_args_is_help=True,
+)
+_OBJECTIVES = ("coverage", "score")
+_OBJECTIVE = typer.Option(
+    "coverage",
+    "--objective",
+    help="coverage — больше всего наставляемых с парой, затем лучшая сумма оценок; "
+    "score — лучшая сумма оценок.",
+)
+_MIN_SCORE = typer.Option(
+    None,
+    "--min-score",
+    min=0.0,
+    max=1.0,
+    help="Пары с оценкой ниже не предлагаются (по умолчанию NASTAVNIK_MIN_SCORE).",
+)
+_DASK = typer.Option(
+    None,
+    "--dask-scheduler",
+    help="Где считать блоки: tcp://host:8786 (запущенный dask scheduler) или local (локальный "
+    "кластер из 2 процессов); по умолчанию NASTAVNIK_DASK_SCHEDULER, без него — потоки процесса.",
+)
+_WORKERS = typer.Option(
+    None, "--workers", min=1, help="Потоков процесса (по умолчанию NASTAVNIK_SOLVER_WORKERS)."
+)
+
+
+def _batch(
+    what: str,
+    name: str,
+    objective: str,
+    min_score: float | None,
+    dask_scheduler: str | None,
+    workers: int | None,
+) -> None:
+    """Run a municipality's or a region's batch as the command-line operator and print it."""
+    from service.core.config import get_settings
+    from service.core.db import Database
+    from service.core.errors import Invalid, ServiceError
+    from service.core.security import Actor
+    from service.runs.executor import Solver
+    from service.runs.region import run_region
+    from service.runs.runs import RunOptions, run_matching
+
+    if objective not in _OBJECTIVES:
+        raise _fail(Invalid(f"--objective: {objective!r} — ожидалось coverage или score."))
+    remote = ("tcp://", "tls://", "inproc://")
+    if dask_scheduler not in (None, "local") and not str(dask_scheduler).startswith(remote):
+        message = f"--dask-scheduler: {dask_scheduler!r} — ожидалось tcp://host:port или local."
+        raise _fail(Invalid(message))
+    settings = get_settings()
+    options = RunOptions(
+        objective=objective,
+        min_score=settings.min_score if min_score is None else min_score,
+        max_pairs=settings.pairs_per_run,
+    )
+    db = _database()
+    assert isinstance(db, Database)
+    solver = Solver(workers or settings.solver_workers, dask_scheduler or settings.dask_scheduler)
+    try:
+        if what == "region":
+            made = run_region(db, solver, Actor.command_line(), options, name)
+        else:
+            made = run_matching(db, solver, Actor.command_line(), options, municipality=name)
+    except ServiceError as exc:
+        raise _fail(exc) from exc
+    except OSError as exc:  # a Dask scheduler that does not answer
+        raise _fail(exc) from exc
+    finally:
+        solver.close()
+        db.dispose()
+    where = "региону" if what == "region" else "муниципалитету"
+    typer.echo(
+        f"Подбор по {where} «{name}»: запуск № {made.run_id}; предложено пар — "
+        f"{len(made.proposals)}, без пары — {len(made.unmatched)}, действующих пар сохранено — "
+        f"{len(made.kept)}, без согласия — {made.without_consent}; {made.seconds:.1f} с."
+    )
+
+
+@runs_app.command("region")
+def runs_region(
+    region: str = typer.Argument(..., help="Регион (субъект РФ), как он указан у школ (--region)."),
+    objective: str = _OBJECTIVE,
+    min_score: float | None = _MIN_SCORE,
+    dask_scheduler: str | None = _DASK,
+    workers: int | None = _WORKERS,
+) -> None:
+    """Подобрать пары по всему региону: сначала в каждом муниципалитете, затем виртуальные пары
+    между муниципалитетами; предложения увидят кураторы школ."""
+    _batch("region", region, objective, min_score, dask_scheduler, workers)
+
+
+@runs_app.command("municipality")
+def runs_municipality(
+    municipality: str = typer.Argument(..., help="Муниципалитет, как он указан у школ."),
+    objective: str = _OBJECTIVE,
+    min_score: float | None = _MIN_SCORE,
+    dask_scheduler: str | None = _DASK,
+    workers: int | None = _WORKERS,
+) -> None:
+    """Подобрать пары по всем школам муниципалитета (виртуальные пары между школами)."""
+    _batch("municipality", municipality, objective, min_score, dask_scheduler, workers)
+
+
 def register(app: typer.Typer) -> None:
     """Add the service commands to the root application."""
     app.command("demo")(demo)
@@ -316,3 +423,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(orgs_app, name="orgs")
     app.add_typer(users_app, name="users")
     app.add_typer(outbox_app, name="outbox")
+    app.add_typer(runs_app, name="runs")
