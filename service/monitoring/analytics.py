@@ -15,7 +15,7 @@ from typing import Any
 
 from service.core.models import Side, utcnow
 from service.core.security import Actor
-from service.monitoring import bases, charts, indicators
+from service.monitoring import bases, charts, indicators, statistics
 from service.monitoring.schemas import IndicatorPublic, IndicatorsPublic
 
 __all__ = ["MEDIA_TYPE", "Statement", "statement"]
@@ -144,10 +144,18 @@ def statement(
         width=Cm(16),
     )
 
+    counted = statistics.statistics(session, actor, scope, name, year, zone)
+    document.add_heading("5. Количество участников (для форм статистического наблюдения)", level=2)
+    _table(
+        document,
+        ["Показатель", "Значение"],
+        [[c.title, "не введено" if c.value is None else str(c.value)] for c in counted.counts],
+    )
+
     if result.parts:
         unit = "Муниципалитет" if scope == "region" else "Школа"
         plural = "муниципалитетов" if scope == "region" else "школ"
-        document.add_heading(f"5. Показатели {plural}", level=2)
+        document.add_heading(f"6. Показатели {plural}", level=2)
         _table(
             document,
             [unit, *[charts.SHORT[i.key].replace("\n", " ") for i in result.indicators]],

@@ -5,6 +5,7 @@ programme year, with the denominators entered on the page or imported from XLSX
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -37,7 +38,9 @@ from service.pairs import pairs
 from service.people import people
 from service.people.routes import read_upload
 from service.runs import region as regions
+from service.runs.pages import OBJECTIVES
 from service.runs.routes import options as run_options
+from service.runs.schemas import RunCreate
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
 
@@ -144,6 +147,7 @@ def _area_page(
         charts=series.CHARTS,
         years=_years(year, indicators.current_year(settings.zone)),
         here=f"{area}/indicators",
+        objectives=OBJECTIVES,
     )
 
 
@@ -412,12 +416,22 @@ def chart(
 
 @router.post("/ui/regions/{region}/matching-run")
 def region_run(
-    region: str, db: DbDep, actor: ActorDep, solver: SolverDep, settings: SettingsDep
+    region: str,
+    fields: FormDep,
+    db: DbDep,
+    actor: ActorDep,
+    solver: SolverDep,
+    settings: SettingsDep,
 ) -> Response:
     """One batch over the whole region (virtual pairs across municipalities)."""
-    made = regions.run_region(db, solver, actor, run_options(None, settings), region)
+    form = FormReader(fields)
+    objective = form.choice("objective", "Что важнее", OBJECTIVES)
+    form.check("Подбор не выполнен: выберите, что важнее.")
+    assert objective is not None
+    options = run_options(RunCreate(objective=objective), settings)
+    made = regions.run_region(db, solver, actor, options, region)
     return back(
-        f"/ui/regions/{region}/indicators",
+        f"/ui/regions/{quote(region, safe='')}/indicators",
         f"Подбор по региону выполнен: предложено пар — {len(made.proposals)}, "
         f"без пары — {len(made.unmatched)}. Кураторы школ увидят предложения на своих страницах.",
     )

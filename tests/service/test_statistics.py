@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.models import Pair, Person
+from service.core.models import MatchingRun, Pair, Person
 from tests.service.util import auth, org_id, person, school, settings_for, sign_in, token
 
 YEAR = 2024  # 1 September 2024 - 31 August 2025
@@ -272,3 +272,64 @@ def test_the_counts_as_xlsx_and_on_the_page(db: Database, client: TestClient) ->
     indicators = client.get(f"/ui/orgs/s1/indicators?year={YEAR}").text
     assert f"/ui/orgs/s1/statistics?year={YEAR}" in indicators
     assert client.get("/ui/municipalities/m1/statistics").status_code == 403
+
+
+def test_the_statement_carries_the_counts(db: Database, client: TestClient) -> None:
+    from docx import Document
+
+    build(db)
+    headers = auth(token(db, "coordinator", None, municipality="m1"))
+    answer = client.get(f"/api/v1/municipalities/m1/statement?year={YEAR}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    document = Document(io.BytesIO(answer.content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert "5. Количество участников (для форм статистического наблюдения)" in headings
+    assert headings[-1] == "6. Показатели школ"
+    counts = {r.cells[0].text: r.cells[1].text for r in document.tables[-2].rows}
+    assert counts["Наставляемых — всего"] == "10"
+    assert counts["Предприятий (организаций), предоставивших наставников"] == "1"
+    assert counts["Обучающихся 10–19 лет — всего в организациях"] == "не введено"
+
+
+def test_the_report_page_shows_its_charts(db: Database, client: TestClient) -> None:
+    build(db)
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1/report")
+    assert page.status_code == 200
+    found = dict(re.findall(r'<img src="([^"]+)" alt="[^"]*" data-chart="(\w+)"', page.text))
+    assert sorted(found.values()) == ["coverage", "load", "satisfaction", "waiting"]
+    for url in found:
+        image = client.get(url)
+        assert image.status_code == 200, url
+        assert image.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_the_region_page_runs_the_batch_with_the_chosen_objective(
+    db: Database, client: TestClient
+) -> None:
+    from tests.service.test_indicators import _in_region
+
+    build(db)
+    _in_region(db, "R", "s1", "s2")
+    _in_region(db, "E", "s3")  # a region whose school has nobody yet: its run proposes nothing
+    sign_in(client, db, token(db, "admin", None))
+    page = client.get(f"/ui/regions/R/indicators?year={YEAR}").text
+    assert 'name="objective" value="coverage"' in page
+    assert 'name="objective" value="score"' in page
+    assert "/ui/regions/R/statistics?year=2024" in page
+    refused = client.post("/ui/regions/E/matching-run", data={"objective": "best"})
+    assert refused.status_code == 422
+    done = client.post("/ui/regions/E/matching-run", data={"objective": "score"})
+    assert done.status_code == 303
+    assert done.headers["location"] == "/ui/regions/E/indicators"
+    with db.read() as session:
+        stored = session.execute(select(MatchingRun.region, MatchingRun.objective)).all()
+    assert [tuple(r) for r in stored] == [("E", "score")]
+    operator = auth(token(db, "region", None, region="R"))
+    # the region's combined base of mentors: every school of R, a sheet per category
+    base = client.get(f"/api/v1/regions/R/bases/mentors?year={YEAR}", headers=operator)
+    assert base.status_code == 200
+    sheets = _sheets(base.content)
+    assert sheets["База"][0][0] == "База наставников: регион R, 2024/25 учебный год"
+    assert {r[12] for r in sheets["База"][2:]} == {"Школа s1", "Школа s2"}
+    assert sorted(r[1] for r in sheets["Студенты"][2:]) == ["Имя st"]
