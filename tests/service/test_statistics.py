@@ -20,6 +20,7 @@ from sqlalchemy import select
 from service.app import create_app
 from service.core.db import Database
 from service.core.models import MatchingRun, Pair, Person
+from tests.service.test_pages import browser, page  # noqa: F401 (fixtures)
 from tests.service.util import auth, org_id, person, school, settings_for, sign_in, token
 
 YEAR = 2024  # 1 September 2024 - 31 August 2025
@@ -259,9 +260,9 @@ def test_the_counts_as_xlsx_and_on_the_page(db: Database, client: TestClient) ->
     schools = {row[0]: row[1] for row in sheets["По школам"][2:]}
     assert schools == {"Школа s1": 8, "Школа s2": 2, "Школа s3": 0}
     sign_in(client, db, token(db, "curator", "s1"))
-    page = client.get(f"/ui/orgs/s1/statistics?year={YEAR}")
-    assert page.status_code == 200
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    shown = client.get(f"/ui/orgs/s1/statistics?year={YEAR}")
+    assert shown.status_code == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", shown.text))
     assert "количество участников программ наставничества" in text
     assert re.search(r"Наставляемых — всего 8 ", text)
     assert re.search(r"из них молодых специалистов \(стаж до 3 лет\) 1 ", text)
@@ -294,9 +295,9 @@ def test_the_statement_carries_the_counts(db: Database, client: TestClient) -> N
 def test_the_report_page_shows_its_charts(db: Database, client: TestClient) -> None:
     build(db)
     sign_in(client, db, token(db, "curator", "s1"))
-    page = client.get("/ui/orgs/s1/report")
-    assert page.status_code == 200
-    found = dict(re.findall(r'<img src="([^"]+)" alt="[^"]*" data-chart="(\w+)"', page.text))
+    shown = client.get("/ui/orgs/s1/report")
+    assert shown.status_code == 200
+    found = dict(re.findall(r'<img src="([^"]+)" alt="[^"]*" data-chart="(\w+)"', shown.text))
     assert sorted(found.values()) == ["coverage", "load", "satisfaction", "waiting"]
     for url in found:
         image = client.get(url)
@@ -313,10 +314,10 @@ def test_the_region_page_runs_the_batch_with_the_chosen_objective(
     _in_region(db, "R", "s1", "s2")
     _in_region(db, "E", "s3")  # a region whose school has nobody yet: its run proposes nothing
     sign_in(client, db, token(db, "admin", None))
-    page = client.get(f"/ui/regions/R/indicators?year={YEAR}").text
-    assert 'name="objective" value="coverage"' in page
-    assert 'name="objective" value="score"' in page
-    assert "/ui/regions/R/statistics?year=2024" in page
+    html = client.get(f"/ui/regions/R/indicators?year={YEAR}").text
+    assert 'name="objective" value="coverage"' in html
+    assert 'name="objective" value="score"' in html
+    assert "/ui/regions/R/statistics?year=2024" in html
     refused = client.post("/ui/regions/E/matching-run", data={"objective": "best"})
     assert refused.status_code == 422
     done = client.post("/ui/regions/E/matching-run", data={"objective": "score"})
@@ -333,3 +334,37 @@ def test_the_region_page_runs_the_batch_with_the_chosen_objective(
     assert sheets["База"][0][0] == "База наставников: регион R, 2024/25 учебный год"
     assert {r[12] for r in sheets["База"][2:]} == {"Школа s1", "Школа s2"}
     assert sorted(r[1] for r in sheets["Студенты"][2:]) == ["Имя st"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("live_db", ["sqlite"], indirect=True)
+def test_a_regional_operator_reads_the_counts_in_a_browser(live_db: Database, page: Any) -> None:  # noqa: F811
+    from tests.service.test_indicators import _in_region
+    from tests.service.test_pages import _login
+    from tests.service.util import live_server, login_of
+
+    build(live_db)
+    _in_region(live_db, "R", "s1", "s2", "s3", "s9")
+    with live_server(live_db) as base:
+        _login(page, base, login_of(live_db, token(live_db, "region", None, region="R")))
+        page.get_by_role("link", name="Регион").click()
+        page.locator("select[name=year]").select_option(str(YEAR))
+        page.get_by_role("button", name="Показать").click()
+        page.get_by_role("link", name="Количество участников для форм ФСН").click()
+        assert "Регион «R»" in page.locator("h1").inner_text()
+        value = page.locator('#counts tr[data-count="mentees"] td.value')
+        assert value.inner_text() == "11"  # m1: 8 + 2 + 0, m9: 1
+        parts = page.locator("#parts tr[data-part]")
+        assert [parts.nth(k).get_attribute("data-part") for k in range(parts.count())] == [
+            "m1",
+            "m9",
+        ]
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Скачать (XLSX)").click()
+        assert download.value.suggested_filename == f"statistics-R-{YEAR}.xlsx"
+        parts.nth(0).get_by_role("link").click()
+        assert "Муниципалитет «m1»" in page.locator("h1").inner_text()
+        schools = page.locator("#parts tr[data-part]")
+        assert schools.count() == 3
+        row = page.locator('#forms tr[data-form="pupil_pupil"]')
+        assert row.locator("td").nth(1).inner_text() == "4"  # s1's three and s2's b11 - m17
