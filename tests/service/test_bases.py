@@ -183,3 +183,47 @@ def test_results_are_written_into_the_bases_when_a_pair_ends(
     results = mentors[2][10]
     assert "Иванова Ольга: программа наставничества завершена; удовлетворённость 8,0" in results
     assert "Сидоров Олег: по просьбе наставляемого" in results
+
+
+def test_pages_import_denominators_and_appoint_a_curator(db: Database, client: TestClient) -> None:
+    from tests.service.test_indicators import HEADER, _xlsx
+    from tests.service.util import sign_in
+
+    school(db, "s1", "m1")
+    school(db, "s2", "m1")
+    sign_in(client, db, token(db, "coordinator", None, municipality="m1"))
+    back_to = f"/ui/municipalities/m1/indicators?year={YEAR}"
+    bad = _xlsx([HEADER, ["s1", "2024/25", 10, 20, 1, 1], ["s7", 2024, 10, 5, 1, 1]])
+    refused = client.post("/ui/denominators/import", data={"return_to": back_to},
+                          files={"file": ("d.xlsx", bad)})  # fmt: skip
+    assert refused.status_code == 422
+    assert "обучающихся 15–19 лет (20) больше" in refused.text
+    assert "школа «s7» не найдена или вам не видна" in refused.text
+    good = _xlsx([HEADER, ["s1", "2024/25", 20, 8, 4, 5], ["s2", 2024, 10, 5, 1, 1]])
+    stored = client.post("/ui/denominators/import", data={"return_to": back_to},
+                         files={"file": ("d.xlsx", good)})  # fmt: skip
+    assert stored.status_code == 303
+    assert stored.headers["location"] == back_to
+    page = client.get(back_to).text
+    assert "Файл принят: сохранено строк — 2." in page
+    admin = auth(token(db, "admin", None))
+    totals = client.get(f"/api/v1/municipalities/m1/indicators?year={YEAR}", headers=admin).json()
+    assert totals["denominators"] == {
+        "pupils_10_19": 30,
+        "pupils_15_19": 13,
+        "young_teachers": 5,
+        "enterprises": 6,
+    }
+    # the order appointing the curator, from the page, fills the base of curators
+    sign_in(client, db, token(db, "curator", "s2"))
+    order = client.post("/ui/orgs/s2/orders/curator", data={"number": "7-о", "date": "2024-09-02",
+                        "basis": "Положением о наставничестве", "curator_name": "Белова Нина",
+                        "curator_post": "заместитель директора"})  # fmt: skip
+    assert order.status_code == 200, order.text
+    assert order.headers["content-type"].startswith("application/vnd.openxmlformats")
+    downloaded = client.get(f"/ui/orgs/s2/bases/curators?year={YEAR}")
+    assert _sheets(downloaded.content)["База"][2][3:6] == [
+        "Белова Нина",
+        "заместитель директора",
+        "№ 7-о от 02.09.2024",
+    ]
