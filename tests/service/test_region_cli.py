@@ -149,3 +149,58 @@ def test_the_region_batch_on_a_local_dask_cluster_from_the_console_script(
     assert "предложено пар — 1, без пары — 2" in done.stdout
     operator = {"Authorization": tokens["operator"]}
     assert _open_proposals(db, operator) == {("kozlov@school.ru", "smirnov@school.ru")}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("live_db", ["sqlite"], indirect=True)
+def test_the_region_batch_on_a_dask_scheduler_started_as_the_readme_says(
+    cli: CliRunner, db: Database, tmp_path: Path
+) -> None:
+    """`dask scheduler` and `dask worker` as separate processes, the batch sent to tcp://."""
+    from dask.distributed import Client
+
+    tokens = _region(cli, db)
+    bin_dir = Path(sys.executable).parent
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    env = os.environ | {"NASTAVNIK_DATABASE_URL": db.url, "NASTAVNIK_SECRET_KEY": SECRET}
+    started = [
+        subprocess.Popen(
+            [str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1",
+             "--port", address.rsplit(":", 1)[1], "--no-dashboard"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ),
+    ]  # fmt: skip
+    try:
+        started.append(
+            subprocess.Popen(
+                [str(bin_dir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
+                 "--no-dashboard"],
+                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=120)
+        done = subprocess.run(
+            [str(bin_dir / "nastavnik"), "runs", "region", "R", "--dask-scheduler", address],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "предложено пар — 1, без пары — 2" in done.stdout
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    operator = {"Authorization": tokens["operator"]}
+    assert _open_proposals(db, operator) == {("kozlov@school.ru", "smirnov@school.ru")}
