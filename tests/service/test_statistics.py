@@ -50,6 +50,23 @@ def _teacher_mentor(db: Database, code: str, key: str, position: str) -> int:
     return person(db, org_id(db, code), "mentor", key, records={"position": position})
 
 
+_GROUPS: dict[tuple[int, int, str], dict[str, int]] = {}
+
+
+def _group_of(db: Database, org: int, mentor: int, form: str) -> dict[str, int]:
+    """The group columns of a pair once pairs belong to their mentor's group (branch
+    groups-service: ``tests.service.util.group``); nothing before."""
+    from tests.service import util
+
+    if not hasattr(Pair, "group_id") or not hasattr(util, "group"):
+        return {}
+    key = (id(db), mentor, form)
+    if key not in _GROUPS:
+        made = util.group(db, org, mentor, form, 10)
+        _GROUPS[key] = {"group_id": made[0], "group_size": made[1]}
+    return _GROUPS[key]
+
+
 def _pair(
     db: Database,
     mentee: int,
@@ -59,15 +76,19 @@ def _pair(
     ended: datetime | None = None,
     reason: str | None = None,
 ) -> None:
-    with db.write() as session:
-        owner = session.get(Person, mentee)
+    with db.read() as session:
+        owner, theirs = session.get(Person, mentee), session.get(Person, mentor)
         assert owner is not None
+        assert theirs is not None
         taken = session.scalars(
             select(Pair.place).where(Pair.mentor_id == mentor, Pair.ended_at.is_(None))
         ).all()
+        org, mentor_org = owner.org_id, theirs.org_id
+    group = _group_of(db, mentor_org, mentor, form)
+    with db.write() as session:
         session.add(
             Pair(
-                org_id=owner.org_id,
+                org_id=org,
                 mentee_id=mentee,
                 mentor_id=mentor,
                 form=form,
@@ -76,6 +97,7 @@ def _pair(
                 started_at=started,
                 ended_at=ended,
                 end_reason=reason,
+                **group,
             )
         )
 
