@@ -18,9 +18,10 @@ def violations(problem: Problem, pairs: Iterable[Any]) -> list[Violation]:
     """Every rule that ``pairs`` break in ``problem``; empty when the answer is valid.
 
     Checks, for each pair, that it is in range, allowed, not forbidden and scores at least
-    ``min_score`` (pinned pairs are exempt from the minimum); that no mentee has two mentors;
-    that no mentor has more than ``capacity`` mentees counting ``load``; and that every
-    pinned pair is present.
+    ``min_score`` (pinned pairs are exempt from the minimum); that no mentee has more mentors
+    than its ``demand`` (one by default: no mentee has two mentors), and no pair comes twice (a
+    mentee's mentors are distinct); that no mentor has more than ``capacity`` mentees counting
+    ``load``; and that every pinned pair is present.
 
     Examples
     --------
@@ -44,9 +45,13 @@ def violations(problem: Problem, pairs: Iterable[Any]) -> list[Violation]:
             found.append(Violation("pair_repeated", *pair, f"pair {pair} appears {times} times"))
     unique = sorted(set(valid))
     for mentee, times in sorted(Counter(i for i, _ in unique).items()):
-        if times > 1:
+        wanted = int(problem.demand[mentee])
+        if times > wanted:
+            needs = "" if wanted == 1 else f", needs {wanted}"
             found.append(
-                Violation("mentee_repeated", mentee, None, f"mentee {mentee} has {times} mentors")
+                Violation(
+                    "mentee_repeated", mentee, None, f"mentee {mentee} has {times} mentors{needs}"
+                )
             )
 
     if unique:

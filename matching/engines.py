@@ -45,7 +45,8 @@ class Block:
     With ``maximize_count`` the engine first matches the most mentees, then maximises
     ``sum(weight) - sum(penalties)``; without it, it only maximises that sum, and every
     ``weight`` must be positive. Taking place ``p`` of a mentor (0-based, counting ``used`` places)
-    costs ``p * place_penalty``.
+    costs ``p * place_penalty``. ``demand`` (None: 1 each) is how many distinct mentors each mentee
+    may take: a b-matching, which only the flow engines solve (each pair arc carries one unit).
     """
 
     n_mentees: int
@@ -57,10 +58,16 @@ class Block:
     used: IntArray
     place_penalty: int
     maximize_count: bool
+    demand: IntArray | None = None
 
     @property
     def n_slots(self) -> int:
         return int(self.free.sum())
+
+    @property
+    def n_units(self) -> int:
+        """Units of demand: mentees, or the mentors they need in all when ``demand`` is set."""
+        return self.n_mentees if self.demand is None else int(self.demand.sum())
 
 
 def _places(free: IntArray, used: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -89,6 +96,8 @@ def hungarian(block: Block) -> IntArray:
     Each mentor becomes one column per free place; a mentee not paired with a column is
     given cost 0 there, so the assignment of ``min(rows, columns)`` rows never forces a bad pair.
     """
+    if block.demand is not None:
+        raise EngineError("the Hungarian engine takes one mentor per mentee; use a flow engine")
     edge, column, penalty = _expand_edges(block)
     gain = block.weight[edge] - penalty
     if block.maximize_count:
@@ -119,7 +128,8 @@ def cost_scaling(block: Block) -> IntArray:
     flow = ortools_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     source, sink = n + m, n + m + 1
-    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
+    units = block.n_units
+    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([units, -units]))
     status = flow.solve_max_flow_with_min_cost() if block.maximize_count else flow.solve()
     if status != flow.OPTIMAL:
         raise EngineError(f"OR-Tools min-cost flow ended with status {status}")
@@ -162,12 +172,11 @@ def network_simplex(block: Block) -> IntArray:
     optimal flow uses) and re-solved warm from the last basis, or in a network built anew. The
     answer is exact either way; only the work differs.
     """
-    n = block.n_mentees
     top = int(block.weight.max(initial=0))
     bypass = top
     if block.maximize_count:
         spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
-        bypass = (min(n, block.n_slots) + 1) * spread + 1
+        bypass = (min(block.n_units, block.n_slots) + 1) * spread + 1
     costs = top - block.weight
     active, reserve = (
         (None, None) if len(costs) <= PRICING_MIN_EDGES else _first_subset(block, costs)
@@ -266,7 +275,8 @@ def _flow_network(
     network.set_edge_costs(costs)
     del caps, costs
     supply = np.zeros(n + m + 2, dtype=np.int64)
-    supply[n + m], supply[n + m + 1] = n, -n
+    units = block.n_units
+    supply[n + m], supply[n + m + 1] = units, -units
     network.set_node_supply(supply)
     network.set_pivot_rule("first_eligible")  # the fastest on these networks, by measurement
     return network
@@ -280,6 +290,9 @@ def _network(
     bypass_cost: int | None,
 ) -> tuple[Int32Array, Int32Array, IntArray, IntArray]:
     """The flow network mentee -> mentor -> sink, source -> mentee (and source -> sink).
+
+    Every pair arc has capacity 1, so a mentee's units of ``demand`` (the capacity of its arc from
+    the source) go to distinct mentors.
 
     Nodes: mentees ``0..n-1``, mentors ``n..n+m-1``, source ``n+m``, sink ``n+m+1``. Arc ``e``
     is pair ``e`` of ``mentee``, ``mentor`` (sorted by (mentee, mentor), so arcs come sorted by
@@ -308,19 +321,31 @@ def _network(
     tails[e : e + s], heads[e : e + s] = slot_tails, sink
     caps[e : e + s], costs[e : e + s] = slot_caps, slot_costs
     tails[e + s :], heads[e + s : e + s + n] = source, np.arange(n)
+    if block.demand is not None:  # a mentee takes up to its demand, one unit per mentor
+        caps[e + s : e + s + n] = block.demand
     if bypass_cost is not None:
-        heads[-1], caps[-1], costs[-1] = sink, n, bypass_cost
+        heads[-1], caps[-1], costs[-1] = sink, block.n_units, bypass_cost
     return tails, heads, caps, costs
 
 
-def weight_bits(engine: str, n_mentees: int, n_mentors: int, multiplier: int) -> int:
+def weight_bits(
+    engine: str,
+    n_mentees: int,
+    n_mentors: int,
+    multiplier: int,
+    max_pairs: int | None = None,
+) -> int:
     """How many bits integer weights may use so that ``engine`` never overflows on a block.
 
     The Hungarian engine sums doubles (exact below 2**53); LEMON and OR-Tools sum int64 costs,
     LEMON with a bypass cost of about ``n_mentees * spread`` for the coverage objective (then
-    ``multiplier`` is 1), OR-Tools scaling costs by the number of nodes.
+    ``multiplier`` is 1), OR-Tools scaling costs by the number of nodes. ``n_mentees`` counts
+    units of demand; ``max_pairs`` bounds the pairs of an answer (``min(n_mentees, 3 * n_mentors)``
+    by default, the places of mentors of capacity at most 3).
     """
-    pairs = math.ceil(math.log2(min(n_mentees, 3 * n_mentors) + 2))
+    if max_pairs is None:
+        max_pairs = min(n_mentees, 3 * n_mentors)
+    pairs = math.ceil(math.log2(max_pairs + 2))
     mentees = math.ceil(math.log2(n_mentees + 1))
     factor = math.ceil(math.log2(multiplier + 1)) if multiplier > 1 else pairs
     if engine == "hungarian":

@@ -42,7 +42,8 @@ class Violation:
     ----------
     rule : str
         One of ``"out_of_range"``, ``"mentee_repeated"``, ``"pair_repeated"``, ``"not_allowed"``,
-        ``"forbidden"``, ``"below_min_score"``, ``"over_capacity"``, ``"pinned_missing"``.
+        ``"forbidden"``, ``"below_min_score"``, ``"over_capacity"``, ``"pinned_missing"``;
+        ``"mentee_repeated"`` means more mentors than the mentee's ``demand`` (one by default).
     mentee, mentor : int or None
         The people involved (``mentee`` is None for a mentor's capacity, and so on).
     detail : str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -64,7 +65,8 @@ class Problem:
         Pair scores, higher is better. With sparse input an absent entry means "not allowed"
         (a stored zero is an allowed pair of score 0).
     capacity : array_like of int, shape (n_mentors,)
-        The total number of mentees each mentor may have, 0 to 3.
+        The total number of mentees each mentor may have, 0 to ``max_capacity`` (3 unless the
+        caller allows more).
     allowed : array_like of bool or scipy.sparse matrix, optional
         False (or absent, when sparse) marks a pair that is never proposed.
     min_score : float, default 0.0
@@ -88,7 +90,19 @@ class Problem:
         ``total_score``). A mentee is to get a mentor within 30 days (docs/rules.md#thirty-days), so
         give the longest waiting a priority: with a priority above the spread of the scores,
         among answers that match as many mentees, a waiting mentee is matched before any gain
-        in score. None (all 0) by default.
+        in score. None (all 0) by default. With ``demand``, counted once per mentor the mentee
+        gets.
+    demand : array_like of int, shape (n_mentees,), optional
+        How many distinct mentors each mentee needs, at least 1 (a subject mentor and a tutor:
+        docs/rules.md#co-mentors). None (all 1) by default: then a mentee appears in at most one
+        pair. Pinned pairs count towards it. ``"coverage"`` then maximises the number of pairs,
+        i.e. the units of demand covered (a mentee needing two mentors who gets one counts 1),
+        which keeps the problem one min-cost flow; "the most mentees fully covered" would not be.
+    max_capacity : int or array_like of int, shape (n_mentors,), default 3
+        The largest ``capacity`` (and ``load``) allowed, for all mentors or per mentor: 3 for
+        teacher forms (docs/rules.md#capacity); a form whose groups may be larger (a pupil form
+        where the school's Положение allows groups, docs/rules.md#groups) passes its maximum
+        group size for its mentors.
 
     Raises
     ------
@@ -116,12 +130,15 @@ class Problem:
         objective: Objective = "coverage",
         load_penalty: float = 0.0,
         priority: Any = None,
+        demand: Any = None,
+        max_capacity: Any = MAX_CAPACITY,
     ) -> None:
         self.scores = _check_scores(scores)
         self.n_mentees, self.n_mentors = self.scores.shape
         self.allowed = _check_allowed(allowed, self.scores.shape)
-        self.capacity = _check_counts(capacity, "capacity", self.n_mentors, MAX_CAPACITY)
-        self.load = _check_counts(load, "load", self.n_mentors, MAX_CAPACITY)
+        self.max_capacity = _check_maximum(max_capacity, self.n_mentors)
+        self.capacity = _check_counts(capacity, "capacity", self.n_mentors, self.max_capacity)
+        self.load = _check_counts(load, "load", self.n_mentors, self.max_capacity)
         over = np.flatnonzero(self.load > self.capacity)
         if over.size:
             j = int(over[0])
@@ -136,6 +153,7 @@ class Problem:
         if self.load_penalty < 0:
             raise ProblemError("load_penalty", load_penalty, "a number >= 0")
         self.priority = _check_priority(priority, self.n_mentees)
+        self.demand = _check_demand(demand, self.n_mentees)
         if objective not in OBJECTIVES:
             raise ProblemError("objective", objective, "one of 'coverage', 'score'")
         self.objective: Objective = objective
@@ -189,12 +207,26 @@ class Problem:
             used[mentor] += 1
         return self.capacity - used
 
+    @cached_property
+    def need(self) -> IntArray:
+        """Mentors each mentee still needs once ``pinned`` pairs are counted (``demand`` minus pins)."""
+        need = self.demand.copy()
+        for mentee, _ in self.pinned:
+            need[mentee] -= 1
+        return need
+
+    @property
+    def single(self) -> bool:
+        """Whether every mentee needs one mentor (no ``demand`` above 1)."""
+        return bool(self.demand.max(initial=1) <= 1)
+
     def restrict(self, mentees: Any, mentors: Any) -> Problem:
         """The same problem over some mentees and mentors only, in their own indices.
 
         Row ``k`` of the result is mentee ``mentees[k]``, column ``k`` mentor ``mentors[k]``;
         pinned and forbidden pairs with both people inside are kept; a place pinned to a mentee
-        left out counts as the mentor's load.
+        left out counts as the mentor's load (a pair pinned to a mentor left out is dropped, as if
+        the mentee had not had it).
 
         Examples
         --------
@@ -243,19 +275,31 @@ class Problem:
             objective=self.objective,
             load_penalty=self.load_penalty,
             priority=self.priority[rows],
+            demand=self.demand[rows],
+            max_capacity=self.max_capacity[columns],
         )
 
     # -- validation of the curator's decisions -------------------------------------------------
 
     def _check_pinned(self) -> None:
-        seen: set[int] = set()
-        for pair in self.pinned:
+        seen: Counter[int] = Counter()
+        previous = None
+        for pair in self.pinned:  # sorted
             mentee = pair[0]
             if pair in self.forbidden:
                 raise ProblemError("pinned", pair, "not forbidden (it is in 'forbidden')")
-            if mentee in seen:
-                raise ProblemError("pinned", pair, "pairs with different mentees (repeated mentee)")
-            seen.add(mentee)
+            if pair == previous:
+                raise ProblemError("pinned", pair, "distinct pairs (repeated pair)")
+            previous = pair
+            seen[mentee] += 1
+            if seen[mentee] > self.demand[mentee]:
+                wanted = int(self.demand[mentee])
+                expected = (
+                    "pairs with different mentees (repeated mentee)"
+                    if wanted == 1
+                    else f"at most {wanted} pairs of mentee {mentee} (its demand)"
+                )
+                raise ProblemError("pinned", pair, expected)
         if self.pinned:
             mentees, mentors = np.array(self.pinned, dtype=np.int64).T
             allowed, _ = self.lookup(mentees, mentors)
@@ -332,7 +376,40 @@ def _check_allowed(allowed: Any, shape: tuple[int, int]) -> Any:
     return mask
 
 
-def _check_counts(values: Any, name: str, n_mentors: int, maximum: int) -> IntArray:
+def _check_maximum(values: Any, n_mentors: int) -> IntArray:
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemError("max_capacity", values, "an integer or one per mentor") from exc
+    if array.ndim == 0:
+        array = np.full(n_mentors, float(array))
+    elif array.shape != (n_mentors,):
+        raise ProblemError("max_capacity", array.shape, f"an integer or of shape ({n_mentors},)")
+    bad = ~np.isfinite(array) | (array != np.round(array)) | (array < 0)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ProblemError("max_capacity", _plain(array[j]), "integers >= 0", where=f"mentor {j}")
+    return array.astype(np.int64)
+
+
+def _check_demand(values: Any, n_mentees: int) -> IntArray:
+    if values is None:
+        return np.ones(n_mentees, dtype=np.int64)
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ProblemError("demand", values, "integers") from exc
+    if array.shape != (n_mentees,):
+        raise ProblemError("demand", array.shape, f"of shape ({n_mentees},), one per mentee")
+    bad = ~np.isfinite(array) | (array != np.round(array)) | (array < 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        value = values[i] if hasattr(values, "__getitem__") else array[i]
+        raise ProblemError("demand", _plain(value), "integers >= 1", where=f"mentee {i}")
+    return array.astype(np.int64)
+
+
+def _check_counts(values: Any, name: str, n_mentors: int, maximum: IntArray) -> IntArray:
     if values is None:
         return np.zeros(n_mentors, dtype=np.int64)
     try:
@@ -345,9 +422,13 @@ def _check_counts(values: Any, name: str, n_mentors: int, maximum: int) -> IntAr
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         value = values[j] if hasattr(values, "__getitem__") else array[j]
-        raise ProblemError(
-            name, _plain(value), f"integers from 0 to {maximum}", where=f"mentor {j}"
+        top = int(maximum[j])
+        bound = (
+            f"integers from 0 to {top}"
+            if len(np.unique(maximum)) == 1
+            else f"integers from 0 to the mentor's max_capacity ({top})"
         )
+        raise ProblemError(name, _plain(value), bound, where=f"mentor {j}")
     return array.astype(np.int64)
 
 

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from matching.engines import ENGINES, Block, weight_bits
-from matching.problem import FloatArray, Int32Array, Problem, _starts
+from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts
 
 __all__ = [
     "HUNGARIAN_MAX_CELLS",
@@ -59,6 +59,9 @@ class Matching:
         Sum of the scores of ``pairs``.
     unmatched : list of int
         Mentees without a pair, sorted.
+    partial : list of int
+        Mentees with at least one mentor but fewer than their ``demand``, sorted (empty when
+        every mentee needs one mentor).
     info : dict
         How it was solved: number of blocks, engines used, the score resolution, and how many
         blocks were taken from the previous answer (``solve(..., warm=...)``).
@@ -68,11 +71,13 @@ class Matching:
     total_score: float
     unmatched: list[int]
     info: dict[str, Any] = field(default_factory=dict, compare=False)
+    partial: list[int] = field(default_factory=list)
     solved_blocks: dict[bytes, _Solved] = field(default_factory=dict, compare=False, repr=False)
     """The answer of every block by a digest of its data, for ``solve(..., warm=this)``."""
 
     @property
     def n_matched(self) -> int:
+        """Number of pairs (with ``demand``, the units of demand covered)."""
         return len(self.pairs)
 
 
@@ -102,14 +107,17 @@ def solve(
 ) -> Matching:
     """Propose the best set of pairs for ``problem``.
 
-    With ``objective="coverage"`` the answer matches the most mentees and, among such answers,
+    With ``objective="coverage"`` the answer matches the most mentees (with ``demand``, forms the
+    most pairs: units of demand covered, each mentee's mentors distinct) and, among such answers,
     has the highest total score (plus priorities, minus load penalties); with ``objective="score"`` it has the
     highest total score. A mentee without any allowed mentor is simply left unmatched.
     The answer is deterministic and satisfies every rule (``violations`` is empty).
 
     Independent blocks (connected components of the candidate graph, such as schools) are
     solved apart: small ones with the Hungarian algorithm, large ones with LEMON's network
-    simplex.
+    simplex. A block where a mentee needs more than one mentor is a b-matching with distinct
+    mentors (each pair arc carries one unit), which an assignment cannot express: it always goes
+    to a flow engine (the network simplex when the Hungarian one is asked for).
 
     Parameters
     ----------
@@ -149,13 +157,14 @@ def solve(
     True
     """
     pairs = problem.proposable
-    pinned_mentee = np.zeros(problem.n_mentees, dtype=bool)
-    for pinned, _ in problem.pinned:
-        pinned_mentee[pinned] = True
     free = problem.free
     keep = (free > 0)[pairs.mentor]
     if problem.pinned:
-        keep &= ~pinned_mentee[pairs.mentee]
+        keep &= (problem.need > 0)[pairs.mentee]
+        if not problem.single:  # a mentee's pinned mentor is not proposed again
+            pinned = np.array(problem.pinned, dtype=np.int64)
+            at = _csr_find(pairs.start, pairs.mentor, pinned[:, 0], pinned[:, 1])
+            keep[at[at >= 0]] = False
     if problem.objective == "score":
         keep &= pairs.score + problem.priority[pairs.mentee] >= 0
     if keep.all():
@@ -194,12 +203,12 @@ def solve(
     mentors = np.concatenate(chosen_mentor)
     order = np.lexsort((mentors, mentees))
     pairs_out = [(int(i), int(j)) for i, j in zip(mentees[order], mentors[order], strict=True)]
-    matched = np.zeros(problem.n_mentees, dtype=bool)
-    matched[mentees] = True
+    got = np.bincount(mentees, minlength=problem.n_mentees)
     return Matching(
         pairs=pairs_out,
         total_score=float(np.concatenate(chosen_score)[order].sum()),
-        unmatched=np.flatnonzero(~matched).tolist(),
+        unmatched=np.flatnonzero(got == 0).tolist(),
+        partial=np.flatnonzero((got > 0) & (got < problem.demand)).tolist(),
         info={
             "blocks": sum(engines.values()),
             "engines": dict(engines),
@@ -307,6 +316,8 @@ def _tasks(
     """The blocks to solve, one task each, made as they are asked for."""
     n = problem.n_mentees
     degree = np.diff(start)
+    single = problem.single
+    need_all = problem.need
     if label is None:
         groups: list[IntArray] = [np.flatnonzero(degree)]
     else:
@@ -348,9 +359,14 @@ def _tasks(
             "free": problem.free[mentors],
             "used": problem.capacity[mentors] - problem.free[mentors],
         }
+        need = None if single else need_all[mentees]
+        if need is not None and need.max(initial=1) <= 1:
+            need = None  # this block is an assignment like any other
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(repr((engine, problem.load_penalty, problem.objective)).encode())
-        for array in arrays.values():
+        digest.update(
+            repr((engine, problem.load_penalty, problem.objective, need is None)).encode()
+        )
+        for array in [*arrays.values(), *([] if need is None else [need])]:
             digest.update(np.int64(len(array)).tobytes())
             digest.update(np.ascontiguousarray(array).data)
         yield _Task(
@@ -358,6 +374,7 @@ def _tasks(
             engine=engine,
             load_penalty=problem.load_penalty,
             coverage=problem.objective == "coverage",
+            demand=need,
             **arrays,
         )
 
@@ -391,6 +408,8 @@ class _Task:
     used: IntArray
     load_penalty: float
     coverage: bool
+    demand: IntArray | None = None
+    """Mentors each mentee of the block still needs; None when every one needs one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,14 +428,21 @@ def _run(task: _Task) -> _Solved:
     """Solve one block (in whatever process ``map`` runs it)."""
     n, m = len(task.mentees), len(task.mentors)
     slots = int(task.free.sum())
+    # Units of demand: one per mentee unless some need several mentors.
+    units = n if task.demand is None else int(task.demand.sum())
     engine = task.engine
     if engine == "auto":
         small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
         engine = "hungarian" if small else "network_simplex"
+    if engine == "hungarian" and task.demand is not None:
+        engine = "network_simplex"  # an assignment cannot keep a mentee's mentors distinct
     # Integer weights: the score objective multiplies by (max_pairs + 1) and adds 1 per pair,
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
-    multiplier = 1 if task.coverage else min(n, slots) + 1
-    bits = min(SCORE_BITS, weight_bits(engine, n, m, multiplier))
+    max_pairs = min(units, slots)
+    multiplier = 1 if task.coverage else max_pairs + 1
+    # The old bound min(n, 3 m) where it holds, so that demand-1 problems keep their resolution.
+    bound = min(units, max(3 * m, slots))
+    bits = min(SCORE_BITS, weight_bits(engine, units, m, multiplier, max_pairs=bound))
     # What a pair adds to the objective: its score plus its mentee's priority.
     gain = task.score + task.priority[task.mentee] if task.priority.any() else task.score
     top = max(float(gain.max(initial=0)), -float(gain.min(initial=0)), 2 * task.load_penalty)
@@ -439,6 +465,7 @@ def _run(task: _Task) -> _Solved:
         used=task.used,
         place_penalty=penalty,
         maximize_count=task.coverage,
+        demand=task.demand,
     )
     picked = ENGINES[engine](block)
     return _Solved(

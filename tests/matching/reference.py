@@ -58,7 +58,7 @@ def optimum(problem: Problem) -> Optimum:
     for e, (i, j, _) in enumerate(edges):
         rows[i, e] = 1
         rows[n + j, e] = 1
-    upper[:n] = 1
+    upper[:n] = problem.demand  # distinct mentors: each pair is one binary variable
     for z, (j, _) in enumerate(places):
         rows[n + j, n_x + z] = -1  # pairs of mentor j == places of mentor j taken
     count_row = np.concatenate([np.ones(n_x), np.zeros(n_z)])

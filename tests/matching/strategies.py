@@ -18,11 +18,14 @@ def problems(
     max_mentors: int = 6,
     dyadic: bool = True,
     objective: str | None = None,
+    groups: bool = True,
 ) -> Problem:
     """A random valid Problem: any shapes (empty too), loads, pins, forbidden pairs, thresholds.
 
     ``dyadic`` scores are multiples of 1/64, so that sums are exact in floating point and
-    ties in the total score are real ties.
+    ties in the total score are real ties. With ``groups`` (the default) half the problems
+    have mentees needing up to three mentors (``demand``) and mentors of up to six places
+    (``max_capacity``).
     """
     n = draw(st.integers(0, max_mentees))
     m = draw(st.integers(0, max_mentors))
@@ -33,7 +36,11 @@ def problems(
     else:
         scores = rng.uniform(-0.3, 1.0, size=(n, m))
     allowed = rng.uniform(size=(n, m)) < draw(st.sampled_from([0.3, 0.6, 1.0]))
-    capacity = rng.integers(0, 4, size=m)
+    with_groups = groups and draw(st.booleans())
+    top = int(rng.integers(3, 7)) if with_groups else 3
+    capacity = rng.integers(0, top + 1, size=m)
+    demand = rng.choice([1, 1, 2, 3], size=n) if with_groups else None
+    wanted = np.ones(n, dtype=int) if demand is None else demand.copy()
     load = np.array([rng.integers(0, c + 1) for c in capacity], dtype=int)
     if draw(st.booleans()):
         load[:] = 0
@@ -41,12 +48,11 @@ def problems(
     forbidden = [p for p in candidates if rng.uniform() < 0.15]
     free = capacity - load
     pinned: list[tuple[int, int]] = []
-    used_mentees: set[int] = set()
     for i, j in candidates:
-        if (i, j) in forbidden or i in used_mentees or free[j] <= 0 or rng.uniform() > 0.12:
+        if (i, j) in forbidden or wanted[i] <= 0 or free[j] <= 0 or rng.uniform() > 0.12:
             continue
         pinned.append((i, j))
-        used_mentees.add(i)
+        wanted[i] -= 1
         free[j] -= 1
     min_score = draw(st.sampled_from([0.0, 0.25, -1.0, -np.inf]))
     penalty = draw(st.sampled_from([0.0, 0.0, 0.125, 0.5]))
@@ -78,4 +84,6 @@ def problems(
         objective=chosen_objective,  # type: ignore[arg-type]
         load_penalty=penalty,
         priority=priority,
+        demand=demand,
+        max_capacity=top,
     )

@@ -172,6 +172,8 @@ def _with(problem: Problem, **changes: Any) -> Problem:
         "objective": problem.objective,
         "load_penalty": problem.load_penalty,
         "priority": problem.priority,
+        "demand": problem.demand,
+        "max_capacity": problem.max_capacity,
     }
     return Problem(**{**arguments, **changes})
 
