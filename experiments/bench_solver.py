@@ -81,6 +81,8 @@ class Instance:
     capacity: np.ndarray
     n_schools: int
     min_score: float = MIN_SCORE
+    demand: np.ndarray | None = None
+    """Mentors each mentee needs (``--demand``); None: one each."""
 
 
 def make_instance(n_mentees: int, n_mentors: int, seed: int = 0) -> Instance:
@@ -247,6 +249,7 @@ def save(instance: Instance, path: Path) -> None:
         shape=np.array(s.shape),
         capacity=instance.capacity,
         min_score=np.array(instance.min_score),
+        demand=np.ones(0, dtype=np.int64) if instance.demand is None else instance.demand,
     )
 
 
@@ -255,7 +258,8 @@ def load(path: str) -> Instance:
     scores = sp.csr_array(
         (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
     )
-    return Instance(scores, data["capacity"], 0, float(data["min_score"]))
+    demand = data["demand"] if len(data["demand"]) else None
+    return Instance(scores, data["capacity"], 0, float(data["min_score"]), demand)
 
 
 # -- what the fresh processes run -------------------------------------------------------------
@@ -265,7 +269,9 @@ def solve_ours(instance: Instance, engine: str = "auto") -> dict[str, Any]:
     """Our solve, validation of the problem included."""
     from matching import Problem, solve
 
-    problem = Problem(instance.scores, instance.capacity, min_score=instance.min_score)
+    problem = Problem(
+        instance.scores, instance.capacity, min_score=instance.min_score, demand=instance.demand
+    )
     result = solve(problem, engine=engine)  # type: ignore[arg-type]
     return {
         "matched": result.n_matched,
@@ -299,13 +305,17 @@ def ortools_baseline(instance: Instance, resolution: float = 2.0**-30) -> dict[s
             np.full(m, sink, dtype=np.int32),
         ]
     )
-    caps = np.concatenate([np.ones(e + n, dtype=np.int64), instance.capacity.astype(np.int64)])
+    need = np.ones(n, dtype=np.int64) if instance.demand is None else instance.demand
+    caps = np.concatenate(
+        [np.ones(e, dtype=np.int64), need.astype(np.int64), instance.capacity.astype(np.int64)]
+    )
+    units = int(need.sum())
     costs = np.zeros(e + n + m, dtype=np.int64)
     costs[:e] = -np.rint(scores.data / resolution)
     flow = mcf.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     del tails, heads, caps, costs
-    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([n, -n]))
+    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([units, -units]))
     status = flow.solve_max_flow_with_min_cost()
     assert status == flow.OPTIMAL, status
     chosen = flow.flows(np.arange(e, dtype=np.int32)) > 0
@@ -343,7 +353,8 @@ def lp_optimum(instance: Instance, time_limit: float = 300.0) -> dict[str, Any] 
             sp.csr_array((np.ones(e), (coo.col, np.arange(e))), shape=(m, e)),
         ]
     ).tocsr()
-    b = np.concatenate([np.ones(n), instance.capacity])
+    need = np.ones(n) if instance.demand is None else instance.demand
+    b = np.concatenate([need, instance.capacity])
     options = {"time_limit": time_limit, "presolve": True}
     first = linprog(-np.ones(e), A_ub=a, b_ub=b, bounds=(0, 1), method="highs", options=options)
     if first.status != 0:
@@ -470,6 +481,14 @@ def main(argv: list[str] | None = None) -> None:
         help="time warm re-solves of a municipality of this many mentees (regions of 25 "
         "schools, and remote pairs anywhere) against a cold solve, and exit",
     )
+    parser.add_argument(
+        "--demand",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="this share of mentees (seeded) needs two distinct mentors (issue 11); "
+        "implies --no-lsa",
+    )
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     parser.add_argument("--resolution", type=float, default=2.0**-30, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -509,6 +528,10 @@ def main(argv: list[str] | None = None) -> None:
         for name in names:
             _, n, m = INSTANCES[name]
             instance = build(name, seed=args.seed)
+            if args.demand:
+                args.no_lsa = True
+                rng = np.random.default_rng(args.seed + 11)
+                instance.demand = np.where(rng.uniform(size=n) < args.demand, 2, 1)
             path = Path(tmp) / f"{name}.npz"
             save(instance, path)
             pairs = instance.scores.nnz

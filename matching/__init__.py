@@ -15,6 +15,7 @@ Pure numpy/scipy/OR-Tools; knows nothing of questionnaires, databases or HTTP.
 """
 
 from matching.check import violations
+from matching.cohesion import Cohesive, cohesion_of, solve_cohesive
 from matching.errors import ProblemError, Violation
 from matching.problem import MAX_CAPACITY, OBJECTIVES, Objective, Problem
 from matching.solver import Engine, MapFunction, Matching, SubProblem, blocks, solve, suggest
@@ -22,6 +23,7 @@ from matching.solver import Engine, MapFunction, Matching, SubProblem, blocks, s
 __all__ = [
     "MAX_CAPACITY",
     "OBJECTIVES",
+    "Cohesive",
     "Engine",
     "MapFunction",
     "Matching",
@@ -31,7 +33,9 @@ __all__ = [
     "SubProblem",
     "Violation",
     "blocks",
+    "cohesion_of",
     "solve",
+    "solve_cohesive",
     "suggest",
     "violations",
 ]

@@ -82,3 +82,67 @@ def optimum(problem: Problem) -> Optimum:
     assert both.success, both.message
     x = both.x
     return Optimum(round(count_row @ x), float(value_row @ x))
+
+
+def cohesive_optimum(problem: Problem, similarity: np.ndarray, weight: float) -> float:
+    """The exact optimum of the cohesion objective (``matching.cohesion``) among answers of the
+    most pairs (coverage) or of any size (score), as a MILP: ``y <= x_e, y <= x_f`` for two pairs
+    of one mentor stands for both being chosen."""
+    n, m = problem.n_mentees, problem.n_mentors
+    keys, values = problem._allowed_entries
+    pinned = set(problem.pinned)
+    edges: list[tuple[int, int, float]] = []
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        i, j = divmod(key, m)
+        if (i, j) in pinned or ((i, j) not in problem.forbidden and value >= problem.min_score):
+            edges.append((i, j, value))
+    places = [
+        (j, p) for j in range(m) for p in range(int(problem.load[j]), int(problem.capacity[j]))
+    ]
+    sim = (similarity + similarity.T) / 2
+    both = [
+        (e, f, 2 * weight * sim[edges[e][0], edges[f][0]] / (problem.capacity[edges[e][1]] - 1))
+        for e in range(len(edges))
+        for f in range(e + 1, len(edges))
+        if edges[e][1] == edges[f][1]
+        and edges[e][0] != edges[f][0]
+        and problem.capacity[edges[e][1]] > 1
+        and sim[edges[e][0], edges[f][0]] > 0
+    ]
+    n_x, n_z, n_y = len(edges), len(places), len(both)
+    if n_x == 0:
+        return 0.0
+    size = n_x + n_z + n_y
+    rows = lil_array((n + m + 2 * n_y, size))
+    lower = np.full(n + m + 2 * n_y, -np.inf)
+    upper = np.zeros(n + m + 2 * n_y)
+    lower[: n + m] = 0
+    for e, (i, j, _) in enumerate(edges):
+        rows[i, e] = 1
+        rows[n + j, e] = 1
+    upper[:n] = problem.demand
+    for z, (j, _) in enumerate(places):
+        rows[n + j, n_x + z] = -1
+    for y, (e, f, _) in enumerate(both):
+        for r, x in ((n + m + 2 * y, e), (n + m + 2 * y + 1, f)):
+            rows[r, n_x + n_z + y] = 1
+            rows[r, x] = -1
+    count_row = np.concatenate([np.ones(n_x), np.zeros(n_z + n_y)])
+    value_row = np.concatenate(
+        [
+            np.array([s + problem.priority[i] for i, _, s in edges]),
+            -problem.load_penalty * np.array([p for _, p in places]),
+            np.array([c for _, _, c in both]),
+        ]
+    )
+    lb = np.array([1.0 if (i, j) in pinned else 0.0 for i, j, _ in edges] + [0.0] * (n_z + n_y))
+    bounds = Bounds(lb, np.ones(size))
+    base = [LinearConstraint(rows.tocsr(), lower, upper)]
+    integrality = np.concatenate([np.ones(n_x + n_z), np.zeros(n_y)])
+    if problem.objective == "coverage":
+        top = milp(-count_row, constraints=base, bounds=bounds, integrality=integrality)
+        assert top.success, top.message
+        base.append(LinearConstraint(count_row.reshape(1, -1), -top.fun - 1e-7, np.inf))
+    best = milp(-value_row, constraints=base, bounds=bounds, integrality=integrality)
+    assert best.success, best.message
+    return float(-best.fun)
