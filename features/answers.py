@@ -72,7 +72,12 @@ class Answers:
     minor : numpy.ndarray of bool
         Younger than the spec's adult age.
     capacity : numpy.ndarray of int
-        Mentees each person can take, 0..3 (mentors), before the consent rule.
+        Mentees each person can take, 0..3 (mentors), or up to the largest group of their forms
+        (``max_capacity``), before the consent rule.
+    max_capacity : numpy.ndarray of int
+        The largest group each person's forms allow (docs/rules.md#group-size), 3 by default.
+    demand : numpy.ndarray of int
+        Mentors each person needs (mentees; docs/rules.md#co-mentors), 1 by default.
 
     Examples
     --------
@@ -204,18 +209,41 @@ class Answers:
 
     @cached_property
     def capacity(self) -> np.ndarray:
-        """How many mentees each person can take (0..3), from the answer, else the side's default."""
+        """How many mentees each person can take, from the answer, else the side's default; at
+        most ``max_capacity`` (3 unless the person's forms allow groups)."""
         side = self._side
         default = side.default_capacity
         key = side.fields.capacity
+        top = self.max_capacity
         if not key:
-            return np.full(len(self), default, dtype=np.int64)
+            return np.minimum(np.full(len(self), default, dtype=np.int64), top)
         question = side.question(key)
         values = self._columns[key]
         if question.type == "single":
             values = [None if v is None else question.choice(v).value for v in values]
+        wanted = np.array(
+            [default if v is None else max(0, round(v)) for v in values], dtype=np.int64
+        )
+        return np.minimum(wanted, top)
+
+    @cached_property
+    def max_capacity(self) -> np.ndarray:
+        """The largest group the forms each person fits allow (``Form.max_group``); 3
+        (docs/rules.md#capacity) for a person who fits no form."""
+        sizes = {form.key: form.max_group for form in self.spec.forms}
         return np.array(
-            [default if v is None else min(3, max(0, round(v))) for v in values], dtype=np.int64
+            [max((sizes[f] for f in forms), default=3) for forms in self.forms], dtype=np.int64
+        )
+
+    @cached_property
+    def demand(self) -> np.ndarray:
+        """How many distinct mentors each person needs (docs/rules.md#co-mentors): the answer
+        to the side's ``demand`` question, else 1."""
+        key = self._side.fields.demand
+        if not key:
+            return np.ones(len(self), dtype=np.int64)
+        return np.array(
+            [1 if v is None else max(1, round(v)) for v in self._columns[key]], dtype=np.int64
         )
 
     @cached_property

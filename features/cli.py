@@ -63,10 +63,21 @@ def match(
             help="Снять ограничения на размер файлов (строки, ячейки, время чтения) — для аналитиков.",
         ),
     ] = False,
+    cohesion: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Вес сплочённости групп (одинаковые класс, предметы, время у учеников одной "
+            "группы); по умолчанию — из описания анкет, 0 — не учитывать.",
+        ),
+    ] = None,
 ) -> None:
     """Подобрать пары по анкетам: проверить файлы, оценить пары, найти лучший набор пар.
 
-    Результат: пары с оценками и причинами, загрузка наставников.
+    Результат: пары с оценками и причинами, группы (наставник и его наставляемые в одной форме),
+    загрузка наставников. Наставляемый, которому нужно несколько наставников (вопрос «Сколько
+    наставников тебе нужно?»), получает разных наставников.
 
     Наставляемые без пары перечислены отдельно: первыми — кто ждёт дольше.
 
@@ -92,23 +103,22 @@ def match(
         )
         step("Подбор пар")
         from features import waiting_priority
-        from matching import Problem, solve
+        from features.groups import mentee_similarity, solve_groups
 
         waited = answers["mentees"].waiting_days(when)
-        result = solve(
-            Problem(
-                scores.scores,
-                scores.capacity,
-                min_score=min_score,
-                priority=waiting_priority(waited),  # past 30 days: matched first
-            )
+        result, grouped = solve_groups(
+            scores,
+            cohesion,
+            min_score=min_score,
+            priority=waiting_priority(waited),  # past 30 days: matched first
         )
         step("Запись результата")
         from features.report import proposals, write_proposals
 
-        tables = proposals(scores, result.pairs, min_score, when)
+        similarity = mentee_similarity(scores) if scores.spec.cohesion else None
+        tables = proposals(scores, result.pairs, min_score, when, similarity=similarity)
         written = write_proposals(tables, out)
-    _summary(scores, tables, written)
+    _summary(scores, tables, written, result.pairs, grouped)
 
 
 def _load(spec: str, model: Path | None) -> tuple[Any, Any]:
@@ -170,7 +180,13 @@ class _Steps:
         self.progress.__exit__(None, None, None)
 
 
-def _summary(scores: Any, tables: Any, written: list[Path]) -> None:
+def _summary(
+    scores: Any,
+    tables: Any,
+    written: list[Path],
+    chosen: Any = (),
+    grouped: dict[str, Any] | None = None,
+) -> None:
     import numpy as np
 
     pairs, unmatched = tables.pairs, tables.unmatched
@@ -187,12 +203,45 @@ def _summary(scores: Any, tables: Any, written: list[Path]) -> None:
     if len(pairs):
         score = pairs["Оценка"].to_numpy(dtype=float)
         typer.echo(f"Оценка пар: средняя {np.mean(score):.2f}, наименьшая {np.min(score):.2f}.")
+    _groups_summary(scores, chosen, grouped or {})
     if any(no_consent):
         typer.echo(
             f"Без согласия (в пары не попадают): наставляемых {no_consent[0]}, "
             f"наставников {no_consent[1]}."
         )
     typer.echo("Результат: " + ", ".join(str(p) for p in written))
+
+
+def _groups_summary(scores: Any, pairs: Any, grouped: dict[str, Any]) -> None:
+    """Groups by form, mentees needing several mentors, the cohesion and its certified gap."""
+    import numpy as np
+
+    from features.groups import group_sizes
+    from features.text import plural
+
+    parts = []
+    for form, sizes in group_sizes(scores, pairs).items():
+        groups = [size for size in sizes if size > 1]
+        if groups:
+            parts.append(
+                f"{form} — {len(groups)} {plural(len(groups), 'группа', 'группы', 'групп')}, "
+                f"в среднем {np.mean(groups):.1f} наставляемых (наибольшая {max(groups)})"
+            )
+    if parts:
+        typer.echo("Группы: " + "; ".join(parts) + ".")
+    several = np.flatnonzero(scores.demand > 1)
+    if len(several):
+        got = np.bincount([i for i, _ in pairs], minlength=len(scores.demand))
+        full = int((got[several] >= scores.demand[several]).sum())
+        typer.echo(
+            f"Нужно несколько наставников: {len(several)} наставляемым, всех получили {full}."
+        )
+    if grouped:
+        typer.echo(
+            f"Сплочённость групп (вес {grouped['weight']:g}): {grouped['cohesion']:.2f}; "
+            f"до лучшего возможного не больше {grouped['gap']:.2f} "
+            f"({grouped['gap'] / max(abs(grouped['bound']), 1e-9):.1%} верхней границы)."
+        )
 
 
 def learn(

@@ -31,11 +31,15 @@ class Proposals:
         Mentees left without a pair, the longest waiting first, with the reason.
     mentors : pandas.DataFrame
         Each mentor's places, proposed mentees and free places.
+    groups : pandas.DataFrame or None
+        One row per group (a mentor's mentees in one form, docs/rules.md#group-size): size, the
+        form's largest group and term, cohesion, the mentees.
     """
 
     pairs: pd.DataFrame
     unmatched: pd.DataFrame
     mentors: pd.DataFrame
+    groups: pd.DataFrame | None = None
 
 
 def proposals(
@@ -43,13 +47,111 @@ def proposals(
     pairs: Sequence[tuple[int, int]],
     min_score: float = 0.0,
     today: dt.date | None = None,
+    similarity: Any = None,
 ) -> Proposals:
-    """Tables of a solved batch: ``pairs`` are (mentee, mentor) positions chosen by the solver."""
+    """Tables of a solved batch: ``pairs`` are (mentee, mentor) positions chosen by the solver.
+
+    ``similarity`` (mentees x mentees, :func:`features.groups.mentee_similarity`) gives each
+    group its cohesion in the groups table."""
+    groups, labels = _groups_table(scores, pairs, similarity)
     return Proposals(
-        _pairs_table(scores, pairs),
+        _with_groups(_pairs_table(scores, pairs), scores, pairs, labels),
         _unmatched_table(scores, pairs, min_score, today or dt.date.today()),
         _mentors_table(scores, pairs),
+        groups,
     )
+
+
+def _group_members(
+    scores: PairScores, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, str], list[int]]:
+    members: dict[tuple[int, str], list[int]] = {}
+    for mentee, mentor in pairs:
+        members.setdefault((mentor, scores.form(mentee, mentor)), []).append(mentee)
+    return members
+
+
+def _groups_table(
+    scores: PairScores, pairs: Sequence[tuple[int, int]], similarity: Any
+) -> tuple[pd.DataFrame, dict[tuple[int, str], str]]:
+    """The groups table, and the label («Группа 3») of each group of two or more mentees."""
+    mentors, mentees = scores.mentors, scores.mentees
+    forms = {f.key: f for f in scores.spec.forms}
+    orgs = _orgs(scores, "mentors")
+    members = _group_members(scores, pairs)
+    ordered = sorted(members, key=lambda g: (mentors.names[g[0]] or "", forms[g[1]].label))
+    labels: dict[tuple[int, str], str] = {}
+    rows = []
+    for key in ordered:
+        mentor, form_key = key
+        people = sorted(members[key], key=lambda i: mentees.names[i] or "")
+        form = forms[form_key]
+        label = ""
+        if len(people) > 1:
+            label = labels[key] = f"Группа {len(labels) + 1}"
+        cohesion = None
+        if similarity is not None and len(people) > 1:
+            block = similarity[np.array(people)][:, np.array(people)]
+            cohesion = round(float(block.sum()) / (len(people) * (len(people) - 1)), 3)
+        rows.append(
+            {
+                "Группа": label or "индивидуально",
+                "Наставник": mentors.names[mentor] or "",
+                "Код наставника": mentors.person_ids[mentor],
+                "Организация наставника": orgs[mentor],
+                "Форма": form.label,
+                "Наставляемых": len(people),
+                "Наибольшая группа формы": form.max_group,
+                "Срок, мес.": f"{form.term.min_months}–{form.term.max_months}",
+                "Сплочённость": cohesion,
+                "Наставляемые": "; ".join(
+                    mentees.names[i] or mentees.person_ids[i] for i in people
+                ),
+            }
+        )
+    columns = [
+        "Группа",
+        "Наставник",
+        "Код наставника",
+        "Организация наставника",
+        "Форма",
+        "Наставляемых",
+        "Наибольшая группа формы",
+        "Срок, мес.",
+        "Сплочённость",
+        "Наставляемые",
+    ]
+    return pd.DataFrame(rows, columns=columns), labels
+
+
+def _with_groups(
+    frame: pd.DataFrame,
+    scores: PairScores,
+    pairs: Sequence[tuple[int, int]],
+    labels: dict[tuple[int, str], str],
+) -> pd.DataFrame:
+    """The pairs table with each pair's group and the mentee's other mentors (co-mentors)."""
+    mentors, mentees = scores.mentors, scores.mentees
+    by_id = {mentees.person_ids[i]: i for i in range(len(mentees))}
+    mentor_at = {mentors.person_ids[j]: j for j in range(len(mentors))}
+    of_mentee: dict[int, list[int]] = {}
+    for mentee, mentor in pairs:
+        of_mentee.setdefault(mentee, []).append(mentor)
+    group, others = [], []
+    for mentee_id, mentor_id in zip(
+        frame["Код наставляемого"], frame["Код наставника"], strict=True
+    ):
+        mentee, mentor = by_id[mentee_id], mentor_at[mentor_id]
+        group.append(labels.get((mentor, scores.form(mentee, mentor)), ""))
+        others.append(
+            "; ".join(
+                mentors.names[j] or mentors.person_ids[j] for j in of_mentee[mentee] if j != mentor
+            )
+        )
+    frame = frame.copy()
+    frame["Группа"] = group
+    frame["Другие наставники"] = others
+    return frame
 
 
 def _orgs(scores: PairScores, side: str) -> list[str]:
@@ -110,6 +212,13 @@ def _unmatched_reason(scores: PairScores, mentee: int, min_score: float) -> str:
     return "не хватило свободных мест у подходящих наставников"
 
 
+def _short_reason(wanted: int, got: int) -> str:
+    return (
+        f"нужно наставников: {wanted}, предложено: {got} — не хватило свободных мест у других "
+        "подходящих наставников"
+    )
+
+
 def _waiting(days: float) -> str:
     if np.isnan(days):
         return "дата вступления неизвестна"
@@ -124,10 +233,11 @@ def _unmatched_table(
     scores: PairScores, pairs: Sequence[tuple[int, int]], min_score: float, today: dt.date
 ) -> pd.DataFrame:
     mentees = scores.mentees
-    matched = {mentee for mentee, _ in pairs}
+    got = np.bincount([mentee for mentee, _ in pairs], minlength=len(mentees))
+    wanted = scores.demand
     waiting = mentees.waiting_days(today)
     orgs = _orgs(scores, "mentees")
-    left = [i for i in range(len(mentees)) if i not in matched]
+    left = [i for i in range(len(mentees)) if got[i] < wanted[i]]
     left.sort(key=lambda i: (np.isnan(waiting[i]), -np.nan_to_num(waiting[i]), mentees.rows[i]))
     rows = []
     for number, mentee in enumerate(left, start=1):
@@ -141,7 +251,9 @@ def _unmatched_table(
                 "Дата вступления": entered.strftime("%d.%m.%Y") if entered else "",
                 "Дней ожидания": None if np.isnan(waiting[mentee]) else int(waiting[mentee]),
                 "Срок": _waiting(waiting[mentee]),
-                "Причина": _unmatched_reason(scores, mentee, min_score),
+                "Причина": _unmatched_reason(scores, mentee, min_score)
+                if got[mentee] == 0
+                else _short_reason(int(wanted[mentee]), int(got[mentee])),
             }
         )
     columns = [
@@ -173,24 +285,26 @@ def _mentors_table(scores: PairScores, pairs: Sequence[tuple[int, int]]) -> pd.D
     )
 
 
-_SHEETS = {"pairs": "Пары", "unmatched": "Без пары", "mentors": "Наставники"}
+_SHEETS = {"pairs": "Пары", "unmatched": "Без пары", "mentors": "Наставники", "groups": "Группы"}
 
 
 def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
-    """Write the tables: one XLSX workbook with three sheets, or CSV files (UTF-8 with BOM for Excel).
+    """Write the tables: one XLSX workbook with a sheet each, or CSV files (UTF-8 with BOM for Excel).
 
-    With a ``.csv`` path the pairs go to it and the other tables to ``<name>-без-пары.csv`` and
-    ``<name>-наставники.csv`` beside it. Returns the paths written.
+    With a ``.csv`` path the pairs go to it and the other tables to ``<name>-без-пары.csv``,
+    ``<name>-наставники.csv`` and ``<name>-группы.csv`` beside it. Returns the paths written.
     """
     path = Path(path)
     frames = {"pairs": tables.pairs, "unmatched": tables.unmatched, "mentors": tables.mentors}
+    if tables.groups is not None:
+        frames["groups"] = tables.groups
     if path.suffix.lower() == ".csv":
         written = []
+        suffixes = {"unmatched": "без-пары", "mentors": "наставники", "groups": "группы"}
         for key, frame in frames.items():
             target = path
             if key != "pairs":
-                suffix = "без-пары" if key == "unmatched" else "наставники"
-                target = path.with_name(f"{path.stem}-{suffix}.csv")
+                target = path.with_name(f"{path.stem}-{suffixes[key]}.csv")
             _defused(frame).to_csv(target, index=False, encoding="utf-8-sig")
             written.append(target)
         return written

@@ -117,6 +117,29 @@ class PairScores:
         return f"PairScores(mentees={rows}, mentors={columns}, allowed_pairs={self.n_pairs})"
 
     @property
+    def demand(self) -> np.ndarray:
+        """Mentors each mentee needs (docs/rules.md#co-mentors), 1 by default."""
+        return self.mentees.demand
+
+    @property
+    def max_capacity(self) -> np.ndarray:
+        """The largest group each mentor's forms allow (docs/rules.md#group-size)."""
+        return self.mentors.max_capacity
+
+    def problem(self, **options: Any) -> Any:
+        """The :class:`matching.Problem` of these scores: capacities, demand and group bounds
+        included; ``options`` are the other arguments (``min_score``, ``priority``...)."""
+        from matching import Problem
+
+        return Problem(
+            self.scores,
+            self.capacity,
+            demand=self.demand,
+            max_capacity=self.max_capacity,
+            **options,
+        )
+
+    @property
     def n_pairs(self) -> int:
         """Number of allowed pairs."""
         return int(self.scores.nnz)

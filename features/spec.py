@@ -28,8 +28,11 @@ from features.text import normalize, render
 from matching import MAX_CAPACITY
 
 __all__ = [
+    "MAX_GROUP_SIZE",
+    "MAX_TERM_MONTHS",
     "SIDES",
     "Choice",
+    "Cohesion",
     "Component",
     "Condition",
     "Fields",
@@ -38,12 +41,18 @@ __all__ = [
     "Side",
     "Spec",
     "SpecError",
+    "Term",
     "load_spec",
 ]
 
 SIDES = ("mentors", "mentees")
 DEFAULT_SPECS = Path(__file__).parent / "specs"
 MAX_FORMS = 64
+MAX_GROUP_SIZE = 30
+"""The largest group a spec may allow in any form (a whole class); teacher forms keep 3
+(docs/rules.md#group-size)."""
+MAX_TERM_MONTHS = 12
+"""Mentoring lasts from one month to one year (docs/rules.md#term)."""
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 QuestionType = Literal[
@@ -285,7 +294,10 @@ class Fields(_Model):
     remote : str or None
         A yes/no question, or a choice whose answers flagged ``remote`` mean remote mentoring is fine.
     capacity : str or None
-        Mentors: how many mentees they can take (1–3).
+        Mentors: how many mentees they can take (1–3, or up to the largest group of their forms).
+    demand : str or None
+        Mentees: how many mentors they need (1 by default; docs/rules.md#co-mentors), a number
+        question with ``min`` at least 1.
     entry_date : tuple of str
         Date questions; the first one answered is the date the person entered the programme (the wait
         for a mentor counts from it), e.g. ``[entered, submitted]``: the stated date, else the form's
@@ -305,6 +317,7 @@ class Fields(_Model):
     forms: Key | None = None
     remote: Key | None = None
     capacity: Key | None = None
+    demand: Key | None = None
     entry_date: tuple[Key, ...] = ()
     age: Key | None = None
     consents: tuple[Key, ...] = ()
@@ -318,7 +331,7 @@ class Side(_Model):
     title: str = ""
     questions: tuple[Question, ...] = Field(min_length=1)
     fields: Fields
-    default_capacity: int = Field(1, ge=0, le=MAX_CAPACITY)
+    default_capacity: int = Field(1, ge=0, le=MAX_GROUP_SIZE)
 
     def question(self, key: str) -> Question:
         """The question with this key."""
@@ -342,14 +355,51 @@ class Condition(_Model):
     max: float | None = None
 
 
+class Term(_Model):
+    """The planned term of a pair or group of a form, in months (docs/rules.md#term: 000 §3.7,
+    one month to one year)."""
+
+    min_months: int = Field(1, ge=1, le=MAX_TERM_MONTHS)
+    max_months: int = Field(MAX_TERM_MONTHS, ge=1, le=MAX_TERM_MONTHS)
+
+
 class Form(_Model):
-    """A form of mentoring and the roles it pairs (docs/rules.md#forms: «педагог – педагог», two teachers)."""
+    """A form of mentoring and the roles it pairs (docs/rules.md#forms: «педагог – педагог», two teachers).
+
+    Attributes
+    ----------
+    max_group : int
+        The most mentees one mentor of this form has at once: a group (docs/rules.md#group-size).
+        3 by default, the limit of 000 §3.7 for teachers; a pupil form may allow more where the
+        school's Положение says so (004 §4.2.1: «ученик – ученик» in a group).
+    term : Term
+        The planned term of a pair or group of this form.
+    """
 
     key: Key
     label: str
     mentor: tuple[Key, ...] = Field(min_length=1)
     mentee: tuple[Key, ...] = Field(min_length=1)
     conditions: tuple[Condition, ...] = ()
+    max_group: int = Field(MAX_CAPACITY, ge=1, le=MAX_GROUP_SIZE)
+    term: Term = Term()
+
+
+class Cohesion(_Model):
+    """The group-cohesion term (docs/rules.md#cohesion): mentees of one group alike in ``questions``.
+
+    Attributes
+    ----------
+    weight : float
+        On the scale of the pair scores: a mentee in a full group of mentees alike in every
+        question adds ``weight`` to the objective.
+    questions : list of str
+        Mentee questions compared between two mentees: equal answers (one choice, yes/no), shared
+        answers (several choices, time slots: Jaccard) or close numbers (1 - difference / range).
+    """
+
+    weight: float = Field(ge=0, le=1)
+    questions: tuple[Key, ...] = Field(min_length=1)
 
 
 class Component(_Model):
@@ -458,6 +508,12 @@ class Spec(_Model):
     mentors: Side
     mentees: Side
     components: tuple[Component, ...] = Field(min_length=1)
+    cohesion: Cohesion | None = None
+
+    @property
+    def max_group(self) -> int:
+        """The largest group any form allows."""
+        return max(form.max_group for form in self.forms)
 
     def side(self, side: str) -> Side:
         """The ``"mentors"`` or ``"mentees"`` side."""
@@ -753,6 +809,7 @@ _FIELD_TYPES: dict[str, tuple[str, ...]] = {
     "forms": ("single", "multi"),
     "remote": ("yesno", "consent", "single", "multi"),
     "capacity": ("number", "single"),
+    "demand": ("number",),
     "entry_date": ("date",),
     "age": ("number",),
     "consents": ("consent", "yesno"),
@@ -782,12 +839,22 @@ def _check_fields(spec: Spec, side_name: str) -> Iterator[str]:
         if question.type == "number" and (question.min is None or question.max is None):
             yield f"{side_name}.fields.capacity: у вопроса «{question.key}» нужны границы min и max"
         bounds = [question.min, question.max] + [c.value for c in question.choices]
-        if any(b is not None and not 0 <= b <= MAX_CAPACITY for b in bounds) or (
+        top = spec.max_group
+        if any(b is not None and not 0 <= b <= top for b in bounds) or (
             question.type == "single" and any(c.value is None for c in question.choices)
         ):
+            # top: 3 (docs/rules.md#capacity) unless a form allows groups (#group-size)
+            yield f"{side_name}.fields.capacity: наставник может взять от 0 до {top} наставляемых"
+    if side.default_capacity > spec.max_group:
+        yield (f"{side_name}.default_capacity: не больше наибольшей группы форм ({spec.max_group})")
+    if fields.demand and side.has(fields.demand):
+        question = side.question(fields.demand)
+        if question.type == "number" and (
+            question.min is None or question.min < 1 or question.max is None or not question.integer
+        ):
             yield (
-                f"{side_name}.fields.capacity: наставник может взять от 0 до {MAX_CAPACITY} "
-                "наставляемых"
+                f"{side_name}.fields.demand: вопрос «{question.key}» должен быть целым числом "
+                "с границами min (не меньше 1) и max"
             )
     if fields.remote and side.has(fields.remote):
         question = side.question(fields.remote)
@@ -825,6 +892,20 @@ def _check_forms(spec: Spec) -> Iterator[str]:
                     yield f"{place}.{field}: роли «{role}» нет среди ответов вопроса о роли"
         for index, condition in enumerate(form.conditions):
             yield from _condition_problems(spec, f"{place}.conditions[{index}]", condition)
+        if form.term.min_months > form.term.max_months:
+            yield (
+                f"{place}.term: наименьший срок ({form.term.min_months} мес.) больше "
+                f"наибольшего ({form.term.max_months} мес.)"
+            )
+    if spec.cohesion is not None:
+        for index, key in enumerate(spec.cohesion.questions):
+            place = f"cohesion.questions[{index}]"
+            if not spec.mentees.has(key):
+                yield f"{place}: в анкете наставляемого нет вопроса с ключом «{key}»"
+            elif spec.mentees.question(key).type in ("text", "date", "consent"):
+                yield f"{place}: вопрос «{key}» нельзя сравнивать (текст, дата или согласие)"
+            elif spec.mentees.question(key).is_grid:
+                yield f"{place}: вопрос-таблица «{key}» не сравнивается"
 
 
 def _condition_problems(spec: Spec, place: str, condition: Condition) -> Iterator[str]:

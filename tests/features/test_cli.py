@@ -47,7 +47,7 @@ def test_match_writes_pairs_unmatched_and_load(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, output
     sheets = pd.read_excel(out, sheet_name=None)
-    assert list(sheets) == ["Пары", "Без пары", "Наставники"]
+    assert list(sheets) == ["Пары", "Без пары", "Наставники", "Группы"]
     pairs, unmatched, mentors = sheets["Пары"], sheets["Без пары"], sheets["Наставники"]
 
     spec = load_spec("teacher")
@@ -197,12 +197,12 @@ def test_no_exported_cell_is_a_live_formula(tmp_path: Path) -> None:
         sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
         xml = "".join(archive.read(name).decode() for name in sheets)
         texts = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/"))
-    assert len(sheets) == 3
+    assert len(sheets) == 4  # pairs, unmatched, mentors, groups
     assert "<f>" not in xml
     assert "<f " not in xml
     assert 'HYPERLINK("http://evil.example"' in texts.replace("&quot;", '"')  # kept, as text
     written = sorted(tmp_path.glob("out*.csv"))
-    assert len(written) == 3
+    assert len(written) == 4
     cells = [
         cell
         for path in written
