@@ -26,10 +26,12 @@ Modules: ``names`` (made-up people and schools), ``draws`` (seeded draws, the ex
 ``teachers`` and ``pupils`` (the two default questionnaires), ``hidden`` (the truth),
 ``outcomes`` (:class:`Cohort`: compatibility, outcomes, history), ``make`` (:func:`make_school`,
 :func:`make_city`), ``examples`` (the sample files), ``interactions``
-(:func:`make_interactions`: a truth that needs learning, for the tests of ``nastavnik learn``).
+(:func:`make_interactions`: a truth that needs learning, for the tests of ``nastavnik learn``),
+``groups`` (:func:`make_groups`: a city of pupils with groups and mentees needing two mentors).
 """
 
 from experiments.cohorts.examples import EXAMPLES, main, write_examples
+from experiments.cohorts.groups import groups_spec, groups_spec_source, make_groups
 from experiments.cohorts.hidden import Hidden
 from experiments.cohorts.interactions import InteractionCohort, make_interactions
 from experiments.cohorts.make import make_city, make_school
@@ -41,8 +43,11 @@ __all__ = [
     "Cohort",
     "Hidden",
     "InteractionCohort",
+    "groups_spec",
+    "groups_spec_source",
     "main",
     "make_city",
+    "make_groups",
     "make_interactions",
     "make_school",
     "write_examples",

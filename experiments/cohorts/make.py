@@ -110,7 +110,7 @@ def make_school(
 
 def make_city(
     seed: int = 0,
-    spec: str = "pupil",
+    spec: str | Spec = "pupil",
     mentees: int | None = None,
     mentors: int | None = None,
     schools: int = 300,
@@ -121,7 +121,9 @@ def make_city(
     Parameters
     ----------
     seed : int
-    spec : {"pupil", "teacher"}
+    spec : {"pupil", "teacher"} or Spec
+        The default questionnaires, or a spec of the same questions (``name`` pupil or
+        teacher), e.g. the pupil spec with groups of :func:`experiments.cohorts.make_groups`.
     mentees, mentors : int, optional
         Totals over the city; by default 30,000 and 12,000 for pupils (Armavir alone aims at 7,260
         pupil mentees), 3,000 and 2,400 for teachers.
@@ -132,7 +134,8 @@ def make_city(
     """
     rng = np.random.default_rng([seed, 2])
     draw = Random(rng)
-    loaded = load_spec(spec)
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = loaded.name
     defaults = (30_000, 12_000) if spec == "pupil" else (3_000, 2_400)
     n_mentees = defaults[0] if mentees is None else mentees
     n_mentors = defaults[1] if mentors is None else mentors

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import lil_array
 
 from matching import Problem
@@ -146,3 +147,27 @@ def cohesive_optimum(problem: Problem, similarity: np.ndarray, weight: float) ->
     best = milp(-value_row, constraints=base, bounds=bounds, integrality=integrality)
     assert best.success, best.message
     return float(-best.fun)
+
+
+def flow_lp(problem: Problem) -> tuple[int, float]:
+    """Units covered and the best total score among answers covering that many, from the LP
+    relaxation (HiGHS). The constraint matrix of a bipartite b-matching is totally unimodular,
+    so the relaxation has an integral optimum: a gap of 0 to it is a certificate of optimality."""
+    cand = problem.candidates
+    e, n, m = len(cand), problem.n_mentees, problem.n_mentors
+    rows = np.concatenate([cand.mentee, n + cand.mentor])
+    matrix = sp.csr_array((np.ones(2 * e), (rows, np.tile(np.arange(e), 2))), shape=(n + m, e))
+    limits = np.concatenate([problem.demand, problem.free])
+    bounds = (0, 1)
+    count = linprog(-np.ones(e), A_ub=matrix, b_ub=limits, bounds=bounds, method="highs")
+    units = round(-count.fun)
+    value = linprog(
+        -cand.score,
+        A_ub=matrix,
+        b_ub=limits,
+        A_eq=np.ones((1, e)),
+        b_eq=[units],
+        bounds=bounds,
+        method="highs",
+    )
+    return units, float(-value.fun)

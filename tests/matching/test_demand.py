@@ -7,11 +7,10 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from matching import MAX_CAPACITY, Problem, ProblemError, solve, suggest, violations
 from matching.engines import ENGINES
-from tests.matching.reference import objective_of, optimum
+from tests.matching.reference import flow_lp, objective_of, optimum
 
 SCORES = np.array([[0.9, 0.8, 0.1], [0.7, 0.2, 0.6], [0.5, 0.4, 0.3]])
 
@@ -122,30 +121,6 @@ def test_suggest_and_blocks_with_groups() -> None:
     assert violations(problem, result.pairs) == []
 
 
-def _flow_lp(problem: Problem) -> tuple[int, float]:
-    """Units covered and the best total score among answers covering that many, from the LP
-    relaxation (HiGHS). The constraint matrix of a bipartite b-matching is totally unimodular,
-    so the relaxation has an integral optimum: a gap of 0 to it is a certificate of optimality."""
-    cand = problem.candidates
-    e, n, m = len(cand), problem.n_mentees, problem.n_mentors
-    rows = np.concatenate([cand.mentee, n + cand.mentor])
-    matrix = sp.csr_array((np.ones(2 * e), (rows, np.tile(np.arange(e), 2))), shape=(n + m, e))
-    limits = np.concatenate([problem.demand, problem.free])
-    bounds = (0, 1)
-    count = linprog(-np.ones(e), A_ub=matrix, b_ub=limits, bounds=bounds, method="highs")
-    units = round(-count.fun)
-    value = linprog(
-        -cand.score,
-        A_ub=matrix,
-        b_ub=limits,
-        A_eq=np.ones((1, e)),
-        b_eq=[units],
-        bounds=bounds,
-        method="highs",
-    )
-    return units, float(-value.fun)
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_gap_zero_to_the_lp_relaxation_with_groups(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -163,7 +138,7 @@ def test_gap_zero_to_the_lp_relaxation_with_groups(seed: int) -> None:
     )
     result = solve(problem)
     assert violations(problem, result.pairs) == []
-    units, best = _flow_lp(problem)
+    units, best = flow_lp(problem)
     assert len(result.pairs) == units
     assert result.total_score == pytest.approx(best, abs=1e-6)
     for engine in ENGINES:
