@@ -44,7 +44,8 @@ def evaluate(
     cohort: Annotated[
         str,
         typer.Option(
-            help="school или city (синтетические, со скрытой истинной совместимостью) "
+            help="school, city или groups (синтетические, со скрытой истинной совместимостью; "
+            "groups — город учеников с группами и наставляемыми, которым нужны двое наставников) "
             "или папка с mentors.csv|xlsx и mentees.csv|xlsx."
         ),
     ] = "school",
@@ -56,15 +57,19 @@ def evaluate(
     model: Annotated[
         Path | None, typer.Option(help="Для папки: модель из nastavnik learn для сравнения.")
     ] = None,
-    mentees: Annotated[int | None, typer.Option(help="Для city: число наставляемых.")] = None,
-    mentors: Annotated[int | None, typer.Option(help="Для city: число наставников.")] = None,
+    mentees: Annotated[
+        int | None, typer.Option(help="Для city и groups: число наставляемых.")
+    ] = None,
+    mentors: Annotated[
+        int | None, typer.Option(help="Для city и groups: число наставников.")
+    ] = None,
 ) -> None:
     """Оценить подбор пар: базовые методы и решатель на одной когорте; отчёт с графиками."""
     from experiments.evaluate import evaluate as run
     from experiments.evaluate import synthetic
     from experiments.report import write_report
 
-    if cohort in ("school", "city"):
+    if cohort in ("school", "city", "groups"):
         if spec not in (None, "teacher", "pupil"):
             _fail([f"для синтетической когорты анкеты teacher или pupil, а не «{spec}»"])
         programme = synthetic(cohort, seed, spec, mentees, mentors)

@@ -41,6 +41,7 @@ from features import (
     score_pairs,
     waiting_priority,
 )
+from features.groups import cohesion_weight, group_sizes, mentee_similarity, solve_groups
 from features.learning import History, Learned, history_table, learn
 from matching import Problem, solve, violations
 
@@ -71,9 +72,10 @@ METHODS = {
     "solver_balanced": f"Решатель: охват, штраф загрузки {LOAD_PENALTY:g}",
     "solver_waiting": "Решатель: охват, ждущие дольше 30 дней — первыми",
     "solver_learned": "Решатель: охват, обученная модель",
+    "solver_cohesion": "Решатель: охват, сплочённость групп",
 }
 #: Sizes of the synthetic cohorts: the current one and the past programme learned from.
-_PAST = {"school": (400, 260, 8), "city": (6_000, 2_400, 60)}
+_PAST = {"school": (400, 260, 8), "city": (6_000, 2_400, 60), "groups": (1_500, 500, 15)}
 
 
 @dataclass
@@ -125,30 +127,41 @@ def synthetic(
 
     Parameters
     ----------
-    kind : {"school", "city"}
+    kind : {"school", "city", "groups"}
+        ``groups``: a city of pupils with groups by form and a tenth of the mentees needing two
+        mentors (:func:`experiments.cohorts.make_groups`, issue 11); 3,000 mentees and 1,000
+        mentors by default.
     seed : int
     spec : {"teacher", "pupil"}, optional
         By default teacher forms for a school, pupil forms for a city.
     mentees, mentors : int, optional
         City sizes (defaults of :func:`experiments.cohorts.make_city`).
     """
-    from experiments.cohorts import make_city, make_school
+    from experiments.cohorts import make_city, make_groups, make_school
 
     if kind not in _PAST:
         raise ValueError(
-            f"The 'kind' parameter of synthetic must be 'school' or 'city'. Got {kind!r}."
+            f"The 'kind' parameter of synthetic must be 'school', 'city' or 'groups'. Got {kind!r}."
         )
     spec = spec or ("teacher" if kind == "school" else "pupil")
-    if kind == "school":
+    n_mentees, n_mentors, schools = _PAST[kind]
+    if kind == "groups":
+        cohort = make_groups(seed=seed, mentees=mentees or 3_000, mentors=mentors or 1_000)
+        before = make_groups(
+            seed=seed + 7_919, mentees=n_mentees, mentors=n_mentors, schools=schools
+        )
+        spec = "pupil с группами"
+    elif kind == "school":
         cohort = make_school(seed=seed, spec=spec)
     else:
         cohort = make_city(seed=seed, spec=spec, mentees=mentees, mentors=mentors)
-    n_mentees, n_mentors, schools = _PAST[kind]
-    before = make_city(
-        seed=seed + 7_919, spec=spec, mentees=n_mentees, mentors=n_mentors, schools=schools
-    )
+    if kind != "groups":
+        before = make_city(
+            seed=seed + 7_919, spec=spec, mentees=n_mentees, mentors=n_mentors, schools=schools
+        )
+    place = {"school": "школа", "city": "город", "groups": "город"}[kind]
     return Programme(
-        name=f"{'школа' if kind == 'school' else 'город'} ({spec}), seed {seed}",
+        name=f"{place} ({spec}), seed {seed}",
         spec=cohort.spec,
         mentors=cohort.answers("mentors"),
         mentees=cohort.answers("mentees"),
@@ -165,7 +178,7 @@ def _past_programme(cohort: Any, seed: int) -> tuple[Answers, Answers, pd.DataFr
     """Last term's pairs of another cohort, made at random as by hand, with their outcomes."""
     mentors, mentees = cohort.answers("mentors"), cohort.answers("mentees")
     scores = score_pairs(cohort.spec, mentors, mentees, cohort.mentee_orgs, cohort.mentor_orgs)
-    pairs = np.array(random_pairs(Problem(scores.scores, scores.capacity), seed), dtype=np.int64)
+    pairs = np.array(random_pairs(scores.problem(), seed), dtype=np.int64)
     return mentors, mentees, cohort.outcomes(pairs[:, 0], pairs[:, 1], seed=seed)
 
 
@@ -223,6 +236,12 @@ class Evaluation:
         The model the learned method scored with.
     truth_correlation : dict of str to float
         Spearman correlation of the hand and learned scores with the truth over allowed pairs.
+    groups : dict
+        Groups and co-mentors (issue 11), when some mentor may have a group or some mentee needs
+        several mentors: ``methods`` (a table by method: demand covered, mentees needing several
+        who got them all, groups, mean group size, cohesion), ``sizes`` (group sizes by form of
+        the coverage solver and the cohesion solver) and ``cohesion`` (the cohesion solve's value,
+        bound and gap).
     """
 
     programme: Programme
@@ -234,6 +253,7 @@ class Evaluation:
     learned: dict[str, Learned]
     model: PairModel | None
     truth_correlation: dict[str, float]
+    groups: dict[str, Any] = field(default_factory=dict)
 
     def loads(self, method: str) -> npt.NDArray[np.int64]:
         """Mentees of each volunteering mentor (capacity > 0) under a method's pairs."""
@@ -241,8 +261,9 @@ class Evaluation:
         return mentor_loads(problem, self.pairs[method])[problem.capacity > 0]
 
     def problem(self, **options: Any) -> Problem:
-        """The hand-weight problem every method is measured on."""
-        return Problem(self.scores.scores, self.scores.capacity, **options)
+        """The hand-weight problem every method is measured on (demand and group sizes too)."""
+        problem: Problem = self.scores.problem(**options)
+        return problem
 
 
 #: The outcome the learned method is trained on, and the outcomes cross-validated.
@@ -272,7 +293,7 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
         spec, programme.mentors, programme.mentees, programme.mentee_orgs, programme.mentor_orgs
     )
     scoring_time = time.perf_counter() - started
-    problem = Problem(scores.scores, scores.capacity)
+    problem: Problem = scores.problem()
     started = time.perf_counter()
     learned = _learn(programme, seed)
     learning_time = time.perf_counter() - started
@@ -295,6 +316,14 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
         rescored = _rescore(programme, model)
         timings["learned_scoring"] = time.perf_counter() - started
         runs["solver_learned"] = lambda: _solve(rescored)
+    cohesive: dict[str, Any] = {}
+    if cohesion_weight(scores) > 0 and (problem.capacity > 1).any():
+
+        def with_cohesion() -> list[Pair]:
+            matching, cohesive["info"] = solve_groups(scores)
+            return list(matching.pairs)
+
+        runs["solver_cohesion"] = with_cohesion
     for method, run in runs.items():
         started = time.perf_counter()
         pairs[method] = run()
@@ -316,11 +345,63 @@ def evaluate(programme: Programme, seed: int = 0) -> Evaluation:
         learned=learned,
         model=model,
         truth_correlation=_truth_correlation(programme, scores, rescored, seed),
+        groups=_groups(scores, problem, pairs, cohesive.get("info", {})),
     )
 
 
 def _solve(scores: PairScores, **options: Any) -> list[Pair]:
-    return solve(Problem(scores.scores, scores.capacity, **options)).pairs
+    return solve(scores.problem(**options)).pairs
+
+
+def _groups(
+    scores: PairScores, problem: Problem, pairs: dict[str, list[Pair]], cohesive: dict[str, Any]
+) -> dict[str, Any]:
+    """Groups and co-mentors of every method's answer (see :attr:`Evaluation.groups`)."""
+    if not ((problem.max_capacity > 3).any() or (problem.demand > 1).any() or cohesive):
+        return {}
+    similarity = mentee_similarity(scores) if scores.spec.cohesion else None
+    several = np.flatnonzero(problem.demand > 1)
+    rows = {}
+    for method, chosen in pairs.items():
+        got = np.bincount([i for i, _ in chosen], minlength=problem.n_mentees)
+        sizes = [size for found in group_sizes(scores, chosen).values() for size in found]
+        groups = [size for size in sizes if size > 1]
+        rows[method] = {
+            "demand_covered": float(np.minimum(got, problem.demand).sum() / problem.demand.sum())
+            if problem.n_mentees
+            else 0.0,
+            "several_full": int((got[several] >= problem.demand[several]).sum()),
+            "several": len(several),
+            "groups": len(groups),
+            "group_mean": float(np.mean(groups)) if groups else None,
+            "group_max": max(sizes, default=0),
+            "cohesion": None if similarity is None else _mean_cohesion(scores, chosen, similarity),
+        }
+    by_form = {
+        method: group_sizes(scores, pairs[method])
+        for method in ("solver_coverage", "solver_cohesion")
+        if method in pairs
+    }
+    return {
+        "methods": pd.DataFrame.from_dict(rows, orient="index"),
+        "sizes": by_form,
+        "limits": {f.label: f.max_group for f in scores.spec.forms},
+        "cohesion": cohesive,
+    }
+
+
+def _mean_cohesion(scores: PairScores, pairs: list[Pair], similarity: Any) -> float | None:
+    """Mean similarity of two mentees of one group, over the groups of two or more."""
+    members: dict[tuple[int, str], list[int]] = {}
+    for mentee, mentor in pairs:
+        members.setdefault((mentor, scores.form(mentee, mentor)), []).append(mentee)
+    found = []
+    for people in members.values():
+        if len(people) > 1:
+            index = np.array(people)
+            block = similarity[index][:, index]
+            found.append(float(block.sum()) / (len(people) * (len(people) - 1)))
+    return float(np.mean(found)) if found else None
 
 
 def _rescore(programme: Programme, model: PairModel) -> PairScores:
@@ -382,8 +463,9 @@ def _coverage_curve(scores: PairScores) -> pd.DataFrame:
     n = scores.scores.shape[0]
     rows = []
     for threshold in MIN_SCORES:
-        problem = Problem(scores.scores, scores.capacity, min_score=threshold)
-        rows.append((threshold, most_matched(problem) / n if n else 0.0))
+        problem = scores.problem(min_score=threshold)
+        units = int(problem.demand.sum())  # mentees, or the mentors they need in all
+        rows.append((threshold, most_matched(problem) / units if n else 0.0))
     return pd.DataFrame(rows, columns=["min_score", "coverage"])
 
 

@@ -166,7 +166,8 @@ def _worst_kept(
 
 
 def most_matched(problem: Problem) -> int:
-    """The most mentees any valid answer matches (pinned ones included): the coverage optimum.
+    """The most mentees any valid answer matches (pinned ones included): the coverage optimum
+    (with ``demand``, the most pairs: units of demand).
 
     A maximum flow (Dinic's algorithm, in scipy) from the free mentees through their candidate
     pairs to the free places of the mentors; much faster than a full solve, so that a coverage
@@ -180,15 +181,18 @@ def most_matched(problem: Problem) -> int:
     2
     """
     cand = problem.candidates
-    pinned = [mentee for mentee, _ in problem.pinned]
     free = np.maximum(problem.free, 0)
-    keep = ~np.isin(cand.mentee, pinned) & (free[cand.mentor] > 0)
+    need = np.maximum(problem.need, 0)  # with ``demand``: mentors still needed, pins counted
+    m = problem.n_mentors
+    pinned = np.array([i * m + j for i, j in problem.pinned], dtype=np.int64)
+    keep = (need[cand.mentee] > 0) & (free[cand.mentor] > 0)
+    keep &= ~np.isin(cand.mentee * m + cand.mentor, pinned)
     mentee, mentor = cand.mentee[keep], cand.mentor[keep]
-    n, m = problem.n_mentees, problem.n_mentors
+    n = problem.n_mentees
     source, sink = n + m, n + m + 1
     tails = np.concatenate([np.full(n, source), mentee, n + np.arange(m)])
     heads = np.concatenate([np.arange(n), n + mentor, np.full(m, sink)])
-    capacity = np.concatenate([np.ones(n + len(mentee)), free]).astype(np.int32)
+    capacity = np.concatenate([need, np.ones(len(mentee)), free]).astype(np.int32)
     graph = sp.csr_array((capacity, (tails, heads)), shape=(n + m + 2, n + m + 2))
     flow = maximum_flow(graph, source, sink, method="dinic").flow_value
     return len(pinned) + int(flow)

@@ -32,6 +32,7 @@ _SHORT = {
     "solver_balanced": "охват + загрузка",
     "solver_waiting": "охват + ждущие",
     "solver_learned": "обученная модель",
+    "solver_cohesion": "охват + сплочённость",
 }
 _OUTCOME_SHORT = {"finished": "завершили", "mentee_satisfaction": "удовлетворённость"}
 _OUTCOME_LABELS = {
@@ -61,6 +62,7 @@ def write_report(result: Evaluation, directory: str | Path, command: str | None 
         _load(result),
         _scores(result),
         _coverage(result),
+        _groups(result),
         _learning(result),
         _definitions(),
         _timings(result),
@@ -152,11 +154,17 @@ def _satisfaction(result: Evaluation) -> str:
     )
 
 
+def _top_load(result: Evaluation) -> int:
+    """The largest load shown: 3, or the largest group of the answers (issue 11)."""
+    return max([MAX_CAPACITY, *(int(result.loads(m).max(initial=0)) for m in result.pairs)])
+
+
 def _load(result: Evaluation) -> str:
-    header = ["Метод", *(f"{k} наставл." for k in range(MAX_CAPACITY + 1)), "Джини"]
+    top = _top_load(result)
+    header = ["Метод", *(f"{k} наставл." for k in range(top + 1)), "Джини"]
     rows = []
     for method in result.pairs:
-        counts = np.bincount(result.loads(method), minlength=MAX_CAPACITY + 1)
+        counts = np.bincount(result.loads(method), minlength=top + 1)
         rows.append(
             [
                 METHODS[method],
@@ -169,6 +177,84 @@ def _load(result: Evaluation) -> str:
         "Сколько наставников (из давших согласие и места) получили 0–3 наставляемых; "
         "индекс Джини 0 — у всех поровну.\n\n" + _table(header, rows) + "\n\n![Загрузка](load.png)"
     )
+
+
+def _groups(result: Evaluation) -> str:
+    """Groups and co-mentors (issue 11): demand covered, group sizes by form, cohesion."""
+    found = result.groups
+    if not found:
+        return ""
+    header = [
+        "Метод",
+        "Покрыто потребности",
+        "Нужно нескольких: получили всех",
+        "Групп (2+)",
+        "Средний размер",
+        "Наибольшая",
+        "Сплочённость",
+    ]
+    rows = [
+        [
+            METHODS[str(method)],
+            _cell(row["demand_covered"], "{:.1%}"),
+            f"{int(row['several_full'])} из {int(row['several'])}",
+            _cell(int(row["groups"]), "{:d}"),
+            _cell(row["group_mean"], "{:.2f}"),
+            _cell(int(row["group_max"]), "{:d}"),
+            _cell(row["cohesion"], "{:.3f}"),
+        ]
+        for method, row in found["methods"].iterrows()
+    ]
+    parts = [
+        "## Группы и несколько наставников",
+        "Группа — наставник и его наставляемые в одной форме; у формы свой наибольший размер "
+        "группы (`max_group` в описании анкет). Покрыто потребности — доля нужных наставляемым "
+        "наставников, которых они получили (наставляемому может быть нужно двое разных). "
+        "Сплочённость — средняя похожесть двух наставляемых одной группы (класс, предметы, "
+        "свободное время; от 0 до 1).",
+        _table(header, rows),
+    ]
+    for method, by_form in found["sizes"].items():
+        size_rows = []
+        for form, sizes in by_form.items():
+            groups = [size for size in sizes if size > 1]
+            counts = np.bincount(sizes, minlength=2) if sizes else np.zeros(2, dtype=int)
+            spread = ", ".join(f"{k}: {int(c)}" for k, c in enumerate(counts) if k and c)
+            size_rows.append(
+                [
+                    form,
+                    str(found["limits"][form]),
+                    str(len(groups)),
+                    _cell(float(np.mean(groups)) if groups else None, "{:.2f}"),
+                    str(max(sizes, default=0)),
+                    spread or "—",
+                ]
+            )
+        parts.append(
+            f"Размеры групп по формам — {METHODS[method]}:\n\n"
+            + _table(
+                [
+                    "Форма",
+                    "Наибольшая по форме",
+                    "Групп (2+)",
+                    "Средний размер",
+                    "Наибольшая",
+                    "Размер: число",
+                ],
+                size_rows,
+            )
+        )
+    cohesion = found["cohesion"]
+    if cohesion:
+        share = cohesion["gap"] / max(abs(cohesion["bound"]), 1e-9)
+        parts.append(
+            f"Сплочённость (вес {cohesion['weight']:g}) делает задачу квадратичной; решатель "
+            "ищет группы итерированной линеаризацией и обменами (`matching.cohesion`). Значение "
+            f"цели {cohesion['value']:.2f}, верхняя граница {cohesion['bound']:.2f}: до лучшего "
+            f"возможного не больше {cohesion['gap']:.2f} ({share:.1%}); точных решений: "
+            f"{cohesion['rounds']}."
+        )
+    return "\n\n".join(parts)
 
 
 def _scores(result: Evaluation) -> str:
@@ -367,10 +453,11 @@ def _plot_load(result: Evaluation, plt: Any) -> Any:
     methods = list(result.pairs)
     figure, axis = plt.subplots(figsize=(7.5, 3.8))
     width = 0.8 / len(methods)
-    levels = np.arange(MAX_CAPACITY + 1)
+    top = _top_load(result)
+    levels = np.arange(top + 1)
     for k, method in enumerate(methods):
         loads = result.loads(method)
-        share = np.bincount(loads, minlength=MAX_CAPACITY + 1) / max(len(loads), 1)
+        share = np.bincount(loads, minlength=top + 1) / max(len(loads), 1)
         axis.bar(levels + (k - (len(methods) - 1) / 2) * width, share, width, label=_SHORT[method])
     axis.set_xticks(levels)
     axis.set_xlabel("наставляемых у наставника")

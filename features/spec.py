@@ -356,8 +356,8 @@ class Condition(_Model):
 
 
 class Term(_Model):
-    """The planned term of a pair or group of a form, in months (docs/rules.md#term: 000 §3.7,
-    one month to one year)."""
+    """The planned term of a pair or group of a form, in months (docs/rules.md#term: one month to
+    one year)."""
 
     min_months: int = Field(1, ge=1, le=MAX_TERM_MONTHS)
     max_months: int = Field(MAX_TERM_MONTHS, ge=1, le=MAX_TERM_MONTHS)
@@ -370,8 +370,8 @@ class Form(_Model):
     ----------
     max_group : int
         The most mentees one mentor of this form has at once: a group (docs/rules.md#group-size).
-        3 by default, the limit of 000 §3.7 for teachers; a pupil form may allow more where the
-        school's Положение says so (004 §4.2.1: «ученик – ученик» in a group).
+        3 by default, the regulation's limit for teachers (docs/rules.md#capacity); a pupil form
+        may allow more where the school's Положение says so («ученик – ученик» in a group).
     term : Term
         The planned term of a pair or group of this form.
     """

@@ -101,7 +101,7 @@ class Problem:
     max_capacity : int or array_like of int, shape (n_mentors,), default 3
         The largest ``capacity`` (and ``load``) allowed, for all mentors or per mentor: 3 for
         teacher forms (docs/rules.md#capacity); a form whose groups may be larger (a pupil form
-        where the school's Положение allows groups, docs/rules.md#groups) passes its maximum
+        where the school's Положение allows groups, docs/rules.md#group-size) passes its maximum
         group size for its mentors.
 
     Raises

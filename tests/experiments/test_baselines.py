@@ -115,6 +115,8 @@ def _with(problem: Problem, objective: str) -> Problem:
         pinned=problem.pinned,
         forbidden=problem.forbidden,
         objective=objective,  # type: ignore[arg-type]
+        demand=problem.demand,
+        max_capacity=problem.max_capacity,
     )
 
 

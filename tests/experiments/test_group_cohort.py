@@ -103,3 +103,23 @@ def test_match_workbook_shows_groups_and_co_mentors(tmp_path: Path) -> None:
     assert (twice == 2).any()
     with_others = pairs[pairs["Другие наставники"].fillna("") != ""]
     assert set(with_others["Код наставляемого"]) == set(twice[twice == 2].index)
+
+
+def test_evaluation_report_shows_the_groups(tmp_path: Path) -> None:
+    from experiments.evaluate import evaluate, synthetic
+    from experiments.report import write_report
+
+    result = evaluate(synthetic("groups", seed=1, mentees=600, mentors=200))
+    methods = result.groups["methods"]
+    assert "solver_cohesion" in methods.index
+    # The solver covers the most demand; the cohesion solve forms more alike groups.
+    assert (methods.loc["solver_coverage", "demand_covered"] >= methods["demand_covered"]).all()
+    assert methods.loc["solver_cohesion", "cohesion"] > methods.loc["solver_coverage", "cohesion"]
+    assert methods.loc["solver_coverage", "several_full"] > 0
+    assert methods.loc["solver_coverage", "group_max"] > 3
+    assert result.groups["cohesion"]["gap"] >= 0
+    report = write_report(result, tmp_path).read_text("utf-8")
+    assert "## Группы и несколько наставников" in report
+    assert "Размеры групп по формам — Решатель: охват, затем сумма" in report
+    assert "| ученик – ученик | 10 |" in report
+    assert "верхняя граница" in report
