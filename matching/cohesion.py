@@ -11,8 +11,10 @@ subgraph and clustering problems, which are NP-hard; :func:`solve_cohesive` ther
 promise the optimum. It uses **iterated linearisation**: solve without cohesion (exactly); then,
 with the groups of the last answer fixed, give every candidate pair ``(i, j)`` the gain mentee
 ``i`` would add by joining ``j``'s current group (its score plus the cohesion it brings, both
-ways) and solve that linear problem exactly again; repeat while the true objective improves,
-keep the best answer. Every answer is an exact solution of a valid problem, so every rule holds
+ways) and solve that linear problem exactly again; repeat while the true objective improves;
+then improve the best answer by moves (a mentee to a free place) and swaps (two mentees
+exchange mentors), each priced exactly. This runs from two starts, the answer without cohesion
+and the answer of the bounding problem below, and keeps the better. Every answer is an exact solution of a valid problem, so every rule holds
 and the coverage (``objective="coverage"``) is the optimum's.
 
 It also returns an **upper bound** on the optimum: give each pair ``(i, j)`` its score plus the
@@ -262,9 +264,52 @@ def solve_cohesive(
     bound = _pairs_value(problem, bounding.pairs) + float(
         bonus[_positions(mentee, mentor, bounding.pairs, problem.n_mentors)].sum()
     )
-    current = best
-    seen = {tuple(best.pairs)}
-    done = 1
+    done = 2
+    # From two starts: the answer without cohesion, and the answer of the bounding problem
+    # (pairs that could find the most cohesion): the better one after improving both is kept.
+    for start in (best, bounding):
+        answer, value, together, solves = _improve(
+            problem, mentee, mentor, score, sim, weight, start, rounds, value_of, history
+        )
+        done += solves
+        if value > best_value + 1e-12:
+            best, best_value, best_cohesion = answer, value, together
+    matching = Matching(
+        pairs=best.pairs,
+        total_score=float(problem.lookup(*_split(best.pairs))[1].sum()) if best.pairs else 0.0,
+        unmatched=best.unmatched,
+        info={**best.info, "cohesion_rounds": done},
+        partial=best.partial,
+    )
+    return Cohesive(
+        matching,
+        float(best_cohesion),
+        float(best_value),
+        float(max(bound, best_value)),
+        done,
+        [float(v) for v in history],
+    )
+
+
+def _improve(
+    problem: Problem,
+    mentee: npt.NDArray[np.int64],
+    mentor: npt.NDArray[np.int64],
+    score: FloatArray,
+    sim: sp.csr_array,
+    weight: float,
+    start: Matching,
+    rounds: int,
+    value_of: Any,
+    history: list[float],
+) -> tuple[Matching, float, float, int]:
+    """Iterated linearisation from ``start`` (exact solves with each pair's gain of joining the
+    groups of the last answer), then moves and swaps: the best answer seen, its value and
+    cohesion, and the number of exact solves."""
+    best, current = start, start
+    best_value, best_cohesion = value_of(start.pairs)
+    seen = {tuple(start.pairs)}
+    done = 0
     while done < rounds:
         gain = score + weight * _join_gain(problem, mentee, mentor, current.pairs, sim)
         answer = solve(_with_scores(problem, mentee, mentor, gain))
@@ -294,21 +339,7 @@ def solve_cohesive(
                 partial=np.flatnonzero((got > 0) & (got < problem.demand)).tolist(),
             )
             best_value, best_cohesion = value, together
-    matching = Matching(
-        pairs=best.pairs,
-        total_score=float(problem.lookup(*_split(best.pairs))[1].sum()) if best.pairs else 0.0,
-        unmatched=best.unmatched,
-        info={**best.info, "cohesion_rounds": done},
-        partial=best.partial,
-    )
-    return Cohesive(
-        matching,
-        float(best_cohesion),
-        float(best_value),
-        float(max(bound, best_value)),
-        done,
-        [float(v) for v in history],
-    )
+    return best, best_value, best_cohesion, done
 
 
 def _local_search(
