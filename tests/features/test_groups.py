@@ -112,3 +112,31 @@ def test_capacity_is_clipped_to_the_form_and_demand_is_read() -> None:
     similarity = mentee_similarity(scores).toarray()
     assert similarity[1, 2] > similarity[1, 5]
     assert np.allclose(similarity, similarity.T)
+
+
+def test_tables_show_groups_co_mentors_and_a_mentee_short_of_mentors() -> None:
+    from features.report import proposals
+
+    raw = raw_spec("pupil")
+    for question in raw["mentors"]["questions"]:
+        if question["key"] == "capacity":
+            question["max"] = 10
+    spec = load_spec(raw)
+    mentors, mentees = _people(spec)
+    scores = score_pairs(spec, mentors, mentees)
+    # Mentee 0 needs two mentors and gets one; mentor 0 has a group of three.
+    tables = proposals(scores, [(0, 0), (1, 0), (2, 0), (3, 1), (4, 1)])
+    short = tables.unmatched.set_index("Код наставляемого").loc["p0", "Причина"]
+    assert short.startswith("нужно наставников: 2, предложено: 1")
+    assert set(tables.unmatched["Код наставляемого"]) == {"p0", "p5", "p6", "p7"}
+    assert tables.groups is not None
+    groups = tables.groups.set_index("Код наставника")
+    assert groups.loc["m1", "Наставляемых"] == 3
+    assert groups.loc["m1", "Наибольшая группа формы"] == 10
+    assert groups.loc["m1", "Срок, мес."] == "1–9"
+    assert groups.loc["m2", "Наибольшая группа формы"] == 5
+    labels = tables.pairs.groupby("Группа")["Код наставляемого"].apply(sorted)
+    assert labels.loc[groups.loc["m1", "Группа"]] == ["p0", "p1", "p2"]
+    both = proposals(scores, [(0, 0), (0, 1)]).pairs.set_index("Код наставника")
+    assert both.loc["m1", "Другие наставники"] == "Студент"
+    assert both.loc["m2", "Другие наставники"] == "Старшеклассник"
