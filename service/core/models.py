@@ -690,9 +690,9 @@ class WebSession(Base):
 
 class CuratorAppointment(Base):
     """A school's curator of the mentoring programme, as the order appointing them names them
-    (000 §3.4–3.5, 004 roadmap 1.6); on a given day the latest appointment is the curator.
+    (docs/rules.md#orders-more); on a given day the latest appointment is the curator.
 
-    The municipal base of curators (004 §6.3) lists them (docs/rules.md#bases).
+    The municipal base of curators lists them (docs/rules.md#bases).
     """
 
     __tablename__ = "curator_appointments"

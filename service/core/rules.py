@@ -92,8 +92,7 @@ PUPIL_MENTEE_AGES = (10, 19)
 PUPIL_MENTOR_AGES = (15, 19)
 YOUNG_TEACHER_YEARS = 3
 
-#: docs/rules.md#statistics — whom each form of mentoring pairs (DOMAIN.md's table; 000 §2.3,
-#: 004 §4.2–4.8): form key -> (the mentor's category, the mentee's category).
+#: docs/rules.md#statistics — whom each form of mentoring pairs (docs/rules.md#forms): form key -> (the mentor's category, the mentee's category).
 FORM_CATEGORIES = {
     "teacher_teacher": ("teachers", "teachers"),
     "head_teacher": ("teachers", "teachers"),
@@ -103,7 +102,7 @@ FORM_CATEGORIES = {
     "employer_pupil": ("professionals", "pupils"),
 }
 
-#: docs/rules.md#bases — the municipal bases of mentors by category (004 §6.3: «наставников из
+#: docs/rules.md#bases — the municipal bases of mentors by category («наставников из
 #: числа педагогов; наставников из числа предприятий и других организаций; наставников из числа
 #: обучающихся»): category -> Russian name; and the category of a mentor's questionnaire answer
 #: (the shipped specs' «Кто вы?» and «Должность»).

@@ -8,7 +8,7 @@ the programme before the year ended (they still wait). Each pair of the year is 
 in: the reason it ended, the satisfaction its side gave and both sides' final reports. A mentor's
 category (teacher, specialist of an enterprise, pupil, student) is their questionnaire's answer (or
 the form of their pairs); a specialist's place of work is their own organisation. A municipality's
-or region's base of mentors has a sheet per category too (004 §6.3). The base of curators lists
+or region's base of mentors has a sheet per category too (docs/rules.md#bases). The base of curators lists
 each school's curator as the order appointing them named them. Text that a spreadsheet would read as a
 formula (starting with ``=``, ``+``, ``-`` or ``@``) is stored as text.
 """
@@ -87,7 +87,7 @@ MENTOR_COLUMNS = (
     "Образовательная организация",
 )
 
-#: 004 §6.3 «база кураторов образовательных организаций» (its form is not in the sources we hold).
+#: docs/rules.md#bases — «база кураторов образовательных организаций» (its form is not in the sources we hold).
 CURATOR_COLUMNS = (
     "№",
     "Образовательная организация",
@@ -99,7 +99,7 @@ CURATOR_COLUMNS = (
     "Учётных записей кураторов в сервисе",
 )
 
-#: The sheets of a municipality's or region's base of mentors, one per category (004 §6.3).
+#: The sheets of a municipality's or region's base of mentors, one per category (docs/rules.md#bases).
 _CATEGORY_SHEETS = {
     "teachers": "Педагоги",
     "professionals": "Предприятия и организации",
@@ -429,7 +429,7 @@ def base(
     code) for a programme year.
 
     A municipality's or region's base of mentors has a sheet per category of mentors as well
-    (004 §6.3: teachers, enterprises and organisations, pupils).
+    (docs/rules.md#bases: teachers, enterprises and organisations, pupils).
     """
     from service.core.rules import programme_year_label
 

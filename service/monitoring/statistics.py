@@ -1,6 +1,6 @@
 """Counts of participants for the federal statistics forms (формы федерального статистического
-наблюдения, 004 roadmap 6.1; 000 §3.5: the curator "fixes the number of participants of the
-programmes in the statistics forms") per school, municipality and region and per programme year,
+наблюдения: the curator "fixes the number of participants of the programmes in the statistics
+forms") per school, municipality and region and per programme year,
 from what is stored (docs/rules.md#statistics).
 
 Who counts, for a school and a programme year (each person at their own school and each pair at its
