@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,11 @@ import pandas as pd
 from features.scoring import PairScores
 from features.text import plural
 
-__all__ = ["Proposals", "proposals", "write_proposals"]
+__all__ = ["DECISION", "DECISIONS", "Proposals", "proposals", "write_proposals"]
 
 WAIT_LIMIT_DAYS = 30  # docs/rules.md#thirty-days
+DECISION = "Решение куратора"
+DECISIONS = ("подтвердить", "отклонить", "отложить")
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,16 @@ class Proposals:
     groups : pandas.DataFrame or None
         One row per group (a mentor's mentees in one form, docs/rules.md#group-size): size, the
         form's largest group and term, cohesion, the mentees.
+    notes : dict
+        What each column of each table means (table key -> column -> a sentence in Russian):
+        the legend of the workbook.
     """
 
     pairs: pd.DataFrame
     unmatched: pd.DataFrame
     mentors: pd.DataFrame
     groups: pd.DataFrame | None = None
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def proposals(
@@ -59,6 +65,7 @@ def proposals(
         _unmatched_table(scores, pairs, min_score, today or dt.date.today()),
         _mentors_table(scores, pairs),
         groups,
+        _notes(scores, min_score),
     )
 
 
@@ -178,6 +185,7 @@ def _pairs_table(scores: PairScores, pairs: Sequence[tuple[int, int]]) -> pd.Dat
             "Форма": forms[scores.form(mentee, mentor)],
             "Оценка": round(float(scores.score(mentee, mentor) or 0.0), 3),
             "Почему эта пара": "; ".join(scores.reasons(mentee, mentor, top=3)),
+            DECISION: "",
         }
         values = scores.component_values(mentee, mentor)
         row.update({labels[k]: round(v, 3) for k, v in values.items()})
@@ -193,6 +201,7 @@ def _pairs_table(scores: PairScores, pairs: Sequence[tuple[int, int]]) -> pd.Dat
         "Форма",
         "Оценка",
         "Почему эта пара",
+        DECISION,
         *labels.values(),
     ]
     return pd.DataFrame(rows, columns=columns)
@@ -219,14 +228,20 @@ def _short_reason(wanted: int, got: int) -> str:
     )
 
 
+def _days(n: int) -> str:
+    return f"{n} {plural(n, 'день', 'дня', 'дней')}"
+
+
 def _waiting(days: float) -> str:
+    """The 30-day deadline of a mentee (docs/rules.md#thirty-days) as a curator reads it."""
     if np.isnan(days):
         return "дата вступления неизвестна"
     late = int(days) - WAIT_LIMIT_DAYS
     if late > 0:
-        return f"срок 30 дней превышен на {late} {plural(late, 'день', 'дня', 'дней')}"
-    left = -late
-    return f"до срока {left} {plural(left, 'день', 'дня', 'дней')}"
+        return f"просрочено на {_days(late)}"
+    if late == 0:
+        return "срок истекает сегодня"
+    return f"осталось {_days(-late)}"
 
 
 def _unmatched_table(
@@ -285,7 +300,98 @@ def _mentors_table(scores: PairScores, pairs: Sequence[tuple[int, int]]) -> pd.D
     )
 
 
+_COMPONENT_KINDS = {
+    "overlap": "доля совпадающих ответов",
+    "preference": "насколько один человек подходит под пожелание другого",
+    "difference": "разница ответов наставника и наставляемого",
+    "level": "уровень ответа",
+    "vector": "сходство оценок по нескольким вопросам",
+    "text": "сходство свободных ответов (слова)",
+    "named": "один назвал другого в анкете (1 — назвал)",
+}
+
+
+def _question(scores: PairScores, side: str, key: str | None) -> str:
+    if not key:
+        return ""
+    part = scores.spec.side(side)
+    return f"«{part.question(key).header}»" if part.has(key) else ""
+
+
+def _notes(scores: PairScores, min_score: float) -> dict[str, dict[str, str]]:
+    """What each column means: the legend of the workbook (docs/rules.md#criteria)."""
+    total = sum(c.weight for c in scores.spec.components) or 1.0
+    pairs = {
+        "№": "Номер пары по порядку (по имени наставника).",
+        "Наставник": "ФИО наставника из анкеты.",
+        "Код наставника": "Адрес электронной почты или код наставника из анкеты.",
+        "Организация наставника": "Школа или организация из анкеты наставника.",
+        "Наставляемый": "ФИО наставляемого из анкеты.",
+        "Код наставляемого": "Адрес электронной почты или код наставляемого из анкеты.",
+        "Организация наставляемого": "Школа или организация из анкеты наставляемого; "
+        "пара из разных организаций — только дистанционно.",
+        "Форма": "Форма наставничества по ролям обоих из анкет (положение, п. 2.3).",
+        "Оценка": "Совместимость пары от 0 (ничего общего) до 1 (полное совпадение); с весами "
+        "анкеты — взвешенное среднее столбцов справа от «" + DECISION + "» (с моделью "
+        "--model — по выученной модели).",
+        "Почему эта пара": "Три главные причины оценки, словами.",
+        DECISION: "Заполняет куратор: выберите из списка «" + "», «".join(DECISIONS) + "».",
+        "Группа": "Группа наставника в этой форме (два наставляемых и больше); пусто — "
+        "индивидуально. Состав — на листе «Группы».",
+        "Другие наставники": "Другие наставники того же наставляемого (если ему нужно "
+        "несколько наставников).",
+    }
+    for c in scores.spec.components:
+        asked = " и ".join(
+            q for q in (_question(scores, "mentees", c.mentee), _question(scores, "mentors", c.mentor))
+            if q
+        )  # fmt: skip
+        what = _COMPONENT_KINDS.get(c.kind, "совпадение ответов")
+        pairs[c.label] = (
+            f"Часть оценки, от 0 до 1 (1 — лучше): {what}"
+            + (f"; вопросы {asked}" if asked else "")
+            + f". Вес в оценке — {round(100 * c.weight / total)} %."
+        )
+    floor = f" или все возможные пары ниже {min_score:g}" if min_score > 0 else ""
+    unmatched = {
+        "№": "Номер по порядку: дольше всех ждущие — вверху.",
+        "Наставляемый": "ФИО наставляемого из анкеты.",
+        "Код наставляемого": "Адрес электронной почты или код из анкеты.",
+        "Организация": "Школа или организация из анкеты.",
+        "Дата вступления": "Дата вступления в программу из анкеты (иначе — отметка времени).",
+        "Дней ожидания": "Сколько дней наставляемый ждёт наставника на дату расчёта.",
+        "Срок": f"Наставник назначается не позднее {WAIT_LIMIT_DAYS} дней (положение, п. 3.7): "
+        "«осталось N дней» или «просрочено на N дней».",
+        "Причина": "Почему пары нет: нет согласия, нет подходящих наставников"
+        + floor
+        + ", не хватило мест.",
+    }
+    mentors = {
+        "Наставник": "ФИО наставника из анкеты.",
+        "Код наставника": "Адрес электронной почты или код из анкеты.",
+        "Организация": "Школа или организация из анкеты.",
+        "Мест": "Сколько наставляемых наставник готов взять по анкете (не больше 3).",
+        "Предложено наставляемых": "Сколько наставляемых ему предложено в этом подборе.",
+        "Свободно мест": "Мест осталось после подбора.",
+    }
+    groups = {
+        "Группа": "Номер группы; «индивидуально» — один наставляемый.",
+        "Наставник": "ФИО наставника из анкеты.",
+        "Код наставника": "Адрес электронной почты или код наставника из анкеты.",
+        "Организация наставника": "Школа или организация из анкеты наставника.",
+        "Форма": "Форма наставничества группы.",
+        "Наставляемых": "Сколько наставляемых в группе.",
+        "Наибольшая группа формы": "Наибольший размер группы, который допускает форма.",
+        "Срок, мес.": "Срок наставничества в этой форме, месяцев (от и до).",
+        "Сплочённость": "Насколько похожи наставляемые группы друг на друга, от 0 до 1 "
+        "(пусто — без оценки).",
+        "Наставляемые": "ФИО наставляемых группы.",
+    }
+    return {"pairs": pairs, "unmatched": unmatched, "mentors": mentors, "groups": groups}
+
+
 _SHEETS = {"pairs": "Пары", "unmatched": "Без пары", "mentors": "Наставники", "groups": "Группы"}
+LEGEND = "Пояснения"
 
 
 def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
@@ -308,12 +414,20 @@ def write_proposals(tables: Proposals, path: str | Path) -> list[Path]:
             _defused(frame).to_csv(target, index=False, encoding="utf-8-sig")
             written.append(target)
         return written
-    _write_xlsx(frames, path)
+    _write_xlsx(frames, path, tables.notes)
     return [path]
 
 
-def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table; openpyxl's write-only mode keeps a city's workbook fast to write."""
+def _write_xlsx(
+    frames: dict[str, pd.DataFrame], path: Path, notes: dict[str, dict[str, str]]
+) -> None:
+    """One sheet per table and a legend; openpyxl's write-only mode keeps a city's workbook
+    fast to write.
+
+    Each table's header is frozen and filtered (an autofilter over the whole table); each
+    header cell carries its explanation as a note, and the sheet «Пояснения» lists them all.
+    The pairs' «Решение куратора» offers a drop-down list of the decisions.
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
@@ -322,10 +436,14 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
     for key, frame in frames.items():
         sheet = workbook.create_sheet(_SHEETS[key])
         sheet.freeze_panes = "A2"
+        last = get_column_letter(max(1, len(frame.columns)))
+        sheet.auto_filter.ref = f"A1:{last}{len(frame) + 1}"
         for column, name in enumerate(frame.columns, start=1):
             longest = max([len(str(name))] + [len(str(v)) for v in frame[name].head(200)])
             sheet.column_dimensions[get_column_letter(column)].width = min(60, max(6, longest + 2))
-        sheet.append([_text_cell(WriteOnlyCell(sheet, str(name))) for name in frame.columns])
+        if key == "pairs" and DECISION in frame.columns and len(frame):
+            sheet.data_validations.append(_decision_list(frame, get_column_letter))
+        sheet.append([_header(sheet, str(name), notes.get(key, {})) for name in frame.columns])
         for row in frame.itertuples(index=False):
             sheet.append(
                 [
@@ -333,7 +451,63 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], path: Path) -> None:
                     for v in (None if _missing(v) else _plain(v) for v in row)
                 ]
             )
+    if notes:
+        _write_legend(workbook, frames, notes)
     workbook.save(path)
+
+
+def _header(sheet: Any, name: str, notes: dict[str, str]) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+
+    cell = _text_cell(WriteOnlyCell(sheet, name))
+    cell.font = Font(bold=True)
+    if name in notes:
+        cell.comment = Comment(notes[name], "nastavnik", width=320, height=120)
+    return cell
+
+
+def _decision_list(frame: pd.DataFrame, letter: Any) -> Any:
+    """A drop-down list of the curator's decisions over the decision column of every pair."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    column = letter(list(frame.columns).index(DECISION) + 1)
+    choices = ",".join(DECISIONS)
+    validation = DataValidation(
+        type="list",
+        formula1=f'"{choices}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=DECISION,
+        error="Выберите из списка: " + ", ".join(DECISIONS) + ".",
+        promptTitle=DECISION,
+        prompt="Выберите решение из списка.",
+    )
+    validation.add(f"{column}2:{column}{len(frame) + 1}")
+    return validation
+
+
+def _write_legend(
+    workbook: Any, frames: dict[str, pd.DataFrame], notes: dict[str, dict[str, str]]
+) -> None:
+    """The sheet «Пояснения»: every column of every table and what it means."""
+    from openpyxl.cell import WriteOnlyCell
+
+    sheet = workbook.create_sheet(LEGEND)
+    sheet.freeze_panes = "A2"
+    for letter, width in (("A", 14), ("B", 34), ("C", 110)):
+        sheet.column_dimensions[letter].width = width
+    sheet.append([_header(sheet, name, {}) for name in ("Лист", "Столбец", "Что означает")])
+    rows = 1
+    for key, frame in frames.items():
+        for name in frame.columns:
+            text = notes.get(key, {}).get(str(name), "")
+            sheet.append(
+                [_text_cell(WriteOnlyCell(sheet, v)) for v in (_SHEETS[key], str(name), text)]
+            )
+            rows += 1
+    sheet.auto_filter.ref = f"A1:C{rows}"
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").

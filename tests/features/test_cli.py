@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_match_writes_pairs_unmatched_and_load(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, output
     sheets = pd.read_excel(out, sheet_name=None)
-    assert list(sheets) == ["Пары", "Без пары", "Наставники", "Группы"]
+    assert list(sheets) == ["Пары", "Без пары", "Наставники", "Группы", "Пояснения"]
     pairs, unmatched, mentors = sheets["Пары"], sheets["Без пары"], sheets["Наставники"]
 
     spec = load_spec("teacher")
@@ -89,7 +90,10 @@ def test_pupils_in_windows_1251_with_a_minimum_score(tmp_path: Path) -> None:
     assert (pairs["Оценка"] >= 0.5).all()
     assert set(pairs["Форма"]) <= {"ученик – ученик", "студент – ученик", "работодатель – ученик"}
     late = unmatched[unmatched["Дней ожидания"] > 30]
-    assert late["Срок"].str.startswith("срок 30 дней превышен на").all()
+    assert late["Срок"].str.fullmatch(r"просрочено на \d+ (день|дня|дней)").all()
+    assert (late["Дней ожидания"] - 30).astype(str).tolist() == late["Срок"].str.split().str[
+        2
+    ].tolist()
     assert f"из них ждут больше 30 дней: {len(late)}" in output
 
 
@@ -194,10 +198,10 @@ def test_no_exported_cell_is_a_live_formula(tmp_path: Path) -> None:
         code, output = run("--mentors", str(mentors), "--mentees", str(mentees), "--out", str(out))
         assert code == 0, output
     with zipfile.ZipFile(xlsx) as archive:
-        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/")]
+        sheets = [n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")]
         xml = "".join(archive.read(name).decode() for name in sheets)
         texts = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/"))
-    assert len(sheets) == 4  # pairs, unmatched, mentors, groups
+    assert len(sheets) == 5  # pairs, unmatched, mentors, groups and the legend
     assert "<f>" not in xml
     assert "<f " not in xml
     assert 'HYPERLINK("http://evil.example"' in texts.replace("&quot;", '"')  # kept, as text
@@ -211,3 +215,63 @@ def test_no_exported_cell_is_a_live_formula(tmp_path: Path) -> None:
     ]
     assert '\'=HYPERLINK("http://evil.example","Нажмите") 0' in cells
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def test_the_workbook_explains_its_columns_and_takes_the_curators_decision(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    out = tmp_path / "p.xlsx"
+    code, output = run(
+        "--mentors", str(PUPILS / "mentors.csv"),
+        "--mentees", str(PUPILS / "mentees.csv"),
+        "--spec", "pupil",
+        "--out", str(out),
+        "--today", "01.10.2024",
+    )  # fmt: skip
+    assert code == 0, output
+    book = load_workbook(out)
+    assert book.sheetnames == ["Пары", "Без пары", "Наставники", "Группы", "Пояснения"]
+    pairs = book["Пары"]
+    header = [c.value for c in pairs[1]]
+    for sheet in ("Пары", "Без пары", "Наставники", "Группы"):
+        table = book[sheet]
+        assert table.freeze_panes == "A2"
+        last = table.cell(1, table.max_column).column_letter
+        assert table.auto_filter.ref == f"A1:{last}{table.max_row}"
+    # The curator's decision: an empty column with a drop-down list over every pair.
+    decision = header.index("Решение куратора") + 1
+    letter = pairs.cell(1, decision).column_letter
+    assert all(pairs.cell(r, decision).value is None for r in range(2, pairs.max_row + 1))
+    (validation,) = pairs.data_validations.dataValidation
+    assert (validation.type, validation.formula1) == ("list", '"подтвердить,отклонить,отложить"')
+    assert str(validation.sqref) == f"{letter}2:{letter}{pairs.max_row}"
+    # Every component column is explained: on its header and in the legend.
+    spec = load_spec("pupil")
+    components = [c.label for c in spec.components]
+    assert header[decision : decision + len(components)] == components
+    legend = {
+        (row[0].value, row[1].value): row[2].value for row in book["Пояснения"].iter_rows(min_row=2)
+    }
+    assert all(legend[("Пары", name)] for name in header)
+    subjects = legend[("Пары", "предметы")]
+    assert subjects.startswith("Часть оценки, от 0 до 1 (1 — лучше)")
+    assert "«По каким предметам тебе нужна помощь?»" in subjects
+    assert re.search(r"Вес в оценке — \d+ %", subjects)
+    assert pairs.cell(1, header.index("предметы") + 1).comment.text == subjects
+    assert "просрочено на N дней" in legend[("Без пары", "Срок")]
+    # The 30-day deadline counts the days left or overdue, never «до срока 0 дней».
+    waiting = book["Без пары"]
+    columns = [c.value for c in waiting[1]]
+    days, term = columns.index("Дней ожидания"), columns.index("Срок")
+    seen = set()
+    for row in waiting.iter_rows(min_row=2, values_only=True):
+        if row[days] is None:
+            continue
+        left = 30 - row[days]
+        expected = (
+            "срок истекает сегодня" if left == 0
+            else f"осталось {left} " if left > 0 else f"просрочено на {-left} "
+        )  # fmt: skip
+        assert row[term].startswith(expected), (row[days], row[term])
+        seen.add(expected.split()[0])
+    assert {"осталось", "просрочено"} <= seen
