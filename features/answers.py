@@ -12,7 +12,7 @@ import pandas as pd
 
 from features.spec import Form, Spec
 
-__all__ = ["ASSIGN_WITHIN_DAYS", "OVERDUE_PRIORITY", "Answers", "waiting_priority"]
+__all__ = ["ASSIGN_WITHIN_DAYS", "OVERDUE_PRIORITY", "Answers", "person_forms", "waiting_priority"]
 
 ASSIGN_WITHIN_DAYS = 30
 """A mentee is to get a mentor within 30 calendar days of starting (docs/rules.md#thirty-days)."""
@@ -256,17 +256,9 @@ class Answers:
             wanted = _as_set(answer)
             key = (role, *sorted(wanted))
             if key not in known:
-                known[key] = tuple(
-                    f.key
-                    for f in self.spec.forms
-                    if self._role_fits(f, role) and (not wanted or f.key in wanted)
-                )
+                known[key] = person_forms(self.spec, self.side, role, answer)
             result.append(known[key])
         return result
-
-    def _role_fits(self, form: Form, role: str | None) -> bool:
-        roles = form.mentor if self.side == "mentors" else form.mentee
-        return roles == ("any",) or role in roles
 
     @cached_property
     def form_mask(self) -> np.ndarray:
@@ -327,3 +319,20 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return dict(value)
     return value
+
+
+def person_forms(spec: Spec, side: str, role: str | None, accepted: Any = None) -> tuple[str, ...]:
+    """Keys of the forms of ``spec`` one person fits: the role allows it and the person accepts
+    it (``accepted``: the answer to the forms question, None when not asked or not answered).
+
+    ``side`` is ``"mentors"`` or ``"mentees"``; see docs/rules.md#forms.
+    """
+    wanted = _as_set(accepted)
+    return tuple(
+        f.key for f in spec.forms if _role_fits(f, side, role) and (not wanted or f.key in wanted)
+    )
+
+
+def _role_fits(form: Form, side: str, role: str | None) -> bool:
+    roles = form.mentor if side == "mentors" else form.mentee
+    return roles == ("any",) or role in roles

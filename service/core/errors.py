@@ -18,6 +18,7 @@ __all__ = [
     "CsrfRefused",
     "Denied",
     "DuplicatePeople",
+    "EditedMeanwhile",
     "Invalid",
     "LinkExpired",
     "LinkRefused",
@@ -306,4 +307,18 @@ class Busy(ServiceError):
             "busy",
             "База данных занята другой долгой операцией (например, загрузкой большого файла); "
             "ничего не сохранено — повторите через минуту.",
+        )
+
+
+# branch pages2: a correction of a person's answers made from an older version
+class EditedMeanwhile(Conflict):
+    """Someone stored a newer version of the person's answers since the form was opened."""
+
+    def __init__(self, name: str | None, version: int, current: int) -> None:
+        super().__init__(
+            "edited_meanwhile",
+            f"Анкету {name or 'участника'} уже изменил другой пользователь (или новая загрузка) "
+            "после того, как вы её открыли; ваши изменения не сохранены. Откройте анкету заново "
+            "и внесите их ещё раз.",
+            {"version": version, "current_version": current},
         )

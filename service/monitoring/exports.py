@@ -48,7 +48,7 @@ def export(request: Request, org: str, what: str, session: SessionDep, actor: Ac
         params = ListParams.parse(query, people.PEOPLE.filters)
         rows = [
             (p.name, "наставник" if p.side == "mentor" else "наставляемый", p.details,
-             form_title(p.spec), "есть" if p.consent else "нет", p.active_pairs,
+             ", ".join(form_title(f) for f in p.forms), "есть" if p.consent else "нет", p.active_pairs,
              p.capacity if p.side == "mentor" else None,
              "в архиве" if p.archived_at else "в программе")
             for p in _all(lambda lp: people.people_page(session, actor, org, lp), params)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
+from service.core.listing import fold
 from service.core.models import PairStatus, utcnow
 from service.core.rules import ASSIGN_WITHIN_DAYS, SATISFACTION_TARGETS
 from service.core.security import Actor
@@ -218,12 +219,22 @@ def order(
 def municipality(
     request: Request, municipality: str, session: SessionDep, actor: ActorDep
 ) -> HTMLResponse:
-    """The schools of a municipality and one run that matches them all at once."""
+    """The schools of a municipality (coverage, waiting past 30 days, satisfaction and mentors'
+    load of each and of all together, with links down to each school) and one run that matches
+    them all at once. ``q`` finds schools by name."""
+    q = str(request.query_params.get("q") or "").strip()
+    report = reports.municipality_report(session, actor, municipality)
+    words = fold(q).split()
+    shown = [i for i in report.schools if all(w in fold(f"{i.name} {i.code}") for w in words)]
     return render(
         request,
         "municipality.html",
         actor=actor,
         municipality=municipality,
         schools=reports.municipality(session, actor, municipality),
+        report=report,
+        indicators=shown,
+        shown={i.code for i in shown},
+        q=q,
         objectives=OBJECTIVES,
     )

@@ -32,19 +32,22 @@ from service.monitoring.schemas import (
     Coverage,
     MentorLoadRow,
     MentorLoadSummary,
+    MunicipalityReport,
     PairCount,
     PeopleCount,
     ReportPublic,
     Satisfaction,
     SatisfactionBySide,
+    SchoolIndicators,
     SchoolSummary,
     WaitingSummary,
 )
 from service.monitoring.surveys import satisfaction_value
+from service.people.people import forms_by_role
 from service.people.schemas import WaitingPublic
 from service.people.waiting import waiting_list
 
-__all__ = ["audit", "municipality", "overview", "report"]
+__all__ = ["audit", "municipality", "municipality_report", "overview", "report"]
 
 
 def _satisfaction(scores: list[float], target: float) -> Satisfaction:
@@ -59,39 +62,46 @@ def _satisfaction(scores: list[float], target: float) -> Satisfaction:
 
 @dataclass
 class _School:
-    """What a report reads of one school, in the caller's transaction."""
+    """What a report reads of one school (or of several together), in the caller's transaction."""
 
     code: str
     people: Sequence[Person]
     pairs: Sequence[Pair]
     responses: list[tuple[str, float]]  # (author, satisfaction on the 1-10 scale)
+    forms: dict[int, tuple[str, ...]]  # each person's forms of mentoring (by role, or the pair's)
 
 
 def _read(session: Session, actor: Actor, org: str) -> _School:
     organisation = organisation_for(session, actor, org)
+    return _read_orgs(session, organisation.code, [organisation.id])
+
+
+def _read_orgs(session: Session, code: str, org_ids: list[int]) -> _School:
+    """Read schools ``org_ids`` as one: their people, the pairs of their mentees or mentors (a
+    virtual pair across two of them once) and the satisfaction answers of those pairs."""
     people = session.scalars(
-        select(Person).where(Person.org_id == organisation.id).order_by(Person.id)
+        select(Person).where(Person.org_id.in_(org_ids)).order_by(Person.id)
     ).all()
-    mentors = select(Person.id).where(
-        Person.org_id == organisation.id, Person.side == Side.mentor.value
-    )
-    pairs = session.scalars(
-        select(Pair).where((Pair.org_id == organisation.id) | Pair.mentor_id.in_(mentors))
-    ).all()
+    mentors = select(Person.id).where(Person.org_id.in_(org_ids), Person.side == Side.mentor.value)
+    theirs = Pair.org_id.in_(org_ids) | Pair.mentor_id.in_(mentors)
+    pairs = session.scalars(select(Pair).where(theirs)).all()
     rows = session.execute(
         select(Feedback.author, Feedback.score, Feedback.answers)
         .join(Pair, Pair.id == Feedback.pair_id)
-        .where(
-            Feedback.kind == "satisfaction",
-            (Pair.org_id == organisation.id) | Pair.mentor_id.in_(mentors),
-        )
+        .where(Feedback.kind == "satisfaction", theirs)
     )
     responses = [
         (author, value)
         for author, score, answers in rows
         if (value := satisfaction_value(score, answers)) is not None
     ]
-    return _School(organisation.code, people, pairs, responses)
+    return _School(code, people, pairs, responses, forms_by_role(session, list(people)))
+
+
+def _form_of(school: _School, person: Person) -> str:
+    """The form of mentoring a person is counted under: their active pair's, else the forms
+    their role fits (docs/rules.md#forms), never the questionnaire's type alone."""
+    return " / ".join(form_title(f) for f in school.forms.get(person.id) or (person.spec,))
 
 
 def report(session: Session, actor: Actor, org: str, now: datetime | None = None) -> ReportPublic:
@@ -127,8 +137,10 @@ def _summary(school: _School, waiting: list[WaitingPublic], now: datetime) -> Re
         org=school.code,
         generated_at=now,
         people=[
-            PeopleCount(form=form_title(form), role=role, count=n)
-            for (form, role), n in sorted(Counter((p.spec, p.side) for p in people).items())
+            PeopleCount(form=form, role=role, count=n)
+            for (form, role), n in sorted(
+                Counter((_form_of(school, p), p.side) for p in people).items()
+            )
         ],
         pairs=[
             PairCount(form=form_title(form), status=status, count=n)
@@ -231,3 +243,46 @@ def municipality(session: Session, actor: Actor, name: str) -> list[SchoolSummar
         )
         for o in orgs
     ]
+
+
+def _indicators(report: ReportPublic, code: str | None, name: str) -> SchoolIndicators:
+    load = report.mentor_load.model_copy(update={"by_mentor": []})
+    return SchoolIndicators(
+        code=code,
+        name=name,
+        coverage=report.coverage,
+        waiting=report.waiting,
+        satisfaction=report.satisfaction,
+        mentor_load=load,
+    )
+
+
+def municipality_report(
+    session: Session, actor: Actor, name: str, now: datetime | None = None
+) -> MunicipalityReport:
+    """A coordinator's report of a municipality: coverage, waiting past 30 days, satisfaction
+    and mentors' load of each school and of all of them together (counted as one school, by the
+    same formulas as a school's report: a virtual pair between two of its schools counts once).
+    """
+    actor.require_municipality(name)
+    orgs = session.scalars(
+        visible_organisations(actor)
+        .where(Organisation.municipality == name)
+        .order_by(Organisation.name, Organisation.code)
+    ).all()
+    if not orgs:
+        raise NotFound("municipality", name)
+    now = now or utcnow()
+    schools = []
+    for org in orgs:
+        school = _read_orgs(session, org.code, [org.id])
+        report = _summary(school, waiting_list(session, school.people, now), now)
+        schools.append(_indicators(report, org.code, org.name))
+    together = _read_orgs(session, name, [o.id for o in orgs])
+    total = _summary(together, waiting_list(session, together.people, now), now)
+    return MunicipalityReport(
+        municipality=name,
+        generated_at=now,
+        total=_indicators(total, None, name),
+        schools=schools,
+    )

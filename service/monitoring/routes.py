@@ -34,6 +34,7 @@ from service.monitoring.schemas import (
     FeedbackPublic,
     IndicatorsPublic,
     MentorsOrderCreate,
+    MunicipalityReport,
     OrderCreate,
     OrderHeading,
     ReplacementOrderCreate,
@@ -132,6 +133,15 @@ def audit(
 ) -> list[AuditEventPublic]:
     """Who changed what and when in this school, newest first (ids and statuses, no names)."""
     return reports.audit(session, actor, org, limit)
+
+
+@router.get("/municipalities/{municipality}/report", responses=errors(403))
+def municipality_report(
+    municipality: str, session: SessionDep, actor: ActorDep
+) -> MunicipalityReport:
+    """Coordinators: coverage, mentees waiting past 30 days, satisfaction and mentors' load of
+    each school of the municipality and of all of them together."""
+    return reports.municipality_report(session, actor, municipality)
 
 
 @router.get("/municipalities/{municipality}/schools", responses=errors(403))

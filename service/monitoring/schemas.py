@@ -26,11 +26,13 @@ __all__ = [
     "MentorLoadRow",
     "MentorLoadSummary",
     "MentorsOrderCreate",
+    "MunicipalityReport",
     "OrderCreate",
     "OrderHeading",
     "ReplacementOrderCreate",
     "ReportPublic",
     "Satisfaction",
+    "SchoolIndicators",
     "SchoolSummary",
     "StatisticCount",
     "StatisticsPublic",
@@ -191,6 +193,29 @@ class ReportPublic(BaseModel):
     mentor_load: MentorLoadSummary
     waiting: WaitingSummary
     satisfaction: SatisfactionBySide
+
+
+class SchoolIndicators(BaseModel):
+    """Coverage, waiting, satisfaction and mentors' load of one school (or of a municipality's
+    schools together), as a school's report counts them."""
+
+    code: str | None = Field(description="The school's code; null for the municipality's total.")
+    name: str
+    coverage: Coverage
+    waiting: WaitingSummary
+    satisfaction: SatisfactionBySide
+    mentor_load: MentorLoadSummary = Field(
+        description="Mentors' load (``by_mentor`` left empty: see each school's report)."
+    )
+
+
+class MunicipalityReport(BaseModel):
+    """A coordinator's report: each school of a municipality and all of them together."""
+
+    municipality: str
+    generated_at: dt.datetime
+    total: SchoolIndicators
+    schools: list[SchoolIndicators]
 
 
 class AuditEventPublic(BaseModel):

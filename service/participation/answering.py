@@ -26,47 +26,19 @@ from service.core.models import Answers, Invitation, LinkPurpose, Pair, Person, 
 from service.core.security import Actor
 from service.participation.schemas import QuestionnaireView
 from service.people import consents
+from service.people.answer_forms import (
+    AUTOMATIC,
+    DAYS,
+    PLURAL,
+    form_values,
+    questions,
+    records_from_form,
+)
+from service.people.answer_forms import side_of as _side
 from service.people.people import store_one
 from service.people.questionnaires import load_spec_named
 
 __all__ = ["DAYS", "is_open", "questionnaire", "records_from_form", "submit"]
-
-PLURAL = {"mentor": "mentors", "mentee": "mentees"}
-DAYS = [("mon", "пн"), ("tue", "вт"), ("wed", "ср"), ("thu", "чт"), ("fri", "пт"),
-        ("sat", "сб"), ("sun", "вс")]  # fmt: skip
-SKIPPED_TYPES = {"consent"}
-AUTOMATIC = {"submitted"}  # the form's time stamp: today, on the first answer
-
-
-def _side(spec_name: str, side: str) -> Any:
-    return load_spec_named(spec_name).side(PLURAL[side])
-
-
-def questions(spec_name: str, side: str, personal: bool) -> list[dict[str, Any]]:
-    """The questions a person answers on the page, in the spec's order."""
-    part = _side(spec_name, side)
-    shown = []
-    for q in part.questions:
-        if q.type in SKIPPED_TYPES or q.key in AUTOMATIC:
-            continue
-        shown.append(
-            {
-                "key": q.key,
-                "header": q.header,
-                "type": q.type,
-                "required": q.required,
-                "description": q.description,
-                "choices": [{"key": c.key, "label": c.label} for c in q.choices],
-                "items": [{"key": c.key, "label": c.label} for c in q.items],
-                "other": q.other,
-                "min": q.min,
-                "max": q.max,
-                "integer": q.integer,
-                "format": q.format,
-                "fixed": personal and q.key == part.fields.id,
-            }
-        )
-    return shown
 
 
 def is_open(session: Session, person: Person) -> bool:
@@ -88,21 +60,6 @@ def _current(session: Session, person: Person) -> dict[str, Any]:
     return dict(records or {})
 
 
-def form_values(spec_name: str, side: str, records: dict[str, Any]) -> dict[str, Any]:
-    """Stored answers as the form shows them (a Likert level back to its answer's key)."""
-    part = _side(spec_name, side)
-    values = dict(records)
-    for q in part.questions:
-        value = records.get(q.key)
-        if q.type == "likert" and value is not None:
-            by_value = {c.value: c.key for c in q.choices}
-            if isinstance(value, dict):
-                values[q.key] = {k: by_value.get(v, v) for k, v in value.items()}
-            else:
-                values[q.key] = by_value.get(value, value)
-    return values
-
-
 def questionnaire(session: Session, invitation: Invitation) -> QuestionnaireView:
     """The questionnaire a link opens, with the person's current answers (none for a school link)."""
     person = invitation.person
@@ -121,44 +78,6 @@ def questionnaire(session: Session, invitation: Invitation) -> QuestionnaireView
         questions=questions(spec, side, person is not None),
         open=still_open,
     )
-
-
-def _listed(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def records_from_form(spec_name: str, side: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Records (answers by question key) from a submitted form: ``q.<key>`` fields, repeated for
-    several answers; ``q.<key>.<item>`` for a row of a Likert grid; ``q.<key>.other`` for an own
-    answer. Empty answers are None; ``features`` validates the rest."""
-    part = _side(spec_name, side)
-    records: dict[str, Any] = {}
-    for q in part.questions:
-        if q.type in SKIPPED_TYPES or q.key in AUTOMATIC:
-            continue
-        name = f"q.{q.key}"
-        if q.type in ("multi", "slots"):
-            chosen = _listed(fields.get(name))
-            other = str(fields.get(f"{name}.other") or "").strip()
-            if other:
-                chosen += [o.strip() for o in other.split(",") if o.strip()]
-            records[q.key] = chosen or None
-        elif q.is_grid:
-            levels = {
-                item.key: str(fields.get(f"{name}.{item.key}") or "").strip() for item in q.items
-            }
-            records[q.key] = {k: v for k, v in levels.items() if v} or None
-        elif q.type == "yesno":
-            raw = str(fields.get(name) or "")
-            records[q.key] = {"yes": True, "no": False}.get(raw)
-        else:
-            raw = str(fields.get(name) or "").strip()
-            if q.type == "single" and q.other and raw == "__other__":
-                raw = str(fields.get(f"{name}.other") or "").strip()
-            records[q.key] = raw or None
-    return records
 
 
 def submit(

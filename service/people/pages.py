@@ -8,19 +8,22 @@ with every problem named, and nothing is stored until all of it is right.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, DbDep, SessionDep, SettingsDep, WriteSessionDep
-from service.core.errors import Conflict, Invalid
+from service.core.errors import Conflict, EditedMeanwhile, Invalid
 from service.core.listing import ListParams
 from service.core.models import ConsentKind, utcnow
 from service.core.rules import ASSIGN_WITHIN_DAYS
 from service.core.security import Actor, organisation_for
-from service.people import consents, people
+from service.people import consents, editing, people
+from service.people.answer_forms import DAYS, form_values, records_from_form
 from service.people.consents import KIND_TITLES
 from service.people.people import PEOPLE
+from service.people.questionnaires import grades, subjects
 from service.people.routes import read_upload
 from service.people.schemas import ConsentPublic, LimitPublic
 from service.people.waiting import WAITING_SORTS, school_waiting, waiting_page
@@ -40,6 +43,8 @@ PEOPLE_FILTERS = {
     "consent": ("Согласия", {"yes": "есть", "no": "нет"}),
     "pair": ("Пара", {"yes": "есть", "no": "нет"}),
     "form": ("Анкета", {"teacher": "педагоги", "pupil": "ученики"}),
+    "grade": ("Класс", {number: number for number in grades()}),
+    "subject": ("Предмет", {key: label.lower() for key, label in subjects().items()}),
     "archived": ("Архив", {"no": "в программе", "yes": "в архиве"}),
 }
 
@@ -100,6 +105,72 @@ def remove_person(
         return f"Удалена ошибочно загруженная запись: {gone.name or 'участник без имени'}."
 
     return _person_step(org, fields, session, step)
+
+
+def _edit_page(
+    request: Request,
+    actor: Actor,
+    org: str,
+    view: Any,
+    values: dict[str, Any],
+    errors: list[dict[str, Any]] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "person_edit.html",
+        status,
+        actor=actor,
+        org=org,
+        view=view,
+        values=values,
+        errors=errors or [],
+        error_columns={e.get("column") for e in errors or []},
+        days=DAYS,
+    )
+
+
+@router.get("/ui/orgs/{org}/people/{person_id}/edit")
+def edit_person(
+    request: Request, org: str, person_id: int, session: SessionDep, actor: ActorDep
+) -> HTMLResponse:
+    """A person's answers as a form a curator corrects (name, contacts, class or subjects,
+    role, meeting format...)."""
+    view = editing.answers_of(session, actor, org, person_id)
+    return _edit_page(request, actor, org, view, view.answers)
+
+
+@router.post("/ui/orgs/{org}/people/{person_id}/edit")
+def save_person(
+    request: Request,
+    org: str,
+    person_id: int,
+    fields: FormDep,
+    session: WriteSessionDep,
+    actor: ActorDep,
+) -> Response:
+    """Store the correction made from the version the form was opened at: a mistake shows the
+    form again with every question at fault; a newer version stored meanwhile is refused."""
+    form = FormReader(fields)
+    version = form.integer("version", "Версия анкеты", 1, 2**31 - 1)
+    view = editing.answers_of(session, actor, org, person_id)
+    records = records_from_form(view.person.spec, view.person.side, fields)
+    shown = view.answers | form_values(view.person.spec, view.person.side, records)
+    if form.problems or version is None:
+        return _edit_page(request, actor, org, view, shown, form.problems, 422)
+    try:
+        with attempt(session):
+            done = editing.correct(session, actor, org, person_id, records, version)
+    except EditedMeanwhile as exc:  # the form shows the answers now stored, to correct again
+        return _edit_page(request, actor, org, view, view.answers, problems_of(exc), 409)
+    except Conflict as exc:
+        return _edit_page(request, actor, org, view, shown, problems_of(exc), 409)
+    except Invalid as exc:
+        return _edit_page(request, actor, org, view, shown, problems_of(exc), 422)
+    return back(
+        f"/ui/orgs/{org}/people?q={quote(done.person.name or '')}",
+        f"Анкета исправлена: {done.person.name or 'участник'} (версия {done.version}).",
+    )
 
 
 @router.get("/ui/orgs/{org}/waiting")

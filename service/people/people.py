@@ -39,7 +39,7 @@ from service.core.rules import MAX_CAPACITY
 from service.core.security import Actor, organisation_for
 from service.people import consents
 from service.people.lookup import person_of
-from service.people.questionnaires import load_spec_named, post_of
+from service.people.questionnaires import forms_of, grades, load_spec_named, post_of, subjects
 from service.people.schemas import (
     ImportPublic,
     LimitPublic,
@@ -500,6 +500,8 @@ PEOPLE = Listing(
         "consent": choice(Person.consent, {"yes": True, "no": False}, "Согласие"),
         "pair": choice(Person.id, {"yes": _HAS_PAIR, "no": ~_HAS_PAIR}, "Пара"),
         "form": lambda value: Person.spec == value,
+        "grade": lambda value: _answered("grade", value, grades(), "Класс"),
+        "subject": lambda value: _answered("subjects", value, subjects(), "Предмет"),
         "archived": choice(
             Person.archived_at,
             {"no": Person.archived_at.is_(None), "yes": Person.archived_at.is_not(None)},
@@ -510,22 +512,60 @@ PEOPLE = Listing(
 )
 
 
-def _details(session: Session, found: list[Person]) -> dict[int, str]:
-    """A person's post and subjects, or class, from their current answers (for one page)."""
+def _answered(key: str, value: str, allowed: dict[str, str], label: str) -> Any:
+    """People whose current answer to question ``key`` is (or, for several answers, includes)
+    the answer chosen by ``value`` (a class number or a subject key)."""
+    if value not in allowed and value not in allowed.values():
+        names = ", ".join(allowed)
+        raise Invalid(
+            f"Фильтр «{label}»: неизвестное значение «{value}»; возможны: {names}.",
+            [{"row": None, "column": label, "value": value, "message": f"возможны: {names}"}],
+        )
+    answer = allowed.get(value, value) if key == "grade" else value
+    text = Answers.records[key].as_string()
+    # A class is one answer; subjects are a list, stored as JSON text: match the quoted key.
+    matches = text == answer if key == "grade" else text.contains(f'"{answer}"')
+    return exists().where(
+        Answers.person_id == Person.id, Answers.version == Person.version, matches
+    )
+
+
+def _details(
+    session: Session, found: list[Person]
+) -> tuple[dict[int, str], dict[int, tuple[str, ...]]]:
+    """A person's post and subjects, or class, and the forms of mentoring their role fits, from
+    their current answers (for one page); a person in an active pair has that pair's form."""
+    ids = [p.id for p in found]
     rows = session.execute(
         select(Answers.person_id, Answers.records)
         .join(Person, Person.id == Answers.person_id)
-        .where(Person.id.in_([p.id for p in found]), Answers.version == Person.version)
+        .where(among(Person.id, ids), Answers.version == Person.version)
     ).all()
     by_id = {p.id: p for p in found}
-    details = {}
+    details, forms = {}, {}
     for person_id, records in rows:
         person = by_id[person_id]
         try:
             details[person_id] = post_of(person.spec, f"{person.side}s", records or {})
+            forms[person_id] = forms_of(person.spec, f"{person.side}s", records or {})
         except (KeyError, ValueError, Invalid):
             details[person_id] = "—"
-    return details
+    paired: dict[int, list[str]] = {}
+    for mentee_id, mentor_id, form in session.execute(
+        select(Pair.mentee_id, Pair.mentor_id, Pair.form).where(
+            _ACTIVE, among(Pair.mentee_id, ids) | among(Pair.mentor_id, ids)
+        )
+    ):
+        for person_id in (mentee_id, mentor_id):
+            if person_id in by_id and form:
+                paired.setdefault(person_id, []).append(form)
+    forms.update({k: tuple(dict.fromkeys(v)) for k, v in paired.items()})
+    return details, forms
+
+
+def forms_by_role(session: Session, found: list[Person]) -> dict[int, tuple[str, ...]]:
+    """The forms of mentoring of each person (their active pair's, else those their role fits)."""
+    return _details(session, found)[1]
 
 
 def people_page(session: Session, actor: Actor, org: str, params: ListParams) -> Page[PersonPublic]:
@@ -534,9 +574,11 @@ def people_page(session: Session, actor: Actor, org: str, params: ListParams) ->
     query = select(Person).where(Person.org_id == organisation.id)
     found, total = paginate(session, query, PEOPLE, params)
     active = _active_counts(session, [p.id for p in found])
-    details = _details(session, found)
+    details, forms = _details(session, found)
     items = [
-        public(p, active.get(p.id, 0)).model_copy(update={"details": details.get(p.id)})
+        public(p, active.get(p.id, 0)).model_copy(
+            update={"details": details.get(p.id), "forms": list(forms.get(p.id, ()))}
+        )
         for p in found
     ]
     return page_of(items, params, total)

@@ -12,7 +12,7 @@ from typing import Any
 
 from service.core.errors import Invalid
 
-__all__ = ["load_spec_named", "post_of", "with_consent"]
+__all__ = ["forms_of", "grades", "load_spec_named", "post_of", "subjects", "with_consent"]
 
 
 @lru_cache(maxsize=32)
@@ -78,3 +78,52 @@ def post_of(spec_name: str, side: str, records: dict[str, Any]) -> str:
         question = part.question("subjects")
         words.append(", ".join(question.choice(s).label.lower() for s in records["subjects"]))
     return "; ".join(words) or "—"
+
+
+def forms_of(spec_name: str, side: str, records: dict[str, Any]) -> tuple[str, ...]:
+    """Keys of the forms of mentoring a person fits by their role (and the forms they accept),
+    from their answers: a college student is «работодатель – студент», a head teacher
+    «руководитель ОО – педагог» (docs/rules.md#forms). ``side`` is ``"mentors"`` or
+    ``"mentees"``.
+
+    Examples
+    --------
+    >>> forms_of("teacher", "mentees", {"status": "student"})
+    ('employer_student',)
+    >>> forms_of("teacher", "mentors", {"position": "head"})
+    ('head_teacher', 'employer_student')
+    >>> forms_of("pupil", "mentors", {"role": "professional"})
+    ('employer_pupil',)
+    """
+    from features.answers import person_forms
+
+    spec = load_spec_named(spec_name)
+    fields = spec.side(side).fields
+    role = records.get(fields.role) if fields.role else None
+    accepted = records.get(fields.forms) if fields.forms else None
+    return person_forms(spec, side, None if role is None else str(role), accepted)
+
+
+@lru_cache(maxsize=1)
+def grades() -> dict[str, str]:
+    """The classes of the shipped specs' «Класс» question: number -> answer key (a filter)."""
+    found: dict[str, str] = {}
+    for name in ("pupil",):
+        part = load_spec_named(name).side("mentees")
+        if part.has("grade"):
+            found.update({c.label: c.key for c in part.question("grade").choices})
+    return found
+
+
+@lru_cache(maxsize=1)
+def subjects() -> dict[str, str]:
+    """The subjects of the shipped specs (answer key -> Russian name), for a filter."""
+    found: dict[str, str] = {}
+    for name in ("teacher", "pupil"):
+        spec = load_spec_named(name)
+        for side in ("mentors", "mentees"):
+            part = spec.side(side)
+            if part.has("subjects"):
+                for c in part.question("subjects").choices:
+                    found.setdefault(c.key, c.label)
+    return dict(sorted(found.items(), key=lambda item: item[1]))

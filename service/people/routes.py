@@ -6,14 +6,14 @@ from dataclasses import replace
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
 from service.core.deps import ActorDep, DbDep, ListDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
 from service.core.listing import Page
 from service.core.schemas import errors
 from service.core.security import organisation_for
-from service.people import consents, people
+from service.people import consents, editing, people
 from service.people.schemas import (
     ConsentCreate,
     ConsentPublic,
@@ -22,6 +22,8 @@ from service.people.schemas import (
     LimitPublic,
     LimitUpdate,
     MentorLoad,
+    PersonAnswers,
+    PersonEdit,
     PersonPublic,
     PersonRemoved,
     WaitingPublic,
@@ -109,6 +111,12 @@ def page_people(
     pair: Annotated[YesNo | None, Query(description="Has an active pair, or not.")] = None,
     form: Annotated[str | None, Query(description="Questionnaire spec: teacher, pupil.")] = None,
     archived: Annotated[YesNo | None, Query(description="Left the programme, or not.")] = None,
+    grade: Annotated[
+        str | None, Query(description="Pupils of this class (a number, 1 to 11).")
+    ] = None,
+    subject: Annotated[
+        str | None, Query(description="Teaches, or asks or offers help in, this subject (a key).")
+    ] = None,
 ) -> Page[PersonPublic]:
     """One page of a school's people: search by name (`q`), filters, sort `name` or `entered`."""
     chosen = {
@@ -117,6 +125,8 @@ def page_people(
         "pair": pair,
         "form": form,
         "archived": archived,
+        "grade": grade,
+        "subject": subject,
     }
     filters = {k: v for k, v in chosen.items() if v}
     return people.people_page(session, actor, org, replace(params, filters=filters))
@@ -153,6 +163,52 @@ def remove_person(
     """Remove a wrongly imported person (answers, consents, proposals); 409 for a person who was
     ever in a pair (archive them instead)."""
     return people.remove(session, actor, org, person_id)
+
+
+def _version(body: int | None, if_match: str | None) -> int:
+    """The version a correction was made from: the body's, else the If-Match header's."""
+    if body is not None:
+        return body
+    raw = (if_match or "").strip().removeprefix("W/").strip('"')
+    if raw.isdigit():
+        return int(raw)
+    raise Invalid(
+        "Укажите версию анкеты, с которой сделано изменение: поле version или заголовок If-Match "
+        "(её даёт GET .../answers, заголовок ETag).",
+        [{"row": None, "column": "version", "value": if_match,
+          "message": "нужна версия анкеты (целое число)"}],
+    )  # fmt: skip
+
+
+@router.get("/orgs/{org}/people/{person_id}/answers")
+def person_answers(
+    org: str, person_id: int, session: SessionDep, actor: ActorDep, response: Response
+) -> PersonAnswers:
+    """A person's current answers and the questions a curator may correct; the ETag header is
+    the version to send back with a correction."""
+    found = editing.answers_of(session, actor, org, person_id)
+    response.headers["ETag"] = f'"{found.version}"'
+    return found
+
+
+@router.patch("/orgs/{org}/people/{person_id}/answers", responses=errors(409))
+def correct_answers(
+    org: str,
+    person_id: int,
+    body: PersonEdit,
+    session: WriteSessionDep,
+    actor: ActorDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="The version (ETag) corrected.")] = None,
+) -> PersonAnswers:
+    """Correct a person's answers (name, contacts, class or subjects, role, meeting format...):
+    a new version, validated as an import is (422 names every question at fault), audited.
+    409 ``edited_meanwhile`` when someone stored a newer version since ``version``."""
+    found = editing.correct(
+        session, actor, org, person_id, body.answers, _version(body.version, if_match)
+    )
+    response.headers["ETag"] = f'"{found.version}"'
+    return found
 
 
 @router.get("/orgs/{org}/people/{person_id}/consent")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -19,6 +19,8 @@ __all__ = [
     "LimitUpdate",
     "MentorLoad",
     "MentorPair",
+    "PersonAnswers",
+    "PersonEdit",
     "PersonPublic",
     "PersonRemoved",
     "WaitingPublic",
@@ -60,6 +62,11 @@ class PersonPublic(BaseModel):
     )
     archived_at: dt.datetime | None = Field(
         default=None, description="When the person left the programme (history kept)."
+    )
+    forms: list[str] = Field(
+        default_factory=list,
+        description="Forms of mentoring (keys): the active pairs' forms, else those the person's "
+        "role fits and they accept (docs/rules.md#forms). Filled in the paged list.",
     )
 
 
@@ -180,3 +187,35 @@ class PersonRemoved(BaseModel):
     person_id: int
     name: str | None
     proposals: int = Field(description="Proposals of the person removed with them.")
+
+
+# branch pages2: a curator corrects a person's answers
+class PersonAnswers(BaseModel):
+    """A person's current answers and the questions a curator may correct."""
+
+    person: PersonPublic
+    version: int = Field(
+        description="Version of the answers: send it back with a correction (or as If-Match)."
+    )
+    answers: dict[str, Any] = Field(description="Answers by question key (choice keys).")
+    questions: list[dict[str, Any]] = Field(
+        description="The questions (key, header, type, choices...), in the questionnaire's order."
+    )
+
+
+class PersonEdit(BaseModel):
+    """A correction of a person's answers, made from one version of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version the correction was made from (or the If-Match header); a newer "
+        "version stored meanwhile refuses the correction (409 edited_meanwhile).",
+    )
+    answers: dict[str, Any] = Field(
+        description="Changed answers by question key (choice keys or the form's words); a "
+        "question left out keeps its answer, null clears it.",
+        min_length=1,
+    )

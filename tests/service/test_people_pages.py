@@ -117,7 +117,9 @@ def test_a_consent_form_with_mistakes_is_refused_whole_and_a_withdrawal_flags_th
     assert "Предложений нет" in school_page
     assert str(open_one) not in re.findall(r'data-proposal="(\d+)"', school_page)
     people = web.page("/ui/orgs/s1/people")
-    assert re.search(r"Петрова Анна Ивановна \S+ наставник .* педагог – педагог нет", people)
+    assert re.search(
+        r"Петрова Анна Ивановна \S+ · исправить наставник .* педагог – педагог нет", people
+    )
 
 
 def test_a_limit_below_the_load_keeps_the_pairs_and_gives_no_new_places(web: Web) -> None:
