@@ -98,7 +98,12 @@ def run(
     return back(
         f"/ui/runs/{result.run_id}",
         f"Подбор выполнен: предложено пар — {len(result.proposals)}, "
-        f"без пары осталось — {len(result.unmatched)}.",
+        f"без пары осталось — {len(result.unmatched)}"
+        + (
+            f", без записанного согласия (в подбор не попали) — {result.without_consent}."
+            if result.without_consent
+            else "."
+        ),
     )
 
 
