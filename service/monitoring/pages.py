@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
-from service.core.listing import fold
+from service.core.listing import ListParams, fold
 from service.core.models import PairStatus, utcnow
 from service.core.rules import ASSIGN_WITHIN_DAYS, SATISFACTION_TARGETS
 from service.core.security import Actor
@@ -114,6 +114,29 @@ def feedback(
     return back(
         f"/ui/pairs/{pair_id}/feedback",
         f"Ответ сохранён: {surveys.KINDS[kind]} ({surveys.AUTHORS[author]}).",
+    )
+
+
+FEEDBACK_FILTERS = {
+    "kind": ("Вид ответа", {"feedback": "отзыв", "satisfaction": "анкета удовлетворённости"}),
+    "author": ("Кто отвечает", {"mentee": "наставляемый", "mentor": "наставник"}),
+}
+
+
+@router.get("/ui/orgs/{org}/feedback")
+def feedback_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
+    """The feedback of a school's pairs, one page at a time: search by name, filters, sort."""
+    params = ListParams.parse(request.query_params, responses.FEEDBACK.filters)
+    found = responses.feedback_page(session, actor, org, params)
+    return render(
+        request,
+        "feedback_list.html",
+        actor=actor,
+        org=org,
+        page=found,
+        params=params,
+        filters=FEEDBACK_FILTERS,
+        sorts=responses.FEEDBACK.sort_titles,
     )
 
 

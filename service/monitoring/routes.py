@@ -3,12 +3,14 @@ audit log, a municipality's schools."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.responses import Response
 
-from service.core.deps import ActorDep, SessionDep, SettingsDep, WriteSessionDep
+from service.core.deps import ActorDep, ListDep, SessionDep, SettingsDep, WriteSessionDep
+from service.core.listing import Page
 from service.core.schemas import errors
 from service.core.security import organisation_for
 from service.monitoring import (
@@ -32,6 +34,7 @@ from service.monitoring.schemas import (
     FeedbackCreate,
     FeedbackCreated,
     FeedbackPublic,
+    FeedbackRow,
     IndicatorsPublic,
     MentorsOrderCreate,
     MunicipalityReport,
@@ -76,6 +79,21 @@ def feedback(
 def list_feedback(pair_id: int, session: SessionDep, actor: ActorDep) -> list[FeedbackPublic]:
     """Feedback and satisfaction answers of one pair, oldest first."""
     return responses.responses(session, actor, pair_id)
+
+
+@router.get("/orgs/{org}/feedback/paged", responses=errors(422))
+def page_feedback(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    params: ListDep,
+    kind: Annotated[Literal["feedback", "satisfaction"] | None, Query()] = None,
+    author: Annotated[Literal["mentee", "mentor"] | None, Query()] = None,
+) -> Page[FeedbackRow]:
+    """One page of the feedback of a school's pairs: search by either name (`q`), filters by
+    kind and author, sort `created` (`-created` newest first, the default), `score`, `mentee`."""
+    filters = {k: v for k, v in (("kind", kind), ("author", author)) if v}
+    return responses.feedback_page(session, actor, org, replace(params, filters=filters))
 
 
 @router.get("/surveys/satisfaction")

@@ -20,6 +20,7 @@ __all__ = [
     "FeedbackCreate",
     "FeedbackCreated",
     "FeedbackPublic",
+    "FeedbackRow",
     "FormStatistics",
     "IndicatorPublic",
     "IndicatorsPublic",
@@ -79,6 +80,13 @@ class FeedbackPublic(FeedbackBase):
         description="A response of the other school's person of a virtual pair: its comment and "
         "open answers are shown to their own school only.",
     )
+
+
+class FeedbackRow(FeedbackPublic):
+    """A response in a school's list of feedback, with the pair's people."""
+
+    mentee_name: str | None
+    mentor_name: str | None
 
 
 class SurveyPublic(BaseModel):

@@ -1,5 +1,6 @@
 """A curator corrects a person's answers (API and page), a coordinator's municipality report,
-and the form of mentoring shown from a person's role, over real HTTP on both engines."""
+the form of mentoring shown from a person's role, and a school's feedback one page at a time,
+over real HTTP on both engines."""
 
 from __future__ import annotations
 
@@ -233,3 +234,53 @@ def test_a_coordinator_sees_each_school_and_the_municipality_summed(web: Web) ->
     searched = web.client.get("/ui/municipalities/Армавир", params={"q": "s2"})
     rows = re.findall(r'<tr data-org="(s\d)"', searched.text)
     assert set(rows) == {"s2"}
+
+
+def test_the_feedback_of_a_school_pages_filters_and_searches(web: Web) -> None:
+    ids = web.ids
+    pairs = []
+    for mentee, mentor in (("ivanova", "petrova"), ("kozlov", "smirnov")):
+        made = web.client.post(
+            "/api/v1/orgs/s1/proposals",
+            json={"mentee_id": ids[mentee], "mentor_id": ids[mentor]},
+            headers=web.admin,
+        )
+        confirmed = web.client.post(
+            f"/api/v1/proposals/{made.json()['proposal_id']}/confirm", headers=web.admin
+        )
+        pairs.append(confirmed.json()["pair_id"])
+    for k in range(7):
+        for pair in pairs:
+            body = {"author": "mentee" if k % 2 else "mentor", "score": 1 + k, "comment": f"№{k}"}
+            answer = web.client.post(f"/api/v1/pairs/{pair}/feedback", json=body, headers=web.admin)
+            assert answer.status_code == 201, answer.text
+    url = "/api/v1/orgs/s1/feedback/paged"
+    first = web.client.get(url, params={"per_page": 5}, headers=web.curator).json()
+    assert (first["total"], first["pages"], len(first["items"])) == (14, 3, 5)
+    assert first["items"][0]["comment"] == "№6"  # newest first
+    assert {"mentee_name", "mentor_name"} <= set(first["items"][0])
+    third = web.client.get(url, params={"per_page": 5, "page": 3}, headers=web.curator).json()
+    assert len(third["items"]) == 4
+    found = web.client.get(
+        url, params={"q": "Козлов", "author": "mentee", "sort": "score"}, headers=web.curator
+    ).json()
+    assert found["total"] == 3
+    assert [i["score"] for i in found["items"]] == [2, 4, 6]
+    assert {i["mentee_name"] for i in found["items"]} == {"Козлов Денис Олегович"}
+    bad = web.client.get(url, params={"sort": "цвет"}, headers=web.curator)
+    assert bad.status_code == 422
+    assert "Неизвестный порядок сортировки «цвет»" in bad.json()["detail"]
+    school(web.db, "s2", "Армавир")
+    other = auth(token(web.db, "curator", "s2"))
+    assert web.client.get(url, headers=other).status_code == 404
+
+    sign_in(web.client, web.db, token(web.db, "curator", "s1"))
+    page = web.client.get("/ui/orgs/s1/feedback", params={"q": "Иванова", "per_page": 3})
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Найдено: 7 · страница 1 из 3" in text
+    assert len(re.findall(r'<tr data-feedback="\d+"', page.text)) == 3
+    assert "Иванова Ирина Андреевна — Петрова Анна Ивановна" in text
+    following = re.search(r'href="(/ui/orgs/s1/feedback\?[^"]*page=2[^"]*)"', page.text)
+    assert following is not None
+    assert "q=%D0%98" in following.group(1)  # the next page keeps the search
