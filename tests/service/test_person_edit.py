@@ -284,3 +284,50 @@ def test_the_feedback_of_a_school_pages_filters_and_searches(web: Web) -> None:
     following = re.search(r'href="(/ui/orgs/s1/feedback\?[^"]*page=2[^"]*)"', page.text)
     assert following is not None
     assert "q=%D0%98" in following.group(1)  # the next page keeps the search
+
+
+def test_two_curators_correcting_at_once_store_exactly_one(live_db: Database) -> None:
+    """Curators send corrections made from one version together to a live server: exactly one is
+    stored, the others are refused with 409 and their changes are not half-applied."""
+    import threading
+
+    import httpx
+
+    from tests.service.util import live_server
+
+    school(live_db, "s1", "Армавир")
+    tokens = [token(live_db, "curator", "s1") for _ in range(4)]
+    with TestClient(create_app(settings_for(live_db), live_db)) as client:
+        ids = _import(client, auth(tokens[0]), "s1")
+    url = f"/api/v1/orgs/s1/people/{ids['kozlov']}/answers"
+    barrier = threading.Barrier(len(tokens))
+    answers: list[httpx.Response | None] = [None] * len(tokens)
+    with live_server(live_db) as base:
+
+        def correct(k: int) -> None:
+            with httpx.Client(base_url=base, timeout=60) as http:
+                barrier.wait()
+                answers[k] = http.patch(
+                    url,
+                    json={"version": 1, "answers": {"experience": 10 + k, "interests": f"№{k}"}},
+                    headers=auth(tokens[k]),
+                )
+
+        threads = [threading.Thread(target=correct, args=(k,)) for k in range(len(tokens))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    codes = sorted(a.status_code for a in answers if a is not None)
+    assert codes == [200, 409, 409, 409], [a.text for a in answers if a is not None]
+    winner = next(k for k, a in enumerate(answers) if a is not None and a.status_code == 200)
+    with live_db.read() as session:
+        person = session.get_one(Person, ids["kozlov"])
+        current = session.scalars(
+            select(Answers.records).where(
+                Answers.person_id == person.id, Answers.version == person.version
+            )
+        ).one()
+    assert person.version == 2
+    assert (current["experience"], current["interests"]) == (10 + winner, f"№{winner}")
+    assert len(_events(live_db, "edit")) == 1
