@@ -334,13 +334,16 @@ PAGES = (
     ("people, page 1", "/ui/orgs/{s}/people"),
     ("people: mentees, page 3", "/ui/orgs/{s}/people?side=mentee&sort=name&page=3"),
     ("people: search", "/ui/orgs/{s}/people?q={q}"),
+    ("people: class 7, mathematics", "/ui/orgs/{s}/people?grade=7&subject=math"),
     ("waiting", "/ui/orgs/{s}/waiting"),
     ("pairs", "/ui/orgs/{s}/pairs"),
     ("report", "/ui/orgs/{s}/report"),
     ("run result", "/ui/runs/{run}"),
     ("municipality", "/ui/municipalities/{m}"),
+    ("feedback", "/ui/orgs/{s}/feedback"),
     ("API people/paged", "/api/v1/orgs/{s}/people/paged?q={q}"),
     ("API proposals/paged", "/api/v1/orgs/{s}/proposals/paged"),
+    ("API municipality report", "/api/v1/municipalities/{m}/report"),
 )
 
 
