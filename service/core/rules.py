@@ -224,6 +224,7 @@ SUPERSEDED_REASONS = {
     "mentor_full": "у наставника не осталось свободных мест",
     "no_consent": "нет согласия участника",
     "archived": "участник покинул программу",
+    "answers_changed": "анкета участника исправлена после подбора",
 }
 
 # Why a matching run left a mentee without a pair (the run's result page).

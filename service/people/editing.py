@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
 from service.core.errors import Conflict, EditedMeanwhile, Invalid
-from service.core.models import Answers, Person
+from service.core.models import Answers, Person, Proposal, ProposalStatus, utcnow
 from service.core.security import Actor
 from service.people import consents
 from service.people.answer_forms import PLURAL, form_values, questions, side_of
@@ -133,9 +133,31 @@ def correct(
         session, actor, person.org_id, person.side, person.spec, answers, person
     )
     if outcome != "unchanged":
+        # A proposal was scored on the answers before: any change but the name and the
+        # identifying answer may change its form, score or reasons; a new run proposes again.
+        scored_on = set(changed) - {part.fields.name, part.fields.id}
+        superseded = _supersede_open(session, actor, stored) if scored_on else 0
         record(session, actor, "edit", "person", stored.id, stored.org_id,
-               questions=changed, version=stored.version)  # fmt: skip
+               questions=changed, version=stored.version, superseded=superseded)  # fmt: skip
     return answers_of(session, actor, org, stored.id)
+
+
+def _supersede_open(session: Session, actor: Actor, person: Person) -> int:
+    """Supersede the open proposals naming ``person``; return how many."""
+    done = session.execute(
+        update(Proposal)
+        .where(
+            (Proposal.mentee_id == person.id) | (Proposal.mentor_id == person.id),
+            Proposal.status == ProposalStatus.open.value,
+        )
+        .values(
+            status=ProposalStatus.superseded.value,
+            status_reason="answers_changed",
+            decided_at=utcnow(),
+            decided_by=actor.user_id,
+        )
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _stored(value: Any) -> Any:

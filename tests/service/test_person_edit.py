@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.models import Answers, AuditEvent, Feedback, Pair, Person
-from tests.service.util import auth, org_id, school, settings_for, sign_in, token
+from service.core.models import Answers, AuditEvent, Feedback, Pair, Person, Proposal
+from tests.service.util import auth, org_id, proposal, school, settings_for, sign_in, token
 
 DATA = Path(__file__).with_name("data")
 
@@ -80,6 +80,7 @@ def test_a_correction_is_a_new_version_validated_audited_and_never_lost(web: Web
         assert session.get_one(Person, kozlov).version == 1
     assert not _events(web.db, "edit")
 
+    open_one = proposal(web.db, org_id(web.db, "s1"), kozlov, web.ids["petrova"])
     # Two curators open version 1; the first correction is stored, the second is refused.
     first = {"version": 1, "answers": {"full_name": "Козлов Денис Олегович-мл.",
                                        "status": "student", "meeting_format": ["remote"]}}  # fmt: skip
@@ -108,6 +109,11 @@ def test_a_correction_is_a_new_version_validated_audited_and_never_lost(web: Web
     assert versions[1]["subjects"] == versions[0]["subjects"] == ["math"]
     (event,) = _events(web.db, "edit")
     assert event.detail["questions"] == ["full_name", "meeting_format", "status"]
+    # The proposal was scored on the answers before: superseded, with the reason.
+    assert event.detail["superseded"] == 1
+    with web.db.read() as session:
+        stale = session.get_one(Proposal, open_one)
+        assert (stale.status, stale.status_reason) == ("superseded", "answers_changed")
     # Without a version the correction is refused, naming what is missing.
     missing = web.client.patch(url, json={"answers": {"experience": 2}}, headers=web.curator)
     assert missing.status_code == 422
