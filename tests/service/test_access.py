@@ -77,6 +77,12 @@ def test_a_curator_sees_only_their_school(
         ("post", "/api/v1/orgs/s1/orders", {"number": "1", "date": "2024-09-01"}),
         ("post", "/api/v1/orgs/s2/orders", {"number": "1", "date": "2024-09-01",
                                             "pair_ids": [ids["s1-pair"]]}),
+        ("get", f"/api/v1/orgs/s1/people/{ids['s1-mentee']}/answers", None),
+        ("patch", f"/api/v1/orgs/s1/people/{ids['s1-mentee']}/answers",
+         {"version": 1, "answers": {"full_name": "Чужая правка"}}),
+        ("patch", f"/api/v1/orgs/s2/people/{ids['s1-mentee']}/answers",
+         {"version": 1, "answers": {"full_name": "Чужая правка"}}),
+        ("get", "/api/v1/orgs/s1/feedback/paged", None),
     ]  # fmt: skip
     for method, url, body in requests:
         response = client.request(method, url, headers=own, json=body)
