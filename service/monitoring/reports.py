@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -69,6 +69,18 @@ class _School:
     pairs: Sequence[Pair]
     responses: list[tuple[str, float]]  # (author, satisfaction on the 1-10 scale)
     forms: dict[int, tuple[str, ...]]  # each person's forms of mentoring (by role, or the pair's)
+    response_pairs: list[int] = field(default_factory=list)  # the pair of each response
+
+    def part(self, code: str, org_id: int) -> _School:
+        """What one of the schools read together holds: its people, the pairs of its mentees or
+        mentors and their responses (as reading that school alone would give)."""
+        people = [p for p in self.people if p.org_id == org_id]
+        here = {p.id for p in people}
+        pairs = [p for p in self.pairs if p.org_id == org_id or p.mentor_id in here]
+        ids = {p.id for p in pairs}
+        kept = [k for k, pair in enumerate(self.response_pairs) if pair in ids]
+        return _School(code, people, pairs, [self.responses[k] for k in kept], self.forms,
+                       [self.response_pairs[k] for k in kept])  # fmt: skip
 
 
 def _read(session: Session, actor: Actor, org: str) -> _School:
@@ -86,16 +98,17 @@ def _read_orgs(session: Session, code: str, org_ids: list[int]) -> _School:
     theirs = Pair.org_id.in_(org_ids) | Pair.mentor_id.in_(mentors)
     pairs = session.scalars(select(Pair).where(theirs)).all()
     rows = session.execute(
-        select(Feedback.author, Feedback.score, Feedback.answers)
+        select(Feedback.pair_id, Feedback.author, Feedback.score, Feedback.answers)
         .join(Pair, Pair.id == Feedback.pair_id)
         .where(Feedback.kind == "satisfaction", theirs)
     )
-    responses = [
-        (author, value)
-        for author, score, answers in rows
-        if (value := satisfaction_value(score, answers)) is not None
-    ]
-    return _School(code, people, pairs, responses, forms_by_role(session, list(people)))
+    responses, response_pairs = [], []
+    for pair_id, author, score, answers in rows:
+        if (value := satisfaction_value(score, answers)) is not None:
+            responses.append((author, value))
+            response_pairs.append(pair_id)
+    forms = forms_by_role(session, list(people))
+    return _School(code, people, pairs, responses, forms, response_pairs)
 
 
 def _form_of(school: _School, person: Person) -> str:
@@ -273,13 +286,15 @@ def municipality_report(
     if not orgs:
         raise NotFound("municipality", name)
     now = now or utcnow()
+    together = _read_orgs(session, name, [o.id for o in orgs])  # read once, then split
+    waiting = waiting_list(session, together.people, now)
+    total = _summary(together, waiting, now)
     schools = []
     for org in orgs:
-        school = _read_orgs(session, org.code, [org.id])
-        report = _summary(school, waiting_list(session, school.people, now), now)
+        school = together.part(org.code, org.id)
+        mentees = {p.id for p in school.people}
+        report = _summary(school, [w for w in waiting if w.mentee_id in mentees], now)
         schools.append(_indicators(report, org.code, org.name))
-    together = _read_orgs(session, name, [o.id for o in orgs])
-    total = _summary(together, waiting_list(session, together.people, now), now)
     return MunicipalityReport(
         municipality=name,
         generated_at=now,

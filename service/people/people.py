@@ -564,8 +564,57 @@ def _details(
 
 
 def forms_by_role(session: Session, found: list[Person]) -> dict[int, tuple[str, ...]]:
-    """The forms of mentoring of each person (their active pair's, else those their role fits)."""
-    return _details(session, found)[1]
+    """The forms of mentoring of each person (their active pair's, else those their role fits),
+    reading only the role and forms answers of their current questionnaires (a whole school's
+    report reads them all)."""
+    keys: set[str] = set()
+    for spec, side in {(p.spec, p.side) for p in found}:
+        try:
+            fields = load_spec_named(spec).side(f"{side}s").fields
+        except Invalid:
+            continue
+        keys.update(k for k in (fields.role, fields.forms) if k)
+    ordered = sorted(keys)
+    by_id = {p.id: p for p in found}
+    forms: dict[int, tuple[str, ...]] = {}
+    known: dict[tuple[Any, ...], tuple[str, ...]] = {}
+    ids = list(by_id)
+    for row in session.execute(
+        select(Answers.person_id, *(Answers.records[k].as_string() for k in ordered))
+        .join(Person, Person.id == Answers.person_id)
+        .where(among(Person.id, ids), Answers.version == Person.version)
+    ):
+        person = by_id[row[0]]
+        records = {k: _json_answer(v) for k, v in zip(ordered, row[1:], strict=True)}
+        key = (person.spec, person.side, *(str(records.get(k)) for k in ordered))
+        if key not in known:
+            try:
+                known[key] = forms_of(person.spec, f"{person.side}s", records)
+            except (KeyError, ValueError, Invalid):
+                known[key] = ()
+        forms[person.id] = known[key]
+    for mentee_id, mentor_id, form in session.execute(
+        select(Pair.mentee_id, Pair.mentor_id, Pair.form).where(
+            _ACTIVE, among(Pair.mentee_id, ids) | among(Pair.mentor_id, ids)
+        )
+    ):
+        for person_id in (mentee_id, mentor_id):
+            if person_id in by_id and form:
+                paired = forms.get(-person_id, ())  # pair forms collected under -id first
+                forms[-person_id] = (*paired, form) if form not in paired else paired
+    for person_id in [k for k in forms if k < 0]:
+        forms[-person_id] = forms.pop(person_id)
+    return forms
+
+
+def _json_answer(value: Any) -> Any:
+    """An answer read as text from the JSON of the records: a list stays a list."""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def people_page(session: Session, actor: Actor, org: str, params: ListParams) -> Page[PersonPublic]:
