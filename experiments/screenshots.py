@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
-from experiments.bench_service import _import_city, _server, _setup
+from experiments.bench_service import _command, _import_city, _server, _setup
 
 PAGES = (
     ("school", "/ui/orgs/{s}"),
@@ -25,6 +26,8 @@ PAGES = (
     ("waiting", "/ui/orgs/{s}/waiting"),
     ("pairs", "/ui/orgs/{s}/pairs"),
     ("report", "/ui/orgs/{s}/report"),
+    ("municipality", "/ui/municipalities/{m}"),
+    ("person-edit", "/ui/orgs/{s}/people/{p}/edit"),
 )
 
 
@@ -42,6 +45,10 @@ def main() -> None:
         "NASTAVNIK_ENVIRONMENT": "development",
     }
     world = _setup(env, 1, 1)
+    # The pages need a login and a password (a token opens only the API): give the admin one.
+    login, password = f"admin-{world.tag}", secrets.token_urlsafe(16)
+    subprocess.run([*_command(), "users", "passwd", login, "--password-stdin"], env=env,
+                   input=password + "\n", text=True, capture_output=True, check=True)  # fmt: skip
     with (
         _server(env, folder / "server.log") as base,
         httpx.Client(base_url=base, headers={"Authorization": f"Bearer {world.admin}"},
@@ -52,7 +59,8 @@ def main() -> None:
         made = client.post(f"/api/v1/orgs/{school}/matching-runs").json()
         best = [p["proposal_id"] for p in made["proposals"]][:50]
         client.post("/api/v1/proposals/confirm", json={"proposal_ids": best})
-        name = client.get(f"/api/v1/orgs/{school}/people/paged").json()["items"][0]["name"]
+        first = client.get(f"/api/v1/orgs/{school}/people/paged").json()["items"][0]
+        name = first["name"]
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
@@ -61,12 +69,15 @@ def main() -> None:
                 args=["--headless", "--no-sandbox", "--disable-gpu"],
             )
             context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 1000})
-            host = urlsplit(base).hostname or "127.0.0.1"
-            context.add_cookies([{"name": "nastavnik_token", "value": world.admin,
-                                  "domain": host, "path": "/"}])  # fmt: skip
             page = context.new_page()
+            page.goto(f"{base}/login")
+            page.get_by_label("Логин").fill(login)
+            page.get_by_label("Пароль").fill(password)
+            page.get_by_role("button", name="Войти").click()
+            page.wait_for_url("**/ui**")
             for shot, path in PAGES:
-                page.goto(base + path.format(s=school, q=name.split()[0], run=made["run_id"]))
+                page.goto(base + path.format(s=school, q=name.split()[0], run=made["run_id"],
+                                             m=world.municipality, p=first["id"]))  # fmt: skip
                 page.screenshot(path=str(args.out / f"{shot}.png"))
                 print(args.out / f"{shot}.png")
             browser.close()
