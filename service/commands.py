@@ -235,6 +235,13 @@ def serve(
     host: str | None = typer.Option(None, "--host", help="Адрес (по умолчанию 127.0.0.1)."),
     port: int | None = typer.Option(None, "--port", help="Порт (по умолчанию 8000)."),
     sample: Path | None = _SAMPLE_OPTION,
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        envvar="NASTAVNIK_WORKERS",
+        help="Процессов сервера (по умолчанию 1; на сервере — по числу ядер).",
+    ),
 ) -> None:
     """Запустить сервис (API, страницы для кураторов, документация на /docs)."""
     import uvicorn
@@ -264,7 +271,20 @@ def serve(
         typer.echo(
             f'Пример: curl -H "Authorization: Bearer {token}" http://{host}:{port}/api/v1/orgs'
         )
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info")
+        return
+    # Several processes: each builds its own application (and database pool) from the
+    # environment, as `create_app()` does; the schema is already migrated above.
+    db.dispose()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 # -- branch participation (issue 12): the outbox from the command line (e.g. from cron) --
