@@ -66,9 +66,9 @@ def _command() -> list[str]:
     return [sys.executable, "-c", "from service.cli import main; main()"]
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
+def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     done = subprocess.run(
-        [*_command(), *args], env=env, capture_output=True, text=True, check=False
+        [*_command(), *args], env=env, capture_output=True, text=True, check=False, input=stdin
     )
     if done.returncode != 0:
         raise RuntimeError(f"nastavnik {' '.join(args[:2])} failed: {done.stderr.strip()}")
