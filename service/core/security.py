@@ -124,7 +124,13 @@ def visible_organisations(actor: Actor) -> Select[Organisation]:
 
 def organisation_for(session: Session, actor: Actor, code: str) -> Organisation:
     """Return the organisation with ``code`` if ``actor`` may see it, else raise NotFound."""
-    org = session.scalar(select(Organisation).where(Organisation.code == code))
+    # Read once per session (a request): a page asks for its school three or four times.
+    known: dict[str, Organisation] = session.info.setdefault("organisations", {})
+    org = known.get(code)
+    if org is None:
+        org = session.scalar(select(Organisation).where(Organisation.code == code))
+        if org is not None:
+            known[code] = org
     if org is None or not actor.sees(org):
         raise NotFound("organisation", code)
     return org
