@@ -35,6 +35,7 @@ from service.people import routes as people_routes
 from service.runs import pages as run_pages
 from service.runs import routes as run_routes
 from service.runs.executor import Solver
+from service.runs.scoring import preload
 from service.ui import login
 from service.ui.headers import SecurityHeaders
 
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         The schema must be migrated (``nastavnik serve`` does it).
     """
     settings = settings or get_settings()
+    preload()
     database = db or Database(settings.database_url)
     solver = Solver(settings.solver_workers, settings.dask_scheduler)
 

@@ -26,7 +26,7 @@ from service.people.people import PEOPLE
 from service.people.questionnaires import grades, subjects
 from service.people.routes import read_upload
 from service.people.schemas import ConsentPublic, LimitPublic
-from service.people.waiting import WAITING_SORTS, school_waiting, waiting_page
+from service.people.waiting import WAITING_SORTS, waiting_among, waiting_page
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
 
@@ -55,7 +55,7 @@ def people_list(request: Request, org: str, session: SessionDep, actor: ActorDep
     with consents, places and pairs and links to change them."""
     params = ListParams.parse(request.query_params, PEOPLE.filters)
     found = people.people_page(session, actor, org, params)
-    waiting = school_waiting(session, organisation_for(session, actor, org).id)
+    waiting = waiting_among(session, [p.id for p in found.items])
     return render(
         request,
         "people.html",

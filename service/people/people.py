@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -478,12 +479,21 @@ def public(person: Person, active_pairs: int) -> PersonPublic:
     )
 
 
-def people(session: Session, actor: Actor, org: str, side: str | None = None) -> list[PersonPublic]:
-    """Return the people of a school (optionally one side) with their number of active pairs."""
+def people(
+    session: Session,
+    actor: Actor,
+    org: str,
+    side: str | None = None,
+    ids: Iterable[int] | None = None,
+) -> list[PersonPublic]:
+    """Return the people of a school (optionally one side, only ``ids``) with their number of
+    active pairs."""
     organisation = organisation_for(session, actor, org)
     query = select(Person).where(Person.org_id == organisation.id).order_by(Person.id)
     if side is not None:
         query = query.where(Person.side == side)
+    if ids is not None:
+        query = query.where(among(Person.id, ids))
     found = session.scalars(query).all()
     active = _active_counts(session, [p.id for p in found])
     return [public(p, active.get(p.id, 0)) for p in found]

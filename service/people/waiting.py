@@ -24,6 +24,7 @@ from service.people.schemas import WaitingPublic
 __all__ = [
     "WAITING_SORTS",
     "school_waiting",
+    "waiting_among",
     "waiting_list",
     "waiting_page",
     "waiting_since",
@@ -96,6 +97,17 @@ def school_waiting(
         )
     ).all()
     return waiting_list(session, mentees, now)
+
+
+def waiting_among(
+    session: Session, ids: Iterable[int], now: datetime | None = None
+) -> list[WaitingPublic]:
+    """The waiting list restricted to the people ``ids`` (a page of people, one mentee): what
+    :func:`school_waiting` says of them, without computing it for the whole school."""
+    people = session.scalars(
+        select(Person).where(among(Person.id, list(ids)), Person.archived_at.is_(None))
+    ).all()
+    return waiting_list(session, people, now)
 
 
 WAITING_SORTS = {"days": "дольше всех ждущие", "name": "по имени"}

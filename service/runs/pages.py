@@ -17,7 +17,7 @@ from service.core.rules import ASSIGN_WITHIN_DAYS, mentoring_forms
 from service.core.security import organisation_for
 from service.people import people
 from service.people.lookup import person_of
-from service.people.waiting import school_waiting
+from service.people.waiting import school_waiting, waiting_among
 from service.runs import runs
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, back, render
@@ -138,8 +138,9 @@ def mentee(
         found = runs.suggestions(session, actor, org, mentee_id, k=SUGGESTIONS)
     except NoConsent as exc:
         found, refusal = [], exc.message
-    mentors = {p.id: p for p in people.people(session, actor, org, "mentor")}
-    waiting = school_waiting(session, organisation_for(session, actor, org).id)
+    shown = [s.mentor_id for s in found]
+    mentors = {p.id: p for p in people.people(session, actor, org, "mentor", ids=shown)}
+    waiting = waiting_among(session, [mentee_id])
     return render(
         request,
         "mentee.html",
@@ -149,7 +150,7 @@ def mentee(
         suggestions=[(mentors[s.mentor_id], s.score, s.reasons) for s in found],
         refusal=refusal,
         current=runs.active_pair_of(session, mentee_id),
-        waiting=next((w for w in waiting if w.mentee_id == mentee_id), None),
+        waiting=waiting[0] if waiting else None,
         within_days=ASSIGN_WITHIN_DAYS,
     )
 

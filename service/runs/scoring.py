@@ -15,7 +15,16 @@ import numpy as np
 
 from service.people.questionnaires import load_spec_named
 
-__all__ = ["Member", "Scored", "score_members"]
+__all__ = ["Member", "Scored", "preload", "score_members"]
+
+
+def preload() -> None:
+    """Import the scoring stack (``features``: pandas, scikit-learn, scipy) now, at the server's
+    start, instead of inside the first request that asks for suggestions (seconds on a busy
+    machine; the command line keeps its lazy imports)."""
+    import scipy.sparse  # noqa: F401
+
+    from features import answers_from_records, load_spec, score_pairs  # noqa: F401
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,13 +63,14 @@ def _school_name(context: Any, code: str | None) -> str:
     request = context["request"]
     names = getattr(request.state, "school_names", None)
     if names is None:
+        names = request.state.school_names = {}
+    if code not in names:  # the schools a page names, not every school of the region
         from sqlalchemy import select
 
         from service.core.models import Organisation
 
         with request.app.state.db.read() as session:
-            names = dict(session.execute(select(Organisation.code, Organisation.name)).all())
-        request.state.school_names = names
+            names[code] = session.scalar(select(Organisation.name).where(Organisation.code == code))
     return str(names.get(code) or code)
 
 
