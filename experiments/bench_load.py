@@ -141,6 +141,34 @@ def _post(client: httpx.Client, url: str, expect: int, **kwargs: Any) -> httpx.R
     return response
 
 
+# Many `nastavnik` commands in one Python (each command of its own costs seconds of start-up on a
+# busy machine): one JSON line per command in ({"args": [...], "stdin": "..."}), its output out.
+_BATCH = """
+import contextlib, io, json, sys
+from service.cli import app
+commands = sys.stdin
+for line in commands:
+    job = json.loads(line)
+    out = io.StringIO()
+    sys.stdin = io.StringIO(job.get("stdin") or "")
+    with contextlib.redirect_stdout(out):
+        code = app(job["args"], standalone_mode=False)
+    sys.stdin = commands
+    print(json.dumps({"code": code or 0, "out": out.getvalue()}), flush=True)
+"""
+
+
+def _cli_batch(env: dict[str, str], jobs: Sequence[dict[str, Any]]) -> list[str]:
+    """Run ``nastavnik`` commands in one process; return each one's output."""
+    lines = "".join(json.dumps(job, ensure_ascii=False) + "\n" for job in jobs)
+    done = subprocess.run([sys.executable, "-c", _BATCH], env=env, input=lines,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or len(answers) != len(jobs) or any(a["code"] for a in answers):
+        raise RuntimeError(f"nastavnik commands failed: {done.stderr.strip()[-2000:]}")
+    return [str(a["out"]).strip() for a in answers]
+
+
 def _prepare(args: argparse.Namespace, template: str, world_file: Path) -> dict[str, Any]:
     started = time.perf_counter()
     url = _with_database(args.database_url, template)
@@ -150,20 +178,24 @@ def _prepare(args: argparse.Namespace, template: str, world_file: Path) -> dict[
     env = os.environ | {"NASTAVNIK_DATABASE_URL": url, "NASTAVNIK_ENVIRONMENT": "development"}
     _cli(env, "db", "upgrade")
     codes = [f"load-s{k:02d}" for k in range(args.schools)]
-    municipality = "Нагрузочный"
-    with ThreadPoolExecutor(2) as pool:  # every command starts a Python
-        list(pool.map(lambda k: _cli(env, "orgs", "add", codes[k], "--name",
-                                     f"МБОУ СОШ № {k + 1}", "--municipality", municipality),
-                      range(len(codes))))  # fmt: skip
-        admin = _cli(env, "users", "add", "--login", "load-admin", "--role", "admin").split()[-1]
-
-        def curator(k: int) -> dict[str, str]:
-            login, password = f"curator-{k:02d}", f"пароль-куратора-{k:02d}"
-            out = _cli(env, "users", "add", "--login", login, "--role", "curator", "--org",
-                       codes[k], "--password-stdin", stdin=password + "\n")  # fmt: skip
-            return {"login": login, "password": password, "token": out.split()[-1]}
-
-        curators = list(pool.map(curator, range(len(codes))))
+    logins = [(f"curator-{k:02d}", f"пароль-куратора-{k:02d}") for k in range(args.schools)]
+    jobs: list[dict[str, Any]] = [
+        {"args": ["orgs", "add", code, "--name", f"МБОУ СОШ № {k + 1}",
+                  "--municipality", "Нагрузочный"]}
+        for k, code in enumerate(codes)
+    ]  # fmt: skip
+    jobs.append({"args": ["users", "add", "--login", "load-admin", "--role", "admin"]})
+    jobs += [
+        {"args": ["users", "add", "--login", login, "--role", "curator", "--org", code,
+                  "--password-stdin"], "stdin": password + "\n"}
+        for code, (login, password) in zip(codes, logins, strict=True)
+    ]  # fmt: skip
+    outputs = _cli_batch(env, jobs)
+    admin = outputs[len(codes)].split()[-1]
+    curators = [
+        {"login": login, "password": password, "token": out.split()[-1]}
+        for (login, password), out in zip(logins, outputs[len(codes) + 1 :], strict=True)
+    ]
     city = make_city(seed=args.seed, spec="pupil", mentees=args.schools * args.mentees,
                      mentors=int(args.schools * args.mentees * 0.4), schools=args.schools)  # fmt: skip
     with _server(env, Path(tempfile.mkdtemp(prefix="nastavnik-load-")) / "prepare.log", 2) as base:
@@ -287,7 +319,7 @@ def run_locust(
         [*command, "-f", str(SCENARIO), "Curator", "--headless", "--users", str(users),
          "--spawn-rate", str(spawn_rate), "--run-time", f"{seconds}s", "--host", base,
          "--only-summary", "--loglevel", "WARNING",
-         "--exit-code-on-error", "0", "--stop-timeout", "10"],
+         "--exit-code-on-error", "0", "--stop-timeout", "120"],
         env=env, stdout=(out / "locust.log").open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     last = 0.0
@@ -376,8 +408,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--mentees", type=int, default=300, help="pupil mentees per school, mean")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--users", type=int, default=50, help="curators at once")
-    parser.add_argument("--spawn-rate", type=float, default=10, help="curators started per second")
-    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
+    parser.add_argument(
+        "--spawn-rate", type=float, default=2, help="curators signing in per second"
+    )
+    parser.add_argument("--duration", type=int, default=90, help="seconds of load")
     parser.add_argument("--wait", default="2,6", help="pause between a curator's clicks, s")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--state", default="var/bench-load", help="where the world files are")

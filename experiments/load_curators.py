@@ -56,8 +56,9 @@ def _save_statistics(environment: Any, **_: Any) -> None:
     entries = [*stats.entries.values(), stats.total]
     rows = [
         {
-            "name": ("" if e.name.startswith("POST") or e.method in (None, "GET") else
-                     f"{e.method} ") + ("Aggregated" if e is stats.total else e.name),
+            "name": "Aggregated" if e is stats.total else
+                    ("" if e.name.startswith("POST") or e.method == "GET" else f"{e.method} ")
+                    + e.name,
             "count": e.num_requests,
             "failures": e.num_failures,
             "p50": e.get_response_time_percentile(0.50),
