@@ -377,6 +377,9 @@ def run(args: argparse.Namespace) -> None:
     print(f"CPU seconds over {wall:.0f} s: server {server_cpu:.0f} ({server_cpu / wall:.2f} cores), "
           f"PostgreSQL backends {db_cpu:.0f} ({db_cpu / wall:.2f} cores), "
           f"locust {locust_cpu:.0f} ({locust_cpu / wall:.2f} cores)")  # fmt: skip
+    answered = sum(r.count for r in rows if r.name == "Aggregated")
+    print(f"server CPU per request: {1000 * server_cpu / max(answered, 1):.0f} ms "
+          f"({answered} requests; steadier than latency on a shared machine)")  # fmt: skip
     print(
         f"{'endpoint':<52} {'requests':>8} {'errors':>6} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
     )

@@ -109,6 +109,7 @@ class Clicks(HttpUser):
             if response.status_code != status:
                 alert = _ALERT.search(response.text)  # a page's message, else the body
                 said = alert.group(1).strip() if alert else response.text[:200]
+                said = said or repr(response.error)  # no answer: the connection's error
                 response.failure(f"{response.status_code}: {said}")
                 return ""
             if status == 303 and response.headers.get("location", "").startswith("/login"):
