@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -16,8 +17,8 @@ from service.accounts import pages as account_pages
 from service.accounts import routes as account_routes
 from service.core.config import Settings, get_settings
 from service.core.db import Database
-from service.core.deps import guard_page, ids_in_range
-from service.core.schemas import errors
+from service.core.deps import UNSAFE, guard_page, ids_in_range
+from service.core.schemas import ERROR_RESPONSES, errors
 from service.core.throttle import LoginThrottle
 from service.monitoring import exports as monitoring_exports
 from service.monitoring import indicator_pages
@@ -75,6 +76,14 @@ PAGES = (
 )
 
 
+def _document_refusals(app: FastAPI) -> None:
+    """Every unsafe API request may be refused 403 (``csrf``: authenticated by the pages' cookie
+    from another origin, see ``service.core.deps.current_actor``): the schema says so."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and (route.methods or set()) & UNSAFE:
+            route.responses.setdefault(403, ERROR_RESPONSES[403])
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     """Build the application.
 
@@ -116,8 +125,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     handlers.install(app)
     for module in API:
         app.include_router(
-            module.router, responses=errors(401, 404, 422), dependencies=[Depends(ids_in_range)]
+            module.router,
+            responses=errors(401, 404, 422, 503),
+            dependencies=[Depends(ids_in_range)],
         )
+    _document_refusals(app)
     for module in PAGES:  # sessions, anti-forgery tokens and origin checks of every page
         app.include_router(module.router, dependencies=[Depends(guard_page), Depends(ids_in_range)])
 

@@ -34,12 +34,15 @@ class ErrorOut(BaseModel):
 
 _DESCRIPTIONS = {
     401: "No valid token or session.",
-    403: "The role does not allow this.",
+    403: "The role does not allow this; or an unsafe request authenticated by the pages' cookie "
+    "came from another origin (`csrf`).",
     404: "Not found, or not visible to this user.",
     409: "The current state forbids it (no free place, already decided, no consent, ...).",
     422: "The request or its file is invalid: every problem in `errors`.",
     410: "A participant's link has expired.",  # branch participation
     429: "Too many failed attempts from this address: retry later.",  # branch participation
+    503: "The database stayed busy with another long write (SQLite's one writer, e.g. a big "
+    "import of another school): nothing was stored; retry (`busy`).",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut, "description": text} for code, text in _DESCRIPTIONS.items()

@@ -339,14 +339,14 @@ class IndicatorsPublic(BaseModel):
 class OrderHeading(BaseModel):
     """What every order has: number, date, basis and the head who signs."""
 
-    number: str = Field(description="Number of the order, e.g. '46-о'.", max_length=50)
+    number: SafeText = Field(description="Number of the order, e.g. '46-о'.", max_length=50)
     date: dt.date
-    basis: str = Field(
+    basis: SafeText = Field(
         default="Положением о системе наставничества",
         description="What the order is based on; follows «В соответствии с».",
         max_length=2000,
     )
-    head: str | None = Field(
+    head: SafeText | None = Field(
         default=None, description="Name of the head who signs.", max_length=200
     )
 
@@ -354,20 +354,20 @@ class OrderHeading(BaseModel):
 class MentorsOrderCreate(OrderHeading):
     """The order appointing mentors: only mentors whose written consent is recorded."""
 
-    mentor_ids: list[int] = Field(min_length=1, description="Mentors of the school to appoint.")
+    mentor_ids: list[DbId] = Field(min_length=1, description="Mentors of the school to appoint.")
 
 
 class CuratorOrderCreate(OrderHeading):
     """The order appointing the curator of the mentoring programme."""
 
-    curator_name: str = Field(max_length=300, description="ФИО of the curator.")
-    curator_post: str = Field(max_length=300, description="Post of the curator.")
+    curator_name: SafeText = Field(max_length=300, description="ФИО of the curator.")
+    curator_post: SafeText = Field(max_length=300, description="Post of the curator.")
 
 
 class ReplacementOrderCreate(OrderHeading):
     """The order replacing mentors: pairs that replaced another pair's mentor."""
 
-    pair_ids: list[int] | None = Field(
+    pair_ids: list[DbId] | None = Field(
         default=None, description="Active pairs that replaced a mentor; all when omitted."
     )
 

@@ -82,7 +82,7 @@ class Decision(BaseModel):
 class BulkConfirm(BaseModel):
     """Proposals to confirm at once, in this order (best first, as the pages send them)."""
 
-    proposal_ids: list[int] = Field(min_length=1, max_length=1000)
+    proposal_ids: list[DbId] = Field(min_length=1, max_length=1000)
 
 
 class BulkConfirmed(BaseModel):

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.core.text import DbId, SafeText
+
 __all__ = [
     "ChoicePublic",
     "ChoiceView",
@@ -40,10 +42,10 @@ Purpose = Literal["questionnaire", "consent", "parent", "pair", "choice"]
 class InvitationCreate(BaseModel):
     """A personal link: whose, what for, where to send it and for how many days."""
 
-    person_id: int
+    person_id: DbId
     purpose: Purpose
-    pair_id: int | None = Field(default=None, description="For purpose 'pair': which pair.")
-    email: str | None = Field(
+    pair_id: DbId | None = Field(default=None, description="For purpose 'pair': which pair.")
+    email: SafeText | None = Field(
         default=None,
         max_length=300,
         description="Send the link there (queued in the outbox); default: the person's e-mail.",
@@ -56,7 +58,7 @@ class SchoolLinkCreate(BaseModel):
 
     side: Literal["mentor", "mentee"]
     spec: str = "teacher"
-    code: str | None = Field(
+    code: SafeText | None = Field(
         default=None, min_length=4, max_length=40, description="Default: six random digits."
     )
     days: int | None = Field(default=None, ge=1, le=366)
@@ -120,20 +122,20 @@ class ConsentByLink(BaseModel):
 
     given: bool
     agree: bool = Field(default=False, description="Must be true to give consent: 'I have read'.")
-    signer_name: str | None = Field(default=None, max_length=300)
+    signer_name: SafeText | None = Field(default=None, max_length=300)
 
 
 class PlanTask(BaseModel):
     """One task of a plan."""
 
-    title: str = Field(min_length=1, max_length=300)
+    title: SafeText = Field(min_length=1, max_length=300)
     due: date
 
 
 class PlanCreate(BaseModel):
     """A pair's plan (the mentor writes it)."""
 
-    goals: str = Field(min_length=1, max_length=5000)
+    goals: SafeText = Field(min_length=1, max_length=5000)
     tasks: list[PlanTask] = Field(min_length=1, max_length=50)
     starts_on: date
     ends_on: date
@@ -153,8 +155,8 @@ class MeetingCreate(BaseModel):
 
     held_on: date
     format: Literal["in_person", "remote"]
-    topic: str = Field(min_length=1, max_length=300)
-    note: str | None = Field(default=None, max_length=2000)
+    topic: SafeText = Field(min_length=1, max_length=300)
+    note: SafeText | None = Field(default=None, max_length=2000)
 
 
 class MeetingPublic(BaseModel):
@@ -172,7 +174,7 @@ class MeetingPublic(BaseModel):
 class FinalReportCreate(BaseModel):
     """One side's final report."""
 
-    text: str = Field(min_length=1, max_length=10000)
+    text: SafeText = Field(min_length=1, max_length=10000)
     score: int | None = Field(default=None, ge=1, le=10)
 
 
@@ -212,7 +214,7 @@ class MonthlyFeedback(BaseModel):
     """One side's monthly feedback: a score, a comment, or both."""
 
     score: int | None = Field(default=None, ge=1, le=10)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: SafeText | None = Field(default=None, max_length=2000)
 
 
 class RemindersPublic(BaseModel):
@@ -234,7 +236,7 @@ class SuggestedMentor(BaseModel):
 class RankingCreate(BaseModel):
     """A mentee's choice: mentor ids, first choice first (at most the suggested ones)."""
 
-    mentor_ids: list[int] = Field(max_length=10)
+    mentor_ids: list[DbId] = Field(max_length=10)
 
 
 class ProposalForMentor(BaseModel):
@@ -250,7 +252,7 @@ class ResponseCreate(BaseModel):
     """A mentor's answer to a proposal."""
 
     accepted: bool
-    note: str | None = Field(default=None, max_length=1000)
+    note: SafeText | None = Field(default=None, max_length=1000)
 
 
 class ChoiceView(BaseModel):

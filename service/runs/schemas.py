@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.core.text import DbId
+
 __all__ = [
     "FreeMentorPublic",
     "ProposalCreate",
@@ -38,8 +40,8 @@ class RunCreate(BaseModel):
 class ProposalCreate(BaseModel):
     """A pair a curator chose (say, from the suggestions)."""
 
-    mentee_id: int
-    mentor_id: int
+    mentee_id: DbId
+    mentor_id: DbId
 
 
 class ProposalPublic(BaseModel):
