@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -124,14 +125,94 @@ def import_answers(
 
     with applied(limits or DEFAULT):
         answers = _parse(data, spec, side, filename)
+    # Everything that needs no lock is done before the write transaction: the rows as they will
+    # be stored, the consents each row's answers give, other schools named in the file.
+    rows = _rows(answers, side, spec)
+    with db.read() as session:
+        _check_organisations(session, org, answers)
     try:
         with db.write() as session:
-            return _store_file(session, actor, org, side, spec, filename, answers, max_people)
+            return _store_file(session, actor, org, side, spec, filename, rows, max_people)
     except IntegrityError as exc:  # the same new person imported by two requests at once
         raise Conflict(
             "concurrent_import",
             "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
         ) from exc
+
+
+def _rows(answers: Any, side: str, spec: str) -> list[_Row]:
+    """The file's rows as they are stored, with the consents each row's answers give."""
+    entries = _entry_times(answers)
+    capacity = getattr(answers, "capacity", None) if side == "mentors" else None
+    rows = []
+    for k, person_id in enumerate(answers.person_ids):
+        records = _plain(answers.records[k])
+        given = consents.from_answers(spec, SIDES[side].value, records)
+        minor = bool(answers.minor[k])
+        rows.append(
+            _Row(
+                str(person_id),
+                answers.names[k] if answers.names else None,
+                records,
+                minor,
+                entries[k],
+                None if capacity is None else int(capacity[k]),
+                given,
+                consents.summed_up(given, minor),
+            )
+        )
+    return rows
+
+
+def _organisation_key(name: str) -> str:
+    """A school's name as compared with a file's organisation column: case, spaces, quotes and
+    the letter ё do not matter (as for the rule, docs/rules.md#organisation)."""
+    from features.text import normalize
+
+    return normalize(re.sub(r"[«»\"'“”„]", " ", name).replace("№", " № "))
+
+
+def _check_organisations(session: Session, org: str, answers: Any) -> None:
+    """Refuse rows whose organisation column names another school of the service, not this one
+    (docs/rules.md#import-organisation): that school imports its own people."""
+    named = {value for value in answers.organisations if value}
+    if not named:
+        return
+    schools = session.execute(select(Organisation.code, Organisation.name)).all()
+    here = next((name for code, name in schools if code == org), org)
+    ours = {_organisation_key(org), _organisation_key(here)}
+    others: dict[str, str] = {}
+    for code, name in schools:
+        if code != org:
+            others.setdefault(_organisation_key(name), name)
+            others.setdefault(_organisation_key(code), name)
+    foreign = {
+        value: others[key]
+        for value in named
+        if (key := _organisation_key(value)) in others and key not in ours
+    }
+    if not foreign:
+        return
+    column = (
+        answers.spec.side(answers.side)
+        .question(answers.spec.side(answers.side).fields.organisation)
+        .header
+    )
+    errors = [
+        {
+            "row": row,
+            "column": column,
+            "value": value,
+            "message": f"это другая школа («{foreign[value]}»), а файл загружается в школу "
+            f"«{here}»: её участников загружает её куратор; уберите строку из файла",
+        }
+        for row, value in zip(answers.rows, answers.organisations, strict=True)
+        if value in foreign
+    ]
+    raise Invalid(
+        f"Файл не принят: в {len(errors)} строк(ах) указана другая школа. Ничего не сохранено.",
+        errors,
+    )
 
 
 def _store_file(
@@ -141,10 +222,15 @@ def _store_file(
     side: str,
     spec: str,
     filename: str | None,
-    answers: Any,
+    rows: list[_Row],
     max_people: int | None,
 ) -> ImportPublic:
-    """Store a parsed file in the caller's write transaction: an ``Import`` and each person's row."""
+    """Store a parsed file in the caller's write transaction: an ``Import``, new people, new
+    versions of changed answers and the consents they change.
+
+    The rows are written with a few bulk statements (executemany), not an object per row: on
+    SQLite the write lock is held while this runs, and other schools' writes wait for it.
+    """
     organisation = organisation_for(session, actor, org)
     batch = Import(
         org_id=organisation.id,
@@ -155,9 +241,11 @@ def _store_file(
     )
     session.add(batch)
     session.flush()
-    known = _known_people(session, organisation.id, SIDES[side], answers.person_ids)
+    origin = _Origin.of(batch)
+    known = _known_people(session, organisation.id, SIDES[side], [r.external_id for r in rows])
+    fresh = [r for r in rows if r.external_id not in known]
     if max_people is not None:
-        _check_headcount(session, organisation, len(answers.person_ids) - len(known), max_people)
+        _check_headcount(session, organisation, len(fresh), max_people)
     current: dict[int, dict[str, Any]] = dict(
         session.execute(
             select(Answers.person_id, Answers.records)
@@ -168,33 +256,59 @@ def _store_file(
             )
         ).all()
     )
-    entries = _entry_times(answers)
-    capacity = getattr(answers, "capacity", None) if side == "mentors" else None
     consent_state = consents.latest(session, [p.id for p in known.values()])
-    left_out: list[Person] = []
-    for k, person_id in enumerate(answers.person_ids):
-        person = known.get(str(person_id))
-        row = _Row(
-            str(person_id),
-            answers.names[k] if answers.names else None,
-            _plain(answers.records[k]),
-            bool(answers.minor[k]),
-            entries[k],
-            None if capacity is None else int(capacity[k]),
+    now = utcnow()
+    people: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    versions: list[tuple[int, _Row, dict[str, bool]]] = []  # person, row, consents to record
+    withdrawn: list[int] = []
+    for row in rows:
+        person = known.get(row.external_id)
+        if person is None:
+            continue
+        if (current.get(person.id), person.spec, person.name) == (row.records, spec, row.name):
+            batch.unchanged += 1
+            if row.capacity is not None and row.capacity != person.capacity:
+                changed.append({"b_id": person.id, "b_capacity": row.capacity} | _same(person))
+            continue
+        old = current.get(person.id)
+        before = consents.from_answers(person.spec, origin.side, old) if old is not None else {}
+        recorded, given = _consent_changes(before, row, consent_state.get(person.id, {}))
+        versions.append((person.id, row, recorded))
+        changed.append(
+            {
+                "b_id": person.id,
+                "b_capacity": person.capacity if row.capacity is None else row.capacity,
+                "b_version": person.version + 1,
+                "b_spec": spec,
+                "b_name": row.name,
+                "b_updated_at": now,
+                "b_consent": given,
+            }
         )
-        outcome = _upsert(
-            session,
-            _Origin.of(batch),
-            person,
-            current.get(person.id) if person else None,
-            row,
-            consent_state[person.id] if person else {},
+        if person.consent and not given:
+            withdrawn.append(person.id)
+        batch.updated += 1
+    for row in fresh:
+        recorded, given = row.consents, row.given
+        people.append(
+            {
+                "org_id": origin.org_id,
+                "side": origin.side,
+                "external_id": row.external_id,
+                "name": row.name,
+                "spec": spec,
+                "capacity": row.capacity,
+                "consent": given,
+                "version": 1,
+                "entered_at": row.entered or now,
+                "updated_at": now,
+            }
         )
-        if person is not None and outcome == "withdrawn":
-            left_out.append(person)
-            outcome = "updated"
-        setattr(batch, outcome, getattr(batch, outcome) + 1)
-    withdrawn = _leave_out(session, actor, left_out)
+        versions.append((0, row, recorded))
+        batch.created += 1
+    _write(session, origin, people, changed, versions, known, now)
+    left_out = _leave_out(session, actor, [session.get_one(Person, i) for i in withdrawn])
     record(
         session,
         actor,
@@ -207,7 +321,7 @@ def _store_file(
         created=batch.created,
         updated=batch.updated,
         unchanged=batch.unchanged,
-        consent_withdrawn=withdrawn,
+        consent_withdrawn=left_out,
     )
     log.info(
         "import %d into org %d: %d created, %d updated, %d unchanged",
@@ -225,21 +339,121 @@ def _store_file(
     )
 
 
-def _known_people(session: Session, org_id: int, side: Side, person_ids: Any) -> dict[str, Person]:
-    """The school's people of this side whom the file names, locked (after their open proposals,
-    which a changed consent answer may supersede: the same order as confirming takes them)."""
+def _same(person: Any) -> dict[str, Any]:
+    """The update of a person that changes nothing but the capacity."""
+    return {
+        "b_version": person.version,
+        "b_spec": person.spec,
+        "b_name": person.name,
+        "b_updated_at": person.updated_at,
+        "b_consent": person.consent,
+    }
+
+
+def _write(
+    session: Session,
+    origin: _Origin,
+    people: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    versions: list[tuple[int, _Row, dict[str, bool]]],
+    known: dict[str, Any],
+    now: datetime,
+) -> None:
+    """The bulk statements of an import: new people (their ids back), changed people, one
+    version of answers per new or changed person, the consents their answers change."""
+    from sqlalchemy import Table, bindparam, insert
+
+    people_table = cast(Table, Person.__table__)
+    ids = {p.external_id: p.id for p in known.values()}
+    if people:
+        # Without RETURNING: SQLite would then insert row by row. The new ids are read back by
+        # the school's unique (side, external id).
+        session.execute(insert(people_table), people)
+        wanted = {p["external_id"] for p in people}
+        ids.update(
+            (external_id, person_id)
+            for person_id, external_id in session.execute(
+                select(Person.id, Person.external_id).where(
+                    Person.org_id == origin.org_id, Person.side == origin.side
+                )
+            )
+            if external_id in wanted
+        )
+    if changed:
+        column = people_table.c
+        session.execute(
+            update(people_table)
+            .where(column.id == bindparam("b_id"))
+            .values(
+                capacity=bindparam("b_capacity"),
+                version=bindparam("b_version"),
+                spec=bindparam("b_spec"),
+                name=bindparam("b_name"),
+                updated_at=bindparam("b_updated_at"),
+                consent=bindparam("b_consent"),
+            ),
+            changed,
+        )
+    version_of = {c["b_id"]: c["b_version"] for c in changed}
+    answers: list[dict[str, Any]] = []
+    given: list[dict[str, Any]] = []
+    for person_id, row, recorded in versions:
+        person_id = person_id or ids[row.external_id]
+        answers.append(
+            {
+                "person_id": person_id,
+                "version": version_of.get(person_id, 1),
+                "spec": origin.spec,
+                "records": row.records,
+                "import_id": origin.import_id,
+                "created_at": now,
+            }
+        )
+        given.extend(
+            {
+                "person_id": person_id,
+                "kind": kind,
+                "given": value,
+                "source": "questionnaire",
+                "import_id": origin.import_id,
+                "user_id": origin.user_id,
+                "recorded_at": now,
+            }
+            for kind, value in recorded.items()
+        )
+    if answers:
+        session.execute(insert(cast(Table, Answers.__table__)), answers)
+    if given:
+        session.execute(insert(cast(Table, Consent.__table__)), given)
+
+
+def _known_people(
+    session: Session, org_id: int, side: Side, external_ids: list[str]
+) -> dict[str, Any]:
+    """The school's people of this side whom the file names (id, version, spec, name, consent,
+    capacity, updated_at), locked (after their open proposals, which a changed consent answer may
+    supersede: the same order as confirming takes them)."""
     # The school's people of this side (one school is bounded by people_per_school): no
     # statement lists the file's identities, however many rows it has.
     identities = (Person.org_id == org_id, Person.side == side.value)
-    wanted = {str(i) for i in person_ids}
+    wanted = set(external_ids)
     consents.lock_open_proposals(session, select(Person.id).where(*identities))
-    return {
-        p.external_id: p
-        for p in session.scalars(
-            select(Person).where(*identities).order_by(Person.id).with_for_update()
+    found = session.execute(
+        select(
+            Person.id,
+            Person.external_id,
+            Person.version,
+            Person.spec,
+            Person.name,
+            Person.consent,
+            Person.capacity,
+            Person.updated_at,
         )
-        if p.external_id in wanted
-    }
+        .where(*identities)
+        .order_by(Person.id)
+        .with_for_update()
+    )
+    return {p.external_id: p for p in found if p.external_id in wanted}
 
 
 def _check_headcount(session: Session, organisation: Organisation, new: int, most: int) -> None:
@@ -280,6 +494,8 @@ class _Row:
     minor: bool  # a parent's consent is needed, when the questionnaire asks for it
     entered: datetime | None
     capacity: int | None
+    consents: dict[str, bool]  # the consents these answers give, by kind
+    given: bool = False  # whether they are all a new person needs (computed ahead)
 
 
 def _upsert(
@@ -333,6 +549,19 @@ def _upsert(
     return "withdrawn" if had_consent and not person.consent else outcome
 
 
+def _consent_changes(
+    before: dict[str, bool], row: _Row, state: dict[str, bool]
+) -> tuple[dict[str, bool], bool]:
+    """The consents a row's answers change (to record), and whether every consent asked is then
+    given. ``before`` holds the consents of the answers this row replaces, ``state`` the latest
+    record of each kind.
+
+    Only a changed answer is recorded: an unchanged one would undo a later paper record.
+    """
+    recorded = {kind: given for kind, given in row.consents.items() if before.get(kind) != given}
+    return recorded, consents.summed_up(state | recorded, row.minor)
+
+
 def _consents(
     session: Session,
     batch: _Origin,
@@ -341,25 +570,20 @@ def _consents(
     row: _Row,
     state: dict[str, bool],
 ) -> bool:
-    """Record the consents this file's answers change; return whether all asked are given.
-
-    Only a changed answer is recorded: an unchanged one would undo a later paper record.
-    """
-    state = dict(state)
-    for kind, given in consents.from_answers(batch.spec, batch.side, row.records).items():
-        if before.get(kind) != given:
-            state[kind] = given
-            session.add(
-                Consent(
-                    person=person,
-                    kind=kind,
-                    given=given,
-                    source="questionnaire",
-                    import_id=batch.import_id,
-                    user_id=batch.user_id,
-                )
+    """Record the consents this answers change; return whether all asked are given."""
+    recorded, given = _consent_changes(before, row, state)
+    for kind, value in recorded.items():
+        session.add(
+            Consent(
+                person=person,
+                kind=kind,
+                given=value,
+                source="questionnaire",
+                import_id=batch.import_id,
+                user_id=batch.user_id,
             )
-    return consents.summed_up(state, row.minor)
+        )
+    return given
 
 
 def store_one(
@@ -390,13 +614,15 @@ def store_one(
         )
         state = consents.latest(session, [person.id]).get(person.id, {})
     capacity = getattr(answers, "capacity", None) if side == Side.mentor.value else None
+    records = _plain(answers.records[0])
     row = _Row(
         str(answers.person_ids[0]),
         answers.names[0] if answers.names else None,
-        _plain(answers.records[0]),
+        records,
         bool(answers.minor[0]),
         _entry_times(answers)[0],
         None if capacity is None else int(capacity[0]),
+        consents.from_answers(spec, side, records),
     )
     origin = _Origin(org_id, side, spec, None, actor.user_id)
     outcome = _upsert(session, origin, person, current, row, state)
