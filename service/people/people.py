@@ -1,8 +1,11 @@
 """People and their questionnaires: imports, versions of answers, lists, capacity limits.
 
 An import is one of the two explicit orchestrations of the service (the other is a matching run):
-the file is parsed and validated outside any transaction, and the write transaction only stores
-it, so a big file never holds the database's write lock while it is read.
+the file is parsed and validated outside any transaction, its new people are written to a
+staging table in short transactions (:func:`_stage`), and the import's one write transaction only
+copies them in SQL and stores the changes of known people in bulk (:func:`_store_file`): a big
+file holds SQLite's write lock for seconds, not for the minutes of reading it, and it is still
+stored whole or not at all.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +31,9 @@ from service.core.listing import Listing, ListParams, Page, choice, page_of, pag
 from service.core.models import (
     Answers,
     Consent,
+    ConsentKind,
     Import,
+    ImportStaging,
     Organisation,
     Pair,
     PairStatus,
@@ -35,6 +41,7 @@ from service.core.models import (
     Proposal,
     ProposalStatus,
     Side,
+    UTCDateTime,
     utcnow,
 )
 from service.core.rules import MAX_CAPACITY
@@ -130,14 +137,119 @@ def import_answers(
     rows = _rows(answers, side, spec)
     with db.read() as session:
         _check_organisations(session, org, answers)
+        organisation = organisation_for(session, actor, org)
+        identities = (Person.org_id == organisation.id, Person.side == SIDES[side].value)
+        known = set(session.scalars(select(Person.external_id).where(*identities)))
+    key = uuid.uuid4().hex
     try:
+        _stage(db, key, [r for r in rows if r.external_id not in known])
         with db.write() as session:
-            return _store_file(session, actor, org, side, spec, filename, rows, max_people)
+            return _store_file(session, actor, org, side, spec, filename, rows, max_people, key)
     except IntegrityError as exc:  # the same new person imported by two requests at once
         raise Conflict(
             "concurrent_import",
             "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
         ) from exc
+    finally:
+        _unstage(db, key)
+
+
+_STAGE_ROWS = 2000  # rows per short transaction of the staging
+
+
+def _stage(db: Database, key: str, rows: list[_Row]) -> None:
+    """Write the new people of a file into ``import_staging``, ``_STAGE_ROWS`` per transaction:
+    the heavy part of a big import (its answers) is written while other schools may still write
+    between two transactions; the import's own transaction then only copies them
+    (:func:`_swap`)."""
+    from sqlalchemy import insert
+
+    now = utcnow()
+    staging = cast(Table, ImportStaging.__table__)
+    with db.write() as session:  # what a crash left behind
+        session.execute(delete(staging).where(staging.c.created_at < now - timedelta(days=1)))
+    for start in range(0, len(rows), _STAGE_ROWS):
+        chunk = [
+            {
+                "key": key,
+                "external_id": row.external_id,
+                "name": row.name,
+                "capacity": row.capacity,
+                "consent": row.given,
+                "participant": row.consents.get(ConsentKind.participant.value),
+                "parent": row.consents.get(ConsentKind.parent.value),
+                "entered_at": row.entered or now,
+                "records": row.records,
+                "created_at": now,
+            }
+            for row in rows[start : start + _STAGE_ROWS]
+        ]
+        with db.write() as session:
+            session.execute(insert(staging), chunk)
+
+
+def _unstage(db: Database, key: str) -> None:
+    """Delete what is left of an import's staging (nothing after a successful swap)."""
+    staging = cast(Table, ImportStaging.__table__)
+    with db.write() as session:
+        session.execute(delete(staging).where(staging.c.key == key))
+
+
+def _swap(session: Session, key: str, origin: _Origin, now: datetime) -> int:
+    """Copy an import's staged new people into ``people``, their answers into ``answers`` and
+    their consents into ``consents`` (three ``INSERT ... SELECT``: no row travels through
+    Python while the write lock is held); return how many people were created."""
+    from sqlalchemy import Integer, and_, func, insert, literal
+
+    staging = cast(Table, ImportStaging.__table__)
+    people = cast(Table, Person.__table__)
+    mine = staging.c.key == key
+    moment = literal(now, UTCDateTime())
+    session.execute(
+        insert(people).from_select(
+            ["org_id", "side", "external_id", "name", "spec", "capacity", "consent", "version",
+             "entered_at", "updated_at"],
+            select(
+                literal(origin.org_id, Integer()), literal(origin.side), staging.c.external_id,
+                staging.c.name, literal(origin.spec), staging.c.capacity, staging.c.consent,
+                literal(1, Integer()), staging.c.entered_at, moment,
+            ).where(mine),
+        )
+    )  # fmt: skip
+    joined = staging.join(
+        people,
+        and_(
+            people.c.org_id == origin.org_id,
+            people.c.side == origin.side,
+            people.c.external_id == staging.c.external_id,
+        ),
+    )
+    session.execute(
+        insert(cast(Table, Answers.__table__)).from_select(
+            ["person_id", "version", "spec", "records", "import_id", "created_at"],
+            select(
+                people.c.id, literal(1, Integer()), literal(origin.spec), staging.c.records,
+                literal(origin.import_id, Integer()), moment,
+            ).select_from(joined).where(mine),
+        )
+    )  # fmt: skip
+    for kind, given in (
+        (ConsentKind.participant.value, staging.c.participant),
+        (ConsentKind.parent.value, staging.c.parent),
+    ):
+        session.execute(
+            insert(cast(Table, Consent.__table__)).from_select(
+                ["person_id", "kind", "given", "source", "import_id", "user_id", "recorded_at"],
+                select(
+                    people.c.id, literal(kind), given, literal("questionnaire"),
+                    literal(origin.import_id, Integer()), literal(origin.user_id, Integer()),
+                    moment,
+                ).select_from(joined).where(mine, given.is_not(None)),
+            )
+        )  # fmt: skip
+    created = int(session.scalar(select(func.count()).select_from(staging).where(mine)) or 0)
+    session.execute(delete(staging).where(mine))
+    return created
 
 
 def _rows(answers: Any, side: str, spec: str) -> list[_Row]:
@@ -224,12 +336,15 @@ def _store_file(
     filename: str | None,
     rows: list[_Row],
     max_people: int | None,
+    stage: str,
 ) -> ImportPublic:
-    """Store a parsed file in the caller's write transaction: an ``Import``, new people, new
-    versions of changed answers and the consents they change.
+    """Store a parsed file in the caller's write transaction: an ``Import``, the new people
+    staged under ``stage`` (:func:`_stage`, :func:`_swap`), new versions of changed answers and
+    the consents they change.
 
-    The rows are written with a few bulk statements (executemany), not an object per row: on
-    SQLite the write lock is held while this runs, and other schools' writes wait for it.
+    Known people are written with a few bulk statements (executemany), new ones copied from the
+    staging in SQL, never an object per row: on SQLite the write lock is held while this runs,
+    and other schools' writes wait for it.
     """
     organisation = organisation_for(session, actor, org)
     batch = Import(
@@ -258,7 +373,6 @@ def _store_file(
     )
     consent_state = consents.latest(session, [p.id for p in known.values()])
     now = utcnow()
-    people: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     versions: list[tuple[int, _Row, dict[str, bool]]] = []  # person, row, consents to record
     withdrawn: list[int] = []
@@ -289,25 +403,16 @@ def _store_file(
         if person.consent and not given:
             withdrawn.append(person.id)
         batch.updated += 1
-    for row in fresh:
-        recorded, given = row.consents, row.given
-        people.append(
-            {
-                "org_id": origin.org_id,
-                "side": origin.side,
-                "external_id": row.external_id,
-                "name": row.name,
-                "spec": spec,
-                "capacity": row.capacity,
-                "consent": given,
-                "version": 1,
-                "entered_at": row.entered or now,
-                "updated_at": now,
-            }
+    staged = _swap(session, stage, origin, now)
+    if staged != len(fresh):
+        # A person known when the file was staged was removed since: the file no longer fits.
+        raise Conflict(
+            "concurrent_import",
+            "Пока файл загружался, участников школы изменил другой пользователь; повторите "
+            "загрузку.",
         )
-        versions.append((0, row, recorded))
-        batch.created += 1
-    _write(session, origin, people, changed, versions, known, now)
+    batch.created = staged
+    _write(session, origin, changed, versions, now)
     left_out = _leave_out(session, actor, [session.get_one(Person, i) for i in withdrawn])
     record(
         session,
@@ -353,32 +458,15 @@ def _same(person: Any) -> dict[str, Any]:
 def _write(
     session: Session,
     origin: _Origin,
-    people: list[dict[str, Any]],
     changed: list[dict[str, Any]],
     versions: list[tuple[int, _Row, dict[str, bool]]],
-    known: dict[str, Any],
     now: datetime,
 ) -> None:
-    """The bulk statements of an import: new people (their ids back), changed people, one
-    version of answers per new or changed person, the consents their answers change."""
-    from sqlalchemy import Table, bindparam, insert
+    """The bulk statements of an import's known people: the changed people, a new version of
+    their answers, the consents their answers change (new people come from :func:`_swap`)."""
+    from sqlalchemy import bindparam, insert
 
     people_table = cast(Table, Person.__table__)
-    ids = {p.external_id: p.id for p in known.values()}
-    if people:
-        # Without RETURNING: SQLite would then insert row by row. The new ids are read back by
-        # the school's unique (side, external id).
-        session.execute(insert(people_table), people)
-        wanted = {p["external_id"] for p in people}
-        ids.update(
-            (external_id, person_id)
-            for person_id, external_id in session.execute(
-                select(Person.id, Person.external_id).where(
-                    Person.org_id == origin.org_id, Person.side == origin.side
-                )
-            )
-            if external_id in wanted
-        )
     if changed:
         column = people_table.c
         session.execute(
@@ -398,11 +486,10 @@ def _write(
     answers: list[dict[str, Any]] = []
     given: list[dict[str, Any]] = []
     for person_id, row, recorded in versions:
-        person_id = person_id or ids[row.external_id]
         answers.append(
             {
                 "person_id": person_id,
-                "version": version_of.get(person_id, 1),
+                "version": version_of[person_id],
                 "spec": origin.spec,
                 "records": row.records,
                 "import_id": origin.import_id,

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from service.app import create_app
 from service.cli import app as cli
 from service.core.db import Database
-from service.core.models import Answers, AuditEvent, Consent, Import, Person
+from service.core.models import Answers, AuditEvent, Consent, Import, ImportStaging, Person
 from tests.service.util import auth, school, settings_for, token
 
 SAMPLE = Path(__file__).parents[2] / "examples" / "teachers"
@@ -63,11 +63,12 @@ def client(db: Database) -> Iterator[TestClient]:
 
 
 def _stored(db: Database) -> tuple[int, ...]:
-    """What an import writes: people, answers, consents, imports, audit entries."""
+    """What an import writes: people, answers, consents, imports, audit entries, and the
+    staging of its new people (empty once the import ends, whatever its end)."""
     with db.read() as session:
         return tuple(
             int(session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Person, Answers, Consent, Import, AuditEvent)
+            for model in (Person, Answers, Consent, Import, AuditEvent, ImportStaging)
         )
 
 
@@ -292,6 +293,34 @@ def test_rows_naming_another_school_are_refused(client: TestClient, db: Database
     # (an enterprise's mentor, docs/rules.md#organisation), is accepted.
     accepted = _refused(client, db, _sample(["Школа s1", "школа  S1", "ООО «Ромашка»"]), "m.csv")
     assert accepted is None
+
+
+def test_a_file_refused_after_its_rows_were_staged_stores_nothing(db: Database) -> None:
+    """The headcount is checked in the import's own transaction, after the new people were
+    staged: the staging is emptied and nothing else is stored."""
+    school(db, "s1", "m1")
+    app = create_app(settings_for(db, people_per_school=3), db)
+    with TestClient(app) as client:
+        client.headers.update(auth(token(db, "curator", "s1")))
+        before = _stored(db)
+        answer = client.post(
+            "/api/v1/orgs/s1/imports/mentors",
+            files={"file": ("m.csv", (SAMPLE / "mentors.csv").read_bytes())},
+        )
+        assert answer.status_code == 422, answer.text
+        assert "допускается не больше 3" in answer.json()["detail"]
+        assert _stored(db) == before
+        good = _sample(["Школа s1"] * 3)
+        assert (
+            client.post("/api/v1/orgs/s1/imports/mentors", files={"file": ("m.csv", good)}).json()[
+                "created"
+            ]
+            == 3
+        )
+    after = _stored(db)
+    assert after[0] == before[0] + 3  # people
+    assert after[1] == before[1] + 3  # one version of answers each
+    assert after[-1] == 0  # the staging is empty
 
 
 # -- no personal data in the logs -------------------------------------------------------------
