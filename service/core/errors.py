@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from service.core.rules import form_title
+
 __all__ = [
     "AlreadyDecided",
     "Busy",
@@ -19,15 +21,18 @@ __all__ = [
     "Denied",
     "DuplicatePeople",
     "EditedMeanwhile",
+    "GroupFull",
     "Invalid",
     "LinkExpired",
     "LinkRefused",
+    "MenteeHasMentors",
     "MenteeHasPair",
     "MentorFull",
     "NoConsent",
     "NotAllowed",
     "NotFound",
     "PairNotActive",
+    "SameMentor",
     "ServiceError",
     "TooManyAttempts",
     "Unauthorized",
@@ -171,6 +176,42 @@ class MenteeHasPair(Conflict):
             "mentee_has_pair",
             f"У наставляемого {who} уже есть действующая пара{mentor}.",
             {"mentee_id": mentee_id, "pair_id": pair_id},
+        )
+
+
+class GroupFull(Conflict):
+    """The mentor's group of this form is as large as the school allows (docs/rules.md#group)."""
+
+    def __init__(self, mentor_id: int, name: str | None, form: str, size: int) -> None:
+        super().__init__(
+            "group_full",
+            f"Группа наставника {_person(name, 'mentor')} в форме «{form_title(form)}» заполнена: "
+            f"в ней {size} из {size} наставляемых, больше школа не допускает.",
+            {"mentor_id": mentor_id, "form": form, "size_limit": size},
+        )
+
+
+class MenteeHasMentors(Conflict):
+    """The mentee has as many mentors as they need (docs/rules.md#co-mentors)."""
+
+    def __init__(self, mentee_id: int, name: str | None, mentors: list[str], demand: int) -> None:
+        who = _person(name, "mentee")
+        named = ", ".join(mentors)
+        super().__init__(
+            "mentee_has_pair",
+            f"У наставляемого {who} уже {len(mentors)} из {demand} наставников: {named}.",
+            {"mentee_id": mentee_id, "demand": demand},
+        )
+
+
+class SameMentor(Conflict):
+    """The mentor already mentors this mentee (co-mentors are distinct people)."""
+
+    def __init__(self, mentee_name: str | None, mentor_name: str | None) -> None:
+        super().__init__(
+            "same_mentor",
+            f"{_person(mentor_name, 'mentor')} уже наставник наставляемого "
+            f"{_person(mentee_name, 'mentee')}: второй наставник должен быть другим человеком.",
         )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -31,7 +32,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from service.core.rules import MAX_CAPACITY
+from service.core.rules import MAX_CAPACITY, MAX_DEMAND, MAX_GROUP_SIZE, ORG_KINDS, SERVICE_MODES
 
 __all__ = [
     "Answers",
@@ -44,16 +45,21 @@ __all__ = [
     "Denominators",
     "Feedback",
     "FinalReport",
+    "GroupLimit",
+    "GroupStatus",
     "Import",
     "ImportStaging",
     "Invitation",
     "LinkPurpose",
     "MatchingRun",
     "Meeting",
+    "MentorGroup",
+    "MentorService",
     "Message",
     "MessageStatus",
     "Organisation",
     "Pair",
+    "PairChange",
     "PairStatus",
     "Person",
     "Plan",
@@ -158,6 +164,9 @@ class Organisation(Base):
     """A school (образовательная организация); schools are grouped into municipalities."""
 
     __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint("kind IN (" + ", ".join(repr(k) for k in ORG_KINDS) + ")", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -167,6 +176,8 @@ class Organisation(Base):
         String(200), index=True, doc="The region (субъект РФ) of the school's municipality."
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # branch groups-service: a school, or the home of external mentors (docs/rules.md#external-mentors)
+    kind: Mapped[str] = mapped_column(String(20), default="school", server_default="school")
 
 
 class User(Base):
@@ -203,8 +214,11 @@ class Person(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "side", "external_id", name="uq_people_identity"),
         CheckConstraint(_in("side", Side), name="side"),
-        CheckConstraint(f"capacity BETWEEN 0 AND {MAX_CAPACITY}", name="capacity"),
-        CheckConstraint(f"capacity_limit BETWEEN 0 AND {MAX_CAPACITY}", name="capacity_limit"),
+        CheckConstraint(f"capacity BETWEEN 0 AND {MAX_GROUP_SIZE}", name="capacity"),
+        CheckConstraint(f"capacity_limit BETWEEN 0 AND {MAX_GROUP_SIZE}", name="capacity_limit"),
+        CheckConstraint(f"demand BETWEEN 1 AND {MAX_DEMAND}", name="demand"),
+        # the parent key of a pair's (mentee_id, mentee_demand): see Pair
+        UniqueConstraint("id", "demand", name="uq_people_id_demand"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,6 +239,8 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # branch pages: left the programme (history kept); not matched, not waiting
     archived_at: Mapped[datetime | None]
+    # branch groups-service: how many distinct mentors a mentee needs at once (docs/rules.md#co-mentors)
+    demand: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     org: Mapped[Organisation] = relationship()
 
@@ -354,28 +370,64 @@ class Proposal(Base):
 
 
 class Pair(Base):
-    """A confirmed pair: active, then completed or ended with a reason.
+    """A confirmed pair: one mentor and one mentee of a group, active, then completed or ended.
 
-    ``place`` numbers the mentor's active pairs 1..3; a partial unique index on
-    (mentor, place) among active pairs makes a fourth active pair impossible in the database
-    itself, and another on the mentee makes a second active pair of one mentee impossible.
+    The database holds the rules of groups and co-mentors itself (docs/rules.md#group,
+    docs/rules.md#co-mentors), so that no code path, however concurrent, breaks them:
+
+    - ``place`` numbers the active members of a group 1..size; (``group_id``, ``group_size``)
+      refers to the group's (id, size_limit), and an active pair's place may not exceed it, so a
+      group never grows past its form's maximum (a partial unique index on (group, place) among
+      active pairs);
+    - ``mentee_place`` numbers a mentee's active pairs 1..demand the same way, against the
+      mentee's (id, demand); and one mentor is never twice a mentee's active mentor.
     """
 
     __tablename__ = "pairs"
     __table_args__ = (
         CheckConstraint(_in("status", PairStatus), name="status"),
-        CheckConstraint(f"place BETWEEN 1 AND {MAX_CAPACITY}", name="place"),
+        CheckConstraint(f"place BETWEEN 1 AND {MAX_GROUP_SIZE}", name="place"),
         CheckConstraint("(status = 'active') = (ended_at IS NULL)", name="ended_at_iff_not_active"),
+        CheckConstraint(
+            "status != 'active' OR (group_id IS NOT NULL AND group_size IS NOT NULL "
+            "AND place <= group_size)",
+            name="group_place",
+        ),
+        CheckConstraint(
+            "status != 'active' OR mentee_place BETWEEN 1 AND mentee_demand", name="mentee_place"
+        ),
+        CheckConstraint("planned_end > planned_start", name="planned_term"),
+        ForeignKeyConstraint(
+            ["group_id", "group_size"],
+            ["mentor_groups.id", "mentor_groups.size_limit"],
+            name="fk_pairs_group_size",
+            onupdate="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["mentee_id", "mentee_demand"],
+            ["people.id", "people.demand"],
+            name="fk_pairs_mentee_demand",
+            onupdate="CASCADE",
+        ),
         Index(
-            "uq_pairs_active_mentee",
+            "uq_pairs_active_mentee_place",
             "mentee_id",
+            "mentee_place",
             unique=True,
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
         Index(
-            "uq_pairs_active_mentor_place",
+            "uq_pairs_active_mentee_mentor",
+            "mentee_id",
             "mentor_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "uq_pairs_active_group_place",
+            "group_id",
             "place",
             unique=True,
             sqlite_where=text("status = 'active'"),
@@ -396,9 +448,19 @@ class Pair(Base):
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(50))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # branch groups-service: the group, the mentee's place among their mentors, the planned term
+    group_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    group_size: Mapped[int | None] = mapped_column(Integer, doc="The group's size_limit (a copy).")
+    mentee_place: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    mentee_demand: Mapped[int] = mapped_column(
+        Integer, default=1, server_default="1", doc="The mentee's demand (a copy)."
+    )
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_end: Mapped[date | None] = mapped_column(Date)
 
     mentee: Mapped[Person] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Person] = relationship(foreign_keys=[mentor_id])
+    group: Mapped[MentorGroup | None] = relationship(foreign_keys=[group_id])
 
 
 class Feedback(Base):
@@ -734,3 +796,106 @@ class ImportStaging(Base):
     entered_at: Mapped[datetime]
     records: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- branch groups-service (issue 11): groups, their sizes, terms, external mentors ---------
+
+
+class GroupStatus(enum.StrEnum):
+    """The life of a group: active while it works, ended when its last member's pair ends."""
+
+    active = "active"
+    ended = "ended"
+
+
+class MentorGroup(Base):
+    """A mentor and the mentees they mentor in one form at one school (docs/rules.md#group).
+
+    ``size_limit`` is the form's largest group at the school when the group was formed; the
+    active members' places (``Pair.place``) may not exceed it. One active group per mentor,
+    form and school.
+    """
+
+    __tablename__ = "mentor_groups"
+    __table_args__ = (
+        CheckConstraint(_in("status", GroupStatus), name="status"),
+        CheckConstraint(f"size_limit BETWEEN 1 AND {MAX_GROUP_SIZE}", name="size_limit"),
+        CheckConstraint("(status = 'active') = (ended_at IS NULL)", name="ended_at_iff_not_active"),
+        UniqueConstraint("id", "size_limit", name="uq_mentor_groups_id_size"),
+        Index(
+            "uq_mentor_groups_active",
+            "mentor_id",
+            "form",
+            "org_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    form: Mapped[str] = mapped_column(String(100))
+    size_limit: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=GroupStatus.active.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(50))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    mentor: Mapped[Person] = relationship()
+    org: Mapped[Organisation] = relationship()
+
+
+class GroupLimit(Base):
+    """A school's own largest group of a form (docs/rules.md#group); the default is in rules."""
+
+    __tablename__ = "group_limits"
+    __table_args__ = (
+        UniqueConstraint("org_id", "form", name="uq_group_limits_form"),
+        CheckConstraint(f"max_size BETWEEN 1 AND {MAX_GROUP_SIZE}", name="max_size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    form: Mapped[str] = mapped_column(String(100))
+    max_size: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PairChange(Base):
+    """A change of a pair's term or form by mutual consent (docs/rules.md#term), with the reason."""
+
+    __tablename__ = "pair_changes"
+    __table_args__ = (CheckConstraint("kind IN ('term', 'form')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pair_id: Mapped[int] = mapped_column(ForeignKey("pairs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    old_value: Mapped[str | None] = mapped_column(String(100))
+    new_value: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MentorService(Base):
+    """A school an external mentor serves, in person or remotely (docs/rules.md#external-mentors)."""
+
+    __tablename__ = "mentor_services"
+    __table_args__ = (
+        UniqueConstraint("mentor_id", "org_id", name="uq_mentor_services_school"),
+        CheckConstraint("mode IN (" + ", ".join(repr(m) for m in SERVICE_MODES) + ")", name="mode"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    mentor: Mapped[Person] = relationship()
+    org: Mapped[Organisation] = relationship()

@@ -19,24 +19,33 @@ from matching import MAX_CAPACITY
 
 __all__ = [
     "ASSIGN_WITHIN_DAYS",
+    "DEFAULT_TERM",
     "END_REASONS",
     "FORM_CATEGORIES",
+    "GROUP_SIZE_DEFAULTS",
     "INDICATORS",
     "INDICATOR_TARGETS",
     "MAX_CAPACITY",
+    "MAX_DEMAND",
+    "MAX_GROUP_SIZE",
     "MAX_TERM",
     "MENTOR_CATEGORIES",
     "MENTOR_ROLE_CATEGORIES",
     "MIN_TERM",
+    "ORG_KINDS",
     "PROGRAMME_YEAR_STARTS",
     "PUPIL_MENTEE_AGES",
     "PUPIL_MENTOR_AGES",
     "REPLACE_REASONS",
     "SATISFACTION_TARGETS",
+    "SERVICE_MODES",
     "SHIPPED_SPECS",
     "SUPERSEDED_REASONS",
+    "TEACHER_FORMS",
+    "TERM_ENDING_DAYS",
     "UNMATCHED_REASONS",
     "YOUNG_TEACHER_YEARS",
+    "default_group_size",
     "form_title",
     "indicator_target",
     "mentoring_forms",
@@ -49,6 +58,42 @@ __all__ = [
 #: docs/rules.md#term — mentoring lasts from one month to one year.
 MIN_TERM = relativedelta(months=1)
 MAX_TERM = relativedelta(years=1)
+
+#: docs/rules.md#term — a pair's planned end when the curator gives none: the longest term.
+DEFAULT_TERM = MAX_TERM
+#: docs/rules.md#term — an active pair whose planned end is this near (days) is flagged.
+TERM_ENDING_DAYS = 14
+
+#: docs/rules.md#group — the forms of mentoring of pedagogical workers (the teacher spec), bound by
+#: 000 §3.7's «не может превышать трех»: a school may lower their group size, never raise it.
+TEACHER_FORMS = frozenset({"teacher_teacher", "head_teacher", "employer_student"})
+#: docs/rules.md#group — the largest group of a form a school may set (a class), the code's bound.
+MAX_GROUP_SIZE = 30
+#: docs/rules.md#group — a form's largest group unless the school set its own: three for the
+#: teacher forms (000 §3.7), ten for the pupil forms (004 §4.2.1 allows groups; no number).
+GROUP_SIZE_DEFAULTS = {
+    "teacher_teacher": MAX_CAPACITY,
+    "head_teacher": MAX_CAPACITY,
+    "employer_student": MAX_CAPACITY,
+    "pupil_pupil": 10,
+    "student_pupil": 10,
+    "employer_pupil": 10,
+}
+
+#: docs/rules.md#co-mentors — how many distinct mentors one mentee may have at once (004 §5.2
+#: allows several; the code bounds it).
+MAX_DEMAND = 3
+
+#: docs/rules.md#external-mentors — what an organisation is: a school, or the home of external
+#: mentors (a college or university, an enterprise, another organisation).
+ORG_KINDS = {
+    "school": "образовательная организация",
+    "college": "колледж или вуз",
+    "enterprise": "предприятие",
+    "other": "иная организация",
+}
+#: docs/rules.md#external-mentors — how an external mentor serves a school.
+SERVICE_MODES = {"in_person": "очно", "remote": "дистанционно"}
 
 #: docs/rules.md#replacement — why a pair ends or its mentor is replaced; ``completed`` is the
 #: regular end of the programme, the others are the regulation's reasons for a replacement.
@@ -127,6 +172,19 @@ PROGRAMME_YEAR_STARTS = (9, 1)
 
 #: The questionnaire specs shipped with ``features`` that a school may choose by name.
 SHIPPED_SPECS = ("teacher", "pupil")
+
+
+def default_group_size(form: str) -> int:
+    """Return a form's largest group when the school set none (docs/rules.md#group).
+
+    Examples
+    --------
+    >>> default_group_size("teacher_teacher"), default_group_size("pupil_pupil")
+    (3, 10)
+    >>> default_group_size("a_school_form")
+    3
+    """
+    return GROUP_SIZE_DEFAULTS.get(form, MAX_CAPACITY)
 
 
 def satisfaction_target(year: int) -> float:
@@ -222,6 +280,7 @@ SUPERSEDED_REASONS = {
     "new_run": "заменено новым подбором",
     "mentee_paired": "у наставляемого уже есть пара",
     "mentor_full": "у наставника не осталось свободных мест",
+    "group_full": "группа наставника в этой форме заполнена",
     "no_consent": "нет согласия участника",
     "archived": "участник покинул программу",
     "answers_changed": "анкета участника исправлена после подбора",

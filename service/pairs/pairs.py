@@ -1,15 +1,20 @@
 """The life of a pair: confirm or reject a proposal, end a pair, replace its mentor; read pairs.
 
-Capacity is guarded three times over (docs/rules.md#capacity): the transaction locks the rows it
-decides on (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write transaction holds the
-database's write lock from its first statement), the count of active pairs is read after the lock,
-and the database refuses a mentor's fourth active place or a mentee's second active pair (partial
-unique indexes). Every function takes the caller's ``session`` (one transaction per request).
+A pair is one member of a group: a mentor and the mentees they mentor in one form at one school
+(docs/rules.md#group). Capacity is guarded three times over (docs/rules.md#capacity): the
+transaction locks the rows it decides on (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
+write transaction holds the database's write lock from its first statement), the mentor's and the
+mentee's active pairs are counted after the lock, and the database refuses a place beyond the
+group's size, a mentee's pair beyond their demand and one mentor twice for one mentee (partial
+unique indexes, a foreign key to the group's size and to the mentee's demand, checks).
+Every function takes the caller's ``session`` (one transaction per request).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -20,14 +25,19 @@ from service.core.errors import (
     ConcurrentChange,
     Conflict,
     Denied,
+    GroupFull,
     Invalid,
-    MenteeHasPair,
+    MenteeHasMentors,
     MentorFull,
     NotFound,
     PairNotActive,
+    SameMentor,
 )
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
+    GroupLimit,
+    GroupStatus,
+    MentorGroup,
     Organisation,
     Pair,
     PairStatus,
@@ -37,7 +47,15 @@ from service.core.models import (
     Side,
     utcnow,
 )
-from service.core.rules import END_REASONS, SUPERSEDED_REASONS
+from service.core.rules import (
+    DEFAULT_TERM,
+    END_REASONS,
+    MAX_CAPACITY,
+    SUPERSEDED_REASONS,
+    TEACHER_FORMS,
+    TERM_ENDING_DAYS,
+    default_group_size,
+)
 from service.core.security import Actor, organisation_for
 from service.pairs.schemas import BulkConfirmed, BulkConfirmPublic, BulkRefused, PairPublic
 from service.runs.runs import require_consent, score_pair
@@ -47,15 +65,38 @@ __all__ = [
     "confirm",
     "confirm_many",
     "end_pair",
+    "group_size_limit",
+    "new_pair",
     "pair_with_sides",
     "pairs",
     "pairs_page",
     "public",
     "reject",
     "replace_mentor",
+    "school_today",
+    "term_state",
     "undo_reject",
     "visible_sides",
 ]
+
+
+def school_today() -> date:
+    """Today's date in the schools' time zone (``NASTAVNIK_TIMEZONE``)."""
+    from service.core.config import get_settings
+
+    return utcnow().astimezone(get_settings().zone).date()
+
+
+def term_state(pair: Pair, today: date | None = None) -> tuple[str | None, int | None]:
+    """Return whether an active pair's term is ``ok``, ``ending`` (within 14 days) or
+    ``overdue``, and the days left (negative when overdue); (None, None) for a pair with no
+    planned end or no longer active (docs/rules.md#term)."""
+    if pair.status != PairStatus.active.value or pair.planned_end is None:
+        return None, None
+    left = (pair.planned_end - (today or school_today())).days
+    if left < 0:
+        return "overdue", left
+    return ("ending" if left <= TERM_ENDING_DAYS else "ok"), left
 
 
 def public(pair: Pair) -> PairPublic:
@@ -64,6 +105,7 @@ def public(pair: Pair) -> PairPublic:
     if pair.status == PairStatus.active.value:
         people = ((Side.mentee, pair.mentee), (Side.mentor, pair.mentor))
         missing = [side.value for side, person in people if not person.consent]
+    term, left = term_state(pair)
     return PairPublic(
         pair_id=pair.id,
         org=pair.mentee.org.code,
@@ -80,6 +122,11 @@ def public(pair: Pair) -> PairPublic:
         previous_pair_id=pair.previous_pair_id,
         proposal_id=pair.proposal_id,
         missing_consent=missing,
+        group_id=pair.group_id,
+        planned_start=pair.planned_start,
+        planned_end=pair.planned_end,
+        term=term,
+        days_left=left,
     )
 
 
@@ -207,27 +254,111 @@ def _locked_people(session: Session, *ids: int) -> dict[int, Person]:
     return {p.id: p for p in people}
 
 
-def _take_place(session: Session, mentor: Person) -> int:
-    """Return a free place (1..3) of ``mentor`` or raise MentorFull; call with the mentor locked."""
-    taken = set(
-        session.scalars(
-            select(Pair.place).where(
-                Pair.mentor_id == mentor.id, Pair.status == PairStatus.active.value
-            )
+def group_size_limit(session: Session, org_id: int, form: str) -> int:
+    """The largest group of ``form`` at a school: the school's own setting, else the default;
+    never above three for a teacher form (000 §3.7; docs/rules.md#group)."""
+    own = session.scalar(
+        select(GroupLimit.max_size).where(GroupLimit.org_id == org_id, GroupLimit.form == form)
+    )
+    size = default_group_size(form) if own is None else own
+    return min(size, MAX_CAPACITY) if form in TEACHER_FORMS else size
+
+
+def _active_group(session: Session, mentor_id: int, form: str, org_id: int) -> MentorGroup | None:
+    return session.scalar(
+        select(MentorGroup).where(
+            MentorGroup.mentor_id == mentor_id,
+            MentorGroup.form == form,
+            MentorGroup.org_id == org_id,
+            MentorGroup.status == GroupStatus.active.value,
+        )
+    )
+
+
+def _take_place(
+    session: Session, actor: Actor, mentor: Person, org_id: int, form: str
+) -> tuple[MentorGroup, int]:
+    """Return the mentor's group of ``form`` at the school (formed when there is none) and a
+    free place in it, or raise MentorFull / GroupFull; call with the mentor locked."""
+    load = session.scalar(
+        select(func.count(Pair.id)).where(
+            Pair.mentor_id == mentor.id, Pair.status == PairStatus.active.value
         )
     )
     places = mentor.places()
-    if len(taken) >= places:
-        raise MentorFull(mentor.id, mentor.name, len(taken), places)
-    return min(set(range(1, places + 1)) - taken)
-
-
-def _check_free_mentee(session: Session, mentee: Person) -> None:
-    current = session.scalar(
-        select(Pair).where(Pair.mentee_id == mentee.id, Pair.status == PairStatus.active.value)
+    if (load or 0) >= places:
+        raise MentorFull(mentor.id, mentor.name, load or 0, places)
+    group = _active_group(session, mentor.id, form, org_id)
+    if group is None:
+        group = MentorGroup(
+            org_id=org_id,
+            mentor_id=mentor.id,
+            form=form,
+            size_limit=group_size_limit(session, org_id, form),
+            created_by=actor.user_id,
+        )
+        session.add(group)
+        session.flush()
+    taken = set(
+        session.scalars(
+            select(Pair.place).where(
+                Pair.group_id == group.id, Pair.status == PairStatus.active.value
+            )
+        )
     )
-    if current is not None:
-        raise MenteeHasPair(mentee.id, mentee.name, current.id, current.mentor.name)
+    if len(taken) >= group.size_limit:
+        raise GroupFull(mentor.id, mentor.name, form, group.size_limit)
+    return group, min(set(range(1, group.size_limit + 1)) - taken)
+
+
+def _mentee_place(session: Session, mentee: Person, mentor_id: int) -> int:
+    """Return a free place among the mentee's mentors (1..demand) or raise MenteeHasMentors /
+    SameMentor; call with the mentee locked (docs/rules.md#co-mentors)."""
+    current = session.scalars(
+        select(Pair)
+        .where(Pair.mentee_id == mentee.id, Pair.status == PairStatus.active.value)
+        .order_by(Pair.mentee_place)
+    ).all()
+    if len(current) >= mentee.demand:
+        names = [p.mentor.name or "наставник без имени" for p in current]
+        raise MenteeHasMentors(mentee.id, mentee.name, names, mentee.demand)
+    for pair in current:
+        if pair.mentor_id == mentor_id:
+            raise SameMentor(mentee.name, pair.mentor.name)
+    return min(set(range(1, mentee.demand + 1)) - {p.mentee_place for p in current})
+
+
+def new_pair(
+    session: Session,
+    actor: Actor,
+    mentee: Person,
+    mentor: Person,
+    org_id: int,
+    form: str,
+    **fields: object,
+) -> Pair:
+    """Add an active pair of ``mentee`` and ``mentor`` to the mentor's group of ``form`` at the
+    school, with a planned term from today; call with both people locked."""
+    mentee_place = _mentee_place(session, mentee, mentor.id)
+    group, place = _take_place(session, actor, mentor, org_id, form)
+    start = school_today()
+    pair = Pair(
+        org_id=org_id,
+        mentee_id=mentee.id,
+        mentor_id=mentor.id,
+        form=form,
+        place=place,
+        group_id=group.id,
+        group_size=group.size_limit,
+        mentee_place=mentee_place,
+        mentee_demand=mentee.demand,
+        planned_start=start,
+        planned_end=start + DEFAULT_TERM - timedelta(days=1),
+        created_by=actor.user_id,
+        **fields,
+    )
+    _insert_pair(session, pair)
+    return pair
 
 
 def _insert_pair(session: Session, pair: Pair) -> None:
@@ -262,7 +393,7 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
     ------
     NotFound
         When the proposal does not exist or is another school's.
-    AlreadyDecided, MentorFull, MenteeHasPair, NoConsent
+    AlreadyDecided, MentorFull, GroupFull, MenteeHasMentors, SameMentor, NoConsent
         When the current state forbids the pair.
     """
     proposal = _locked_proposal(session, actor, proposal_id)
@@ -272,9 +403,13 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
         require_consent(proposal.mentor)
         # Superseded because of a pair confirmed since: answer as a single confirmation would.
         if proposal.status_reason == "mentee_paired":
-            _check_free_mentee(session, proposal.mentee)
-        if proposal.status_reason == "mentor_full":
-            _take_place(session, proposal.mentor)
+            _mentee_place(session, proposal.mentee, proposal.mentor_id)
+        if proposal.status_reason in ("mentor_full", "group_full"):
+            with session.begin_nested():  # only to raise why; nothing is kept
+                _take_place(
+                    session, actor, proposal.mentor, proposal.org_id,
+                    proposal.form or proposal.mentee.spec,
+                )  # fmt: skip
     if proposal.status != ProposalStatus.open.value:
         existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
         why = SUPERSEDED_REASONS.get(proposal.status_reason or "")
@@ -283,21 +418,14 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
     mentee, mentor = people[proposal.mentee_id], people[proposal.mentor_id]
     require_consent(mentee)
     require_consent(mentor)
-    _check_free_mentee(session, mentee)
-    pair = Pair(
-        org_id=proposal.org_id,
-        mentee_id=mentee.id,
-        mentor_id=mentor.id,
+    pair = new_pair(
+        session, actor, mentee, mentor, proposal.org_id, proposal.form or mentee.spec,
         proposal_id=proposal.id,
-        form=proposal.form or mentee.spec,
-        place=_take_place(session, mentor),
-        created_by=actor.user_id,
-    )
-    _insert_pair(session, pair)
+    )  # fmt: skip
     proposal.status = ProposalStatus.confirmed.value
     proposal.decided_at = utcnow()
     proposal.decided_by = actor.user_id
-    stale = _supersede_stale(session, actor, proposal, mentor)
+    stale = _supersede_stale(session, actor, proposal, mentor, mentee, pair)
     record(
         session, actor, "confirm", "proposal", proposal.id, proposal.org_id,
         pair=pair.id, superseded=stale,
@@ -305,27 +433,47 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
     return public(pair)
 
 
-def _supersede_stale(session: Session, actor: Actor, done: Proposal, mentor: Person) -> list[int]:
+def _active_count(session: Session, *where: ColumnElement[bool]) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Pair.id)).where(Pair.status == PairStatus.active.value, *where)
+        )
+        or 0
+    )
+
+
+def _supersede_stale(
+    session: Session, actor: Actor, done: Proposal, mentor: Person, mentee: Person, pair: Pair
+) -> list[int]:
     """Mark superseded, with the reason, the open proposals a confirmed pair made impossible:
-    the mentee's others, and the mentor's when their last place is taken.
+    the mentee's others once they have all the mentors they need, the same mentor's others of
+    this mentee, the mentor's when their last place is taken, and the group's form's when the
+    group is full.
 
     Rows another transaction is deciding on right now are skipped (``SKIP LOCKED``): locking them
     after the people would invert the lock order of a confirmation (a deadlock); that decision
     fails on its own (the mentee has a pair, the mentor is full).
     """
-    full = (
-        len(
-            session.scalars(
-                select(Pair.id).where(
-                    Pair.mentor_id == mentor.id, Pair.status == PairStatus.active.value
-                )
-            ).all()
+    full = _active_count(session, Pair.mentor_id == mentor.id) >= mentor.places()
+    reasons: list[tuple[str, ColumnElement[bool]]] = [
+        (
+            "mentee_paired",
+            (Proposal.mentee_id == done.mentee_id) & (Proposal.mentor_id == done.mentor_id),
         )
-        >= mentor.places()
-    )
-    reasons = [("mentee_paired", Proposal.mentee_id == done.mentee_id)]
+    ]
+    if _active_count(session, Pair.mentee_id == mentee.id) >= mentee.demand:
+        reasons.append(("mentee_paired", Proposal.mentee_id == done.mentee_id))
     if full:
         reasons.append(("mentor_full", Proposal.mentor_id == mentor.id))
+    elif _active_count(session, Pair.group_id == pair.group_id) >= (pair.group_size or 0):
+        reasons.append(
+            (
+                "group_full",
+                (Proposal.mentor_id == mentor.id)
+                & (Proposal.form == pair.form)
+                & (Proposal.org_id == pair.org_id),
+            )
+        )
     superseded: list[int] = []
     for reason, involved in reasons:
         stale = session.scalars(
@@ -444,10 +592,19 @@ def _check_reason(reason: str) -> None:
         )
 
 
-def _close(pair: Pair, reason: str) -> None:
+def _close(pair: Pair, reason: str, session: Session | None = None) -> None:
+    """Close a pair with ``reason``; its group ends with its last active member."""
     pair.status = (PairStatus.completed if reason == "completed" else PairStatus.ended).value
     pair.ended_at = utcnow()
     pair.end_reason = reason
+    if session is not None and pair.group_id is not None:
+        session.flush()
+        if _active_count(session, Pair.group_id == pair.group_id) == 0:
+            group = session.get(MentorGroup, pair.group_id)
+            if group is not None and group.status == GroupStatus.active.value:
+                group.status = GroupStatus.ended.value
+                group.ended_at = pair.ended_at
+                group.end_reason = reason
 
 
 def end_pair(session: Session, actor: Actor, pair_id: int, reason: str) -> PairPublic:
@@ -458,7 +615,7 @@ def end_pair(session: Session, actor: Actor, pair_id: int, reason: str) -> PairP
     """
     _check_reason(reason)
     pair, _ = _locked_active_pair(session, actor, pair_id)
-    _close(pair, reason)
+    _close(pair, reason, session)
     record(session, actor, "end", "pair", pair.id, pair.org_id, reason=reason)
     return public(pair)
 
@@ -489,18 +646,12 @@ def replace_mentor(
     people = _locked_people(session, pair.mentee_id, mentor_id)
     mentee, mentor = people[pair.mentee_id], people[mentor_id]
     score_pair(session, mentee, mentor)  # consent and the hard rules
-    _close(pair, reason)
+    _close(pair, reason, session)
     session.flush()  # free the mentee's active slot before the new pair takes it
-    new = Pair(
-        org_id=pair.org_id,
-        mentee_id=mentee.id,
-        mentor_id=mentor.id,
-        previous_pair_id=pair.id,
-        form=pair.form,
-        place=_take_place(session, mentor),
-        created_by=actor.user_id,
-    )
-    _insert_pair(session, new)
+    new = new_pair(session, actor, mentee, mentor, pair.org_id, pair.form, previous_pair_id=pair.id)
+    # the mentee's programme goes on: the new pair keeps the planned end
+    if pair.planned_end and new.planned_start and pair.planned_end > new.planned_start:
+        new.planned_end = pair.planned_end
     record(
         session,
         actor,

@@ -57,6 +57,17 @@ class PairPublic(BaseModel):
         description="Sides of an active pair whose consent is no longer recorded: the pair is "
         "kept until a curator ends it or replaces the mentor.",
     )
+    group_id: int | None = Field(
+        default=None, description="The group: the mentor's mentees of this form at this school."
+    )
+    planned_start: dt.date | None = Field(default=None, description="The planned term's start.")
+    planned_end: dt.date | None = Field(default=None, description="The planned term's end.")
+    term: Literal["ok", "ending", "overdue"] | None = Field(
+        default=None,
+        description="An active pair's term: `ending` within 14 days, `overdue` past its planned "
+        "end (docs/rules.md#term).",
+    )
+    days_left: int | None = Field(default=None, description="Days to the planned end (< 0: past).")
 
 
 class PairEnd(BaseModel):

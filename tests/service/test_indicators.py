@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,16 @@ from openpyxl import Workbook
 from service.app import create_app
 from service.core.db import Database
 from service.core.models import Feedback, Pair
-from tests.service.util import auth, org_id, person, school, settings_for, sign_in, token
+from tests.service.util import (
+    auth,
+    group,
+    org_id,
+    person,
+    school,
+    settings_for,
+    sign_in,
+    token,
+)
 
 YEAR = 2024  # the school year 2024/25: 1 September 2024 - 31 August 2025
 
@@ -36,6 +45,7 @@ class Builder:
     db: Database
     code: str
     places: dict[int, int]
+    groups: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def org(self) -> int:
@@ -63,8 +73,13 @@ class Builder:
         place = self.places.get(mentor, 0) + 1 if ended is None else 1
         if ended is None:
             self.places[mentor] = place
+        if mentor not in self.groups:
+            self.groups[mentor] = group(self.db, self.org, mentor, "pupil_pupil", 10)
+        group_id, group_size = self.groups[mentor]
         with self.db.write() as session:
             made = Pair(
+                group_id=group_id,
+                group_size=group_size,
                 org_id=self.org,
                 mentee_id=mentee,
                 mentor_id=mentor,
@@ -470,8 +485,12 @@ def test_three_more_orders(db: Database, client: TestClient) -> None:
         )
         session.add(old)
         session.flush()
+    group_id, group_size = group(db, org, other)
+    with db.write() as session:
         session.add(
             Pair(
+                group_id=group_id,
+                group_size=group_size,
                 org_id=org,
                 mentee_id=mentee,
                 mentor_id=other,

@@ -148,6 +148,20 @@ def proposal(db: Database, org_id: int, mentee_id: int, mentor_id: int, score: f
         return p.id
 
 
+def group(
+    db: Database, org_id: int, mentor_id: int, form: str = "teacher_teacher", size: int = 3
+) -> tuple[int, int]:
+    """Store an active group of a mentor (as ``service.pairs`` forms one); return (id, size):
+    the ``group_id`` and ``group_size`` of a pair written straight into the database."""
+    from service.core.models import MentorGroup
+
+    with db.write() as session:
+        made = MentorGroup(org_id=org_id, mentor_id=mentor_id, form=form, size_limit=size)
+        session.add(made)
+        session.flush()
+        return made.id, made.size_limit
+
+
 def org_id(db: Database, code: str) -> int:
     """The id of a school."""
     from sqlalchemy import select
