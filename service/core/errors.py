@@ -21,6 +21,7 @@ __all__ = [
     "Denied",
     "DuplicatePeople",
     "EditedMeanwhile",
+    "FinalSurveyMissing",
     "GroupFull",
     "Invalid",
     "LinkExpired",
@@ -212,6 +213,20 @@ class SameMentor(Conflict):
             "same_mentor",
             f"{_person(mentor_name, 'mentor')} уже наставник наставляемого "
             f"{_person(mentee_name, 'mentee')}: второй наставник должен быть другим человеком.",
+        )
+
+
+class FinalSurveyMissing(Conflict):
+    """The pair's final satisfaction survey is not recorded for every side."""
+
+    def __init__(self, mentee: str | None, mentor: str | None, sides: list[str]) -> None:
+        who = {"mentee": "наставляемого", "mentor": "наставника"}
+        missing = " и ".join(who[s] for s in sides)
+        super().__init__(
+            "final_survey_missing",
+            f"Пара {mentee or 'наставляемый'} — {mentor or 'наставник'}: нет итоговой анкеты "
+            f"удовлетворённости {missing}. Запишите её, затем завершите программу.",
+            {"missing": sides},
         )
 
 

@@ -64,8 +64,12 @@ __all__ = [
     "PAIRS",
     "confirm",
     "confirm_many",
+    "end_group_if_empty",
     "end_pair",
+    "group_place",
     "group_size_limit",
+    "locked_active_pair",
+    "locked_people",
     "new_pair",
     "pair_with_sides",
     "pairs",
@@ -183,6 +187,7 @@ PAIRS = Listing(
     filters={
         "status": choice(Pair.status, {s.value: s.value for s in PairStatus}, "Состояние"),
         "form": lambda value: Pair.form == value,
+        "term": lambda value: _term_filter(value),
         "consent": choice(
             Pair.status,
             {"missing": (Pair.status == PairStatus.active.value) & ~(_Mentee.consent & _Mentor.consent)},
@@ -192,6 +197,19 @@ PAIRS = Listing(
     sort_titles={"started": "давние сначала", "-started": "новые сначала",
                  "mentee": "по наставляемому", "mentor": "по наставнику"},
 )  # fmt: skip
+
+
+def _term_filter(value: str) -> ColumnElement[bool]:
+    """Active pairs whose term ends within 14 days (``ending``) or is past (``overdue``)."""
+    today = school_today()
+    active = Pair.status == PairStatus.active.value
+    allowed = {
+        "ending": active
+        & (Pair.planned_end >= today)
+        & (Pair.planned_end <= today + timedelta(days=TERM_ENDING_DAYS)),
+        "overdue": active & (Pair.planned_end < today),
+    }
+    return choice(Pair.planned_end, allowed, "Срок")(value)
 
 
 def pairs_page(session: Session, actor: Actor, org: str, params: ListParams) -> Page[PairPublic]:
@@ -242,7 +260,7 @@ def _visible_org(session: Session, actor: Actor, org_id: int, entity: str, key: 
         raise NotFound(entity, key)
 
 
-def _locked_people(session: Session, *ids: int) -> dict[int, Person]:
+def locked_people(session: Session, *ids: int) -> dict[int, Person]:
     # Always in id order, so that two transactions never wait for each other in a cycle.
     people = session.scalars(
         select(Person)
@@ -288,6 +306,14 @@ def _take_place(
     places = mentor.places()
     if (load or 0) >= places:
         raise MentorFull(mentor.id, mentor.name, load or 0, places)
+    return group_place(session, actor, mentor, org_id, form)
+
+
+def group_place(
+    session: Session, actor: Actor, mentor: Person, org_id: int, form: str
+) -> tuple[MentorGroup, int]:
+    """Return the mentor's active group of ``form`` at the school (formed when there is none)
+    and a free place in it, or raise GroupFull; call with the mentor locked."""
     group = _active_group(session, mentor.id, form, org_id)
     if group is None:
         group = MentorGroup(
@@ -414,7 +440,7 @@ def confirm(session: Session, actor: Actor, proposal_id: int) -> PairPublic:
         existing = session.scalar(select(Pair.id).where(Pair.proposal_id == proposal.id))
         why = SUPERSEDED_REASONS.get(proposal.status_reason or "")
         raise AlreadyDecided(proposal.id, proposal.status, existing, why=why)
-    people = _locked_people(session, proposal.mentee_id, proposal.mentor_id)
+    people = locked_people(session, proposal.mentee_id, proposal.mentor_id)
     mentee, mentor = people[proposal.mentee_id], people[proposal.mentor_id]
     require_consent(mentee)
     require_consent(mentor)
@@ -554,9 +580,7 @@ def undo_reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     return proposal
 
 
-def _locked_active_pair(
-    session: Session, actor: Actor, pair_id: int
-) -> tuple[Pair, frozenset[str]]:
+def locked_active_pair(session: Session, actor: Actor, pair_id: int) -> tuple[Pair, frozenset[str]]:
     pair = session.scalar(
         select(Pair)
         .where(Pair.id == pair_id)
@@ -598,13 +622,18 @@ def _close(pair: Pair, reason: str, session: Session | None = None) -> None:
     pair.ended_at = utcnow()
     pair.end_reason = reason
     if session is not None and pair.group_id is not None:
-        session.flush()
-        if _active_count(session, Pair.group_id == pair.group_id) == 0:
-            group = session.get(MentorGroup, pair.group_id)
-            if group is not None and group.status == GroupStatus.active.value:
-                group.status = GroupStatus.ended.value
-                group.ended_at = pair.ended_at
-                group.end_reason = reason
+        end_group_if_empty(session, pair.group_id, reason)
+
+
+def end_group_if_empty(session: Session, group_id: int, reason: str) -> None:
+    """End a group that has no active member left."""
+    session.flush()
+    if _active_count(session, Pair.group_id == group_id) == 0:
+        group = session.get(MentorGroup, group_id)
+        if group is not None and group.status == GroupStatus.active.value:
+            group.status = GroupStatus.ended.value
+            group.ended_at = utcnow()
+            group.end_reason = reason
 
 
 def end_pair(session: Session, actor: Actor, pair_id: int, reason: str) -> PairPublic:
@@ -614,7 +643,7 @@ def end_pair(session: Session, actor: Actor, pair_id: int, reason: str) -> PairP
     leaves (the end of a contract, a transfer), and the mentee then waits for a new mentor.
     """
     _check_reason(reason)
-    pair, _ = _locked_active_pair(session, actor, pair_id)
+    pair, _ = locked_active_pair(session, actor, pair_id)
     _close(pair, reason, session)
     record(session, actor, "end", "pair", pair.id, pair.org_id, reason=reason)
     return public(pair)
@@ -639,11 +668,11 @@ def replace_mentor(
     mentor = session.get(Person, mentor_id)
     if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
         raise NotFound("mentor", mentor_id)
-    pair, sides = _locked_active_pair(session, actor, pair_id)
+    pair, sides = locked_active_pair(session, actor, pair_id)
     _require_mentee_side(sides)
     if mentor_id == pair.mentor_id:
         raise Conflict("same_mentor", "Новый наставник совпадает с прежним.")
-    people = _locked_people(session, pair.mentee_id, mentor_id)
+    people = locked_people(session, pair.mentee_id, mentor_id)
     mentee, mentor = people[pair.mentee_id], people[mentor_id]
     score_pair(session, mentee, mentor)  # consent and the hard rules
     _close(pair, reason, session)

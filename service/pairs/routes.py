@@ -11,15 +11,29 @@ from service.core.deps import ActorDep, ListDep, SessionDep, WriteSessionDep
 from service.core.listing import Page
 from service.core.rules import END_REASONS
 from service.core.schemas import errors
-from service.pairs import pairs
+from service.pairs import comentors, groups, pairs, terms
 from service.pairs.schemas import (
     BulkConfirm,
     BulkConfirmPublic,
     Decision,
+    DemandPublic,
+    DemandSet,
+    FormChange,
+    GroupConfirm,
+    GroupConfirmPublic,
+    GroupEnd,
+    GroupLimitPublic,
+    GroupLimitSet,
+    GroupPublic,
+    MemberReplace,
+    PairChangePublic,
     PairEnd,
+    PairFinishPublic,
     PairPublic,
     PairReplace,
     PairStatusName,
+    ProposedGroup,
+    TermChange,
 )
 
 __all__ = ["router"]
@@ -77,10 +91,14 @@ def page_pairs(
     consent: Annotated[
         Literal["missing"] | None, Query(description="Active pairs missing a consent.")
     ] = None,
+    term: Annotated[
+        Literal["ending", "overdue"] | None,
+        Query(description="Active pairs ending within 14 days, or past their planned end."),
+    ] = None,
 ) -> Page[PairPublic]:
     """One page of a school's pairs: search by either name (`q`), filters, sort `started`,
     `mentee` or `mentor`."""
-    chosen = {"status": status, "form": form, "consent": consent}
+    chosen = {"status": status, "form": form, "consent": consent, "term": term}
     filters = {k: v for k, v in chosen.items() if v}
     return pairs.pairs_page(session, actor, org, replace(params, filters=filters))
 
@@ -110,3 +128,162 @@ def replace_mentor(
 ) -> PairPublic:
     """End the pair with a reason and give the mentee another mentor; returns the new pair."""
     return pairs.replace_mentor(session, actor, pair_id, body.mentor_id, body.reason.value)
+
+
+# -- groups (docs/rules.md#group) -------------------------------------------------------------
+
+
+@router.get("/orgs/{org}/groups", tags=["groups"])
+def list_groups(
+    org: str,
+    session: SessionDep,
+    actor: ActorDep,
+    status: Annotated[Literal["active", "ended"] | None, Query()] = "active",
+) -> list[GroupPublic]:
+    """A school's groups (a mentor and their mentees of one form), largest first."""
+    return groups.groups(session, actor, org, status)
+
+
+@router.get("/orgs/{org}/mentors/{mentor_id}/groups", tags=["groups"])
+def list_mentor_groups(
+    org: str, mentor_id: int, session: SessionDep, actor: ActorDep
+) -> list[GroupPublic]:
+    """A mentor's groups, active first: their mentees form by form."""
+    return groups.mentor_groups(session, actor, org, mentor_id)
+
+
+@router.get("/groups/{group_id}", tags=["groups"])
+def get_group(group_id: int, session: SessionDep, actor: ActorDep) -> GroupPublic:
+    """One group with its active and former members."""
+    return groups.group_public(session, groups.get_group(session, actor, group_id))
+
+
+@router.get("/orgs/{org}/proposed-groups", tags=["groups"])
+def proposed_groups(org: str, session: SessionDep, actor: ActorDep) -> list[ProposedGroup]:
+    """The school's open proposals as the groups they would form (one per mentor and form)."""
+    return groups.proposed_groups(session, actor, org)
+
+
+@router.post("/orgs/{org}/groups/confirm", tags=["groups"], responses=errors(409))
+def confirm_group(
+    org: str, body: GroupConfirm, session: WriteSessionDep, actor: ActorDep
+) -> GroupConfirmPublic:
+    """Confirm a proposed group: every open proposal of the mentor in the form, best first, each
+    checked as a single confirmation is; those without a place are listed with the reason."""
+    return groups.confirm_group(session, actor, org, body.mentor_id, body.form)
+
+
+@router.post(
+    "/groups/{group_id}/members/{pair_id}/replace",
+    tags=["groups"],
+    status_code=201,
+    responses=errors(409),
+)
+def replace_member(
+    group_id: int, pair_id: int, body: MemberReplace, session: WriteSessionDep, actor: ActorDep
+) -> PairPublic:
+    """Replace one mentee of a group: their pair ends with the reason, the new mentee's pair
+    takes the place (same mentor, form and planned end); returns the new pair."""
+    return groups.replace_member(
+        session, actor, group_id, pair_id, body.mentee_id, body.reason.value
+    )
+
+
+@router.post("/groups/{group_id}/members/{pair_id}/end", tags=["groups"], responses=errors(409))
+def end_member(
+    group_id: int, pair_id: int, body: PairEnd, session: WriteSessionDep, actor: ActorDep
+) -> PairPublic:
+    """End one member's pair with a reason; the group ends with its last member."""
+    return groups.end_member(session, actor, group_id, pair_id, body.reason.value)
+
+
+@router.post("/groups/{group_id}/end", tags=["groups"], responses=errors(409))
+def end_group(
+    group_id: int, body: GroupEnd, session: WriteSessionDep, actor: ActorDep
+) -> GroupPublic:
+    """End the whole group: every active member's pair, with one reason."""
+    return groups.end_group(session, actor, group_id, body.reason.value)
+
+
+@router.get("/orgs/{org}/group-limits", tags=["groups"])
+def group_limits(org: str, session: SessionDep, actor: ActorDep) -> list[GroupLimitPublic]:
+    """The largest group of each form at the school (its own setting, else the default)."""
+    return groups.group_limits(session, actor, org)
+
+
+@router.put("/orgs/{org}/group-limits/{form}", tags=["groups"], responses=errors(422))
+def set_group_limit(
+    org: str, form: str, body: GroupLimitSet, session: WriteSessionDep, actor: ActorDep
+) -> GroupLimitPublic:
+    """Set the largest group of a form (at most 3 for the teacher forms, 000 §3.7)."""
+    return groups.set_group_limit(session, actor, org, form, body.max_size)
+
+
+# -- terms (docs/rules.md#term) ---------------------------------------------------------------
+
+
+@router.post("/pairs/{pair_id}/term", tags=["terms"], responses=errors(409, 422))
+def change_term(
+    pair_id: int, body: TermChange, session: WriteSessionDep, actor: ActorDep
+) -> PairPublic:
+    """Move a pair's planned end (an extension) within 1 month to 1 year of its start, with the
+    reason both sides agreed; recorded."""
+    return terms.extend_term(session, actor, pair_id, body.planned_end, body.reason)
+
+
+@router.post("/groups/{group_id}/term", tags=["terms"], responses=errors(409, 422))
+def change_group_term(
+    group_id: int, body: TermChange, session: WriteSessionDep, actor: ActorDep
+) -> GroupPublic:
+    """Move the planned end of every active member of a group."""
+    return terms.extend_group(session, actor, group_id, body.planned_end, body.reason)
+
+
+@router.post("/pairs/{pair_id}/form", tags=["terms"], responses=errors(403, 409, 422))
+def change_form(
+    pair_id: int, body: FormChange, session: WriteSessionDep, actor: ActorDep
+) -> PairPublic:
+    """Change a pair's form by mutual consent: it moves to the mentor's group of that form."""
+    return terms.change_form(session, actor, pair_id, body.form, body.reason)
+
+
+@router.get("/pairs/{pair_id}/changes", tags=["terms"])
+def pair_changes(pair_id: int, session: SessionDep, actor: ActorDep) -> list[PairChangePublic]:
+    """The recorded changes of a pair's term and form, with the reasons."""
+    return terms.changes(session, actor, pair_id)
+
+
+@router.get("/pairs/{pair_id}/finish", tags=["terms"])
+def finish_state(pair_id: int, session: SessionDep, actor: ActorDep) -> PairFinishPublic:
+    """What ending the programme still needs: the sides whose final survey is missing."""
+    return terms.finish_state(session, actor, pair_id)
+
+
+@router.post("/pairs/{pair_id}/finish", tags=["terms"], responses=errors(409))
+def finish(pair_id: int, session: WriteSessionDep, actor: ActorDep) -> PairFinishPublic:
+    """End the programme: the pair closes as completed once both final surveys are recorded
+    (409 `final_survey_missing` names the sides otherwise)."""
+    return terms.finish(session, actor, pair_id)
+
+
+@router.post("/groups/{group_id}/finish", tags=["terms"], responses=errors(409))
+def finish_group(group_id: int, session: WriteSessionDep, actor: ActorDep) -> GroupPublic:
+    """End the programme of a whole group once every member's final surveys are recorded."""
+    return terms.finish_group(session, actor, group_id)
+
+
+# -- co-mentors (docs/rules.md#co-mentors) ------------------------------------------------------
+
+
+@router.get("/orgs/{org}/mentees/{mentee_id}/demand", tags=["groups"])
+def mentee_demand(org: str, mentee_id: int, session: SessionDep, actor: ActorDep) -> DemandPublic:
+    """How many distinct mentors a mentee needs at once, and their active pairs."""
+    return comentors.demand_of(session, actor, org, mentee_id)
+
+
+@router.put("/orgs/{org}/mentees/{mentee_id}/demand", tags=["groups"], responses=errors(409, 422))
+def set_mentee_demand(
+    org: str, mentee_id: int, body: DemandSet, session: WriteSessionDep, actor: ActorDep
+) -> DemandPublic:
+    """Set how many distinct mentors a mentee needs (1 to 3; 004 §5.2)."""
+    return comentors.set_demand(session, actor, org, mentee_id, body.demand)

@@ -17,12 +17,27 @@ __all__ = [
     "BulkConfirmed",
     "BulkRefused",
     "Decision",
+    "DemandPublic",
+    "DemandSet",
     "EndReason",
+    "FormChange",
+    "GroupConfirm",
+    "GroupConfirmPublic",
+    "GroupEnd",
+    "GroupLimitPublic",
+    "GroupLimitSet",
+    "GroupPublic",
+    "MemberReplace",
+    "PairChangePublic",
     "PairEnd",
+    "PairFinishPublic",
     "PairPublic",
     "PairReplace",
     "PairStatusName",
+    "ProposedGroup",
+    "ProposedMember",
     "ReplaceReason",
+    "TermChange",
 ]
 
 PairStatusName = Literal["active", "completed", "ended"]
@@ -120,3 +135,144 @@ class BulkConfirmPublic(BaseModel):
 
     confirmed: list[BulkConfirmed]
     refused: list[BulkRefused]
+
+
+# -- branch groups-service: groups, terms ---------------------------------------------------
+
+
+class GroupPublic(BaseModel):
+    """A group: a mentor and the mentees they mentor in one form at one school."""
+
+    group_id: int
+    org: str = Field(description="The school of the group's mentees.")
+    mentor_org: str = Field(description="The mentor's organisation.")
+    mentor_id: int
+    mentor_name: str | None
+    form: str = Field(description="Key of the form of mentoring.")
+    form_title: str
+    size_limit: int = Field(description="The largest the group may be (the form's maximum).")
+    status: Literal["active", "ended"]
+    created_at: dt.datetime
+    ended_at: dt.datetime | None
+    end_reason: str | None
+    members: list[PairPublic] = Field(description="The active members' pairs.")
+    former_members: list[PairPublic] = Field(description="Members who left, with the reason.")
+    ending: int = Field(description="Active members whose term ends within 14 days.")
+    overdue: int = Field(description="Active members past their planned end.")
+
+
+class ProposedMember(BaseModel):
+    """One open proposal of a proposed group."""
+
+    proposal_id: int
+    mentee_id: int
+    mentee_name: str | None
+    score: float
+    reasons: list[str]
+
+
+class ProposedGroup(BaseModel):
+    """A school's open proposals of one mentor in one form: the group they would form."""
+
+    mentor_id: int
+    mentor_name: str | None
+    form: str
+    form_title: str
+    group_id: int | None = Field(description="The mentor's active group of the form, if any.")
+    size_limit: int
+    members_now: int = Field(description="Active members the group has already.")
+    proposals: list[ProposedMember]
+
+
+class GroupConfirm(BaseModel):
+    """Which proposed group to confirm: a mentor and a form."""
+
+    mentor_id: DbId
+    form: str = Field(min_length=1, max_length=100)
+
+
+class GroupConfirmPublic(BaseModel):
+    """A confirmed group and what happened to each of its proposals."""
+
+    group: GroupPublic | None
+    confirmed: list[BulkConfirmed]
+    refused: list[BulkRefused]
+
+
+class MemberReplace(BaseModel):
+    """The new mentee of a group and why the member leaves."""
+
+    mentee_id: DbId
+    reason: ReplaceReason
+
+
+class GroupEnd(BaseModel):
+    """Why a group (every active member) ends."""
+
+    reason: EndReason
+
+
+class GroupLimitPublic(BaseModel):
+    """The largest group of a form at a school."""
+
+    form: str
+    form_title: str
+    max_size: int = Field(description="In force: the school's own setting, else the default.")
+    default: int
+    own: int | None = Field(description="The school's own setting (None: the default holds).")
+    ceiling: int = Field(description="The most a school may set (3 for the teacher forms).")
+
+
+class GroupLimitSet(BaseModel):
+    """A school's largest group of a form."""
+
+    max_size: int = Field(ge=1, le=100)
+
+
+class TermChange(BaseModel):
+    """A new planned end of a pair or a group, agreed by both sides, and why."""
+
+    planned_end: dt.date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class FormChange(BaseModel):
+    """A new form of mentoring of a pair, agreed by both sides, and why."""
+
+    form: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PairChangePublic(BaseModel):
+    """A recorded change of a pair's term or form."""
+
+    kind: Literal["term", "form"]
+    old_value: str | None
+    new_value: str
+    reason: str
+    at: dt.datetime
+
+
+class PairFinishPublic(BaseModel):
+    """A pair at the end of its term: the final survey each side still owes, or the closed pair."""
+
+    pair: PairPublic
+    missing_surveys: list[Literal["mentee", "mentor"]] = Field(
+        description="Sides whose final satisfaction survey is not recorded yet."
+    )
+    finished: bool
+
+
+class DemandSet(BaseModel):
+    """How many distinct mentors a mentee needs at once."""
+
+    demand: int = Field(ge=1, le=10)
+
+
+class DemandPublic(BaseModel):
+    """A mentee's demand for mentors and their active pairs (docs/rules.md#co-mentors)."""
+
+    mentee_id: int
+    mentee_name: str | None
+    demand: int
+    pairs: list[PairPublic]
