@@ -26,6 +26,7 @@ from service.monitoring import pages as monitoring_pages
 from service.monitoring import routes as monitoring_routes
 from service.notifications import pages as notification_pages
 from service.notifications import routes as notification_routes
+from service.pairs import group_pages
 from service.pairs import pages as pair_pages
 from service.pairs import routes as pair_routes
 from service.participation import pages as participation_pages
@@ -67,6 +68,7 @@ PAGES = (
     people_pages,
     run_pages,
     pair_pages,
+    group_pages,
     monitoring_pages,
     participation_pages,
     participation_pair_pages,

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from features import waiting_priority
+from matching import MAX_CAPACITY as SOLVER_CAPACITY
 from matching import Problem, suggest
 from service.core.audit import record
 from service.core.db import Database, among
@@ -256,6 +257,15 @@ def _with_rankings(
     return ranked
 
 
+def solver_counts(counts: np.ndarray) -> np.ndarray:
+    """A mentor's places or load as the solver takes them: at most its largest capacity.
+
+    A group larger than the solver's capacity (docs/rules.md#group) is full for a run; its places
+    are given by confirming proposals (``service.pairs``), which the database bounds.
+    """
+    return np.minimum(np.asarray(counts, dtype=np.int64), SOLVER_CAPACITY)
+
+
 def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     mentee_row = {m.id: i for i, m in enumerate(cohort.mentees)}
     mentor_column = {m.id: j for j, m in enumerate(cohort.mentors)}
@@ -276,6 +286,14 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
     for i, j in list(pinned):
         if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
+            del pinned[(i, j)]
+            load[j] += 1
+            paired_elsewhere.add(i)
+    pins_of = np.zeros(len(cohort.mentors), dtype=np.int64)
+    for _, j in pinned:
+        pins_of[j] += 1
+    for i, j in list(pinned):  # a group larger than the solver takes: full, its pairs as load
+        if load[j] + pins_of[j] > SOLVER_CAPACITY:
             del pinned[(i, j)]
             load[j] += 1
             paired_elsewhere.add(i)
@@ -302,10 +320,11 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     )
     problem = Problem(
         scores,
-        np.maximum(scored.capacity, used),  # a lowered limit keeps the pairs already made
+        # a lowered limit keeps the pairs already made
+        solver_counts(np.maximum(scored.capacity, used)),
         priority=waiting_priority(np.array(waited, dtype=float)[rows]),  # past 30 days: first
         min_score=options.min_score,
-        load=load,
+        load=solver_counts(load),
         pinned=list(pins),
         forbidden=[pair for pair in forbidden if pair not in pins],
         objective=options.objective,  # type: ignore[arg-type]
@@ -713,8 +732,8 @@ def suggestions(
     loads = np.array([load.get(m.id, 0) for m in mentors], dtype=np.int64)
     problem = Problem(
         scored.scores,
-        np.maximum(scored.capacity, loads),
-        load=loads,
+        solver_counts(np.maximum(scored.capacity, loads)),
+        load=solver_counts(loads),
         forbidden=[(0, j) for j, m in enumerate(mentors) if m.id in rejected | current],
     )
     return [

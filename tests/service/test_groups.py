@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,13 @@ class Pupils:
 
 @pytest.fixture
 def pupils(db: Database) -> Iterator[Pupils]:
+    with pupil_school(db) as made:
+        yield made
+
+
+@contextmanager
+def pupil_school(db: Database) -> Iterator[Pupils]:
+    """School s1 with the sample pupil exports imported, every mentor with ten places."""
     school(db, "s1", "m1")
     headers = auth(token(db, "curator", "s1"))
     with TestClient(create_app(settings_for(db), db)) as client:
