@@ -27,7 +27,7 @@ from service.core.security import Actor, organisation_for
 from service.core.text import without_control
 from service.people.questionnaires import post_of
 
-__all__ = ["MEDIA_TYPE", "Order", "OrderRequest", "OrderRow", "make_order"]
+__all__ = ["MEDIA_TYPE", "Order", "OrderRequest", "OrderRow", "lines", "make_order"]
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -56,6 +56,7 @@ class OrderRow:
     form: str
     start: dt.date
     end: dt.date
+    group_id: int | None = None  # the members of one group are one line of the order
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,18 @@ def _rows(
     people = [p.mentee for p in pairs] + [p.mentor for p in pairs]
     records = _records(session, people)
     rows = []
+    first: dict[int | None, tuple[dt.datetime, int]] = {}
     for pair in sorted(pairs, key=lambda p: (p.started_at, p.id)):
+        first.setdefault(pair.group_id, (pair.started_at, pair.id))
+    # a group's members together, at its first member's place (docs/rules.md#order)
+    for pair in sorted(
+        pairs,
+        key=lambda p: (
+            first[p.group_id] if p.group_id is not None else (p.started_at, p.id),
+            p.started_at,
+            p.id,
+        ),
+    ):
         start = pair.started_at.astimezone(zone).date()  # the school's date, not UTC's
         # An imported name or post may hold a character a Word document cannot: it is dropped.
         rows.append(
@@ -126,7 +138,8 @@ def _rows(
                 ),
                 form_title(pair.form),
                 start,
-                end_date or start + MAX_TERM - dt.timedelta(days=1),
+                end_date or pair.planned_end or start + MAX_TERM - dt.timedelta(days=1),
+                pair.group_id,
             )
         )
     return rows
@@ -248,10 +261,14 @@ def render(
     centred(f"от {request.date:%d.%m.%Y}    № {request.number.strip()}")
     if municipality:
         centred(municipality)
-    centred("О закреплении наставнических пар", bold=True)
+    groups = any(len(line) > 1 for line in lines(rows))
+    what = "наставнических пар и групп" if groups else "наставнических пар"
+    centred(f"О закреплении {what}", bold=True)
     document.add_paragraph(f"В соответствии с {request.basis.strip()}")
     document.add_paragraph("ПРИКАЗЫВАЮ:")
-    document.add_paragraph("1. Закрепить наставнические пары в следующем составе:")
+    document.add_paragraph(
+        f"1. Закрепить наставнические {'пары и группы' if groups else 'пары'} в следующем составе:"
+    )
     _pairs_table(document, rows)
     document.add_paragraph(
         "2. Наставникам и наставляемым организовать работу по индивидуальным планам развития."
@@ -275,22 +292,46 @@ ORDER_COLUMNS = (
 )
 
 
+def lines(rows: list[OrderRow]) -> list[list[OrderRow]]:
+    """The lines of the order's table: a pair alone, or all members of one group together."""
+    found: list[list[OrderRow]] = []
+    at: dict[int, int] = {}
+    for row in rows:
+        if row.group_id is not None and row.group_id in at:
+            found[at[row.group_id]].append(row)
+            continue
+        if row.group_id is not None:
+            at[row.group_id] = len(found)
+        found.append([row])
+    return found
+
+
 def _pairs_table(document: Any, rows: list[OrderRow]) -> None:
-    table = document.add_table(rows=len(rows) + 1, cols=len(ORDER_COLUMNS))
+    grouped = lines(rows)
+    table = document.add_table(rows=len(grouped) + 1, cols=len(ORDER_COLUMNS))
     table.style = "Table Grid"
     for cell, title in zip(table.rows[0].cells, ORDER_COLUMNS, strict=True):
         cell.text = ""
         cell.paragraphs[0].add_run(title).bold = True
-    for k, row in enumerate(rows, start=1):
+    for k, members in enumerate(grouped, start=1):
+        row = members[0]
         cells = table.rows[k].cells
         cells[0].text = str(k)
         cells[1].text = row.mentor
         cells[1].add_paragraph(row.mentor_post)
-        cells[2].text = row.mentee
-        cells[2].add_paragraph(row.mentee_post)
-        cells[3].text = row.form
-        cells[4].text = f"{row.start:%d.%m.%Y}"
-        cells[5].text = f"{row.end:%d.%m.%Y}"
+        if len(members) == 1:
+            cells[2].text = row.mentee
+            cells[2].add_paragraph(row.mentee_post)
+            cells[3].text = row.form
+        else:  # a group: every mentee on a line of their own
+            cells[2].text = f"Группа ({len(members)} чел.):"
+            for n, member in enumerate(members, start=1):
+                cells[2].add_paragraph(f"{n}. {member.mentee}, {member.mentee_post}")
+            cells[3].text = f"{row.form} (в группе)"
+        starts = {m.start for m in members}
+        ends = {m.end for m in members}
+        cells[4].text = ", ".join(f"{d:%d.%m.%Y}" for d in sorted(starts))
+        cells[5].text = ", ".join(f"{d:%d.%m.%Y}" for d in sorted(ends))
 
 
 def _acquaintance_table(document: Any, rows: list[OrderRow]) -> None:

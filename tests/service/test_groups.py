@@ -314,3 +314,34 @@ def test_a_mentee_has_up_to_their_demand_of_distinct_mentors(pupils: Pupils) -> 
     with pupils.db.read() as session:
         assert session.scalar(select(Pair.mentee_demand).where(Pair.id == made["pair_id"])) == 1
         assert session.scalar(select(MentorGroup.id).where(MentorGroup.mentor_id == mentors[0]))
+
+
+def test_the_order_lists_a_group_as_one_line_with_its_members(pupils: Pupils) -> None:
+    import io
+
+    from docx import Document
+
+    mentor, group, outside = _group_of(pupils, 3)
+    single = next(m for m in pupils.mentors if m != mentor)
+    pupils.send("POST", f"/proposals/{pupils.propose(outside[0], single)}/confirm", status=201)
+    answer = pupils.client.post(
+        "/api/v1/orgs/s1/orders",
+        json={"number": "7-о", "date": "2024-09-10", "basis": "Положением о наставничестве"},
+        headers=pupils.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    document = Document(io.BytesIO(answer.content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "О закреплении наставнических пар и групп" in text
+    table = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert len(table) == 3  # the heading, the group, the pair
+    lines = {row[1].split("\n")[0]: row for row in table[1:]}
+    names = {m["mentor_id"]: m["mentor_name"] for m in group["members"]}
+    group_line = lines[names[mentor]]
+    assert group_line[2].startswith("Группа (3 чел.):")
+    for member in group["members"]:
+        assert member["mentee_name"] in group_line[2]
+    assert group_line[3] == "ученик – ученик (в группе)"
+    assert group_line[5] == dt.date.fromisoformat(group["members"][0]["planned_end"]).strftime(
+        "%d.%m.%Y"
+    )
