@@ -123,7 +123,8 @@ def _rows(
             p.id,
         ),
     ):
-        start = pair.started_at.astimezone(zone).date()  # the school's date, not UTC's
+        # the planned start (stored as the school's date), else the school's date of the start
+        start = pair.planned_start or pair.started_at.astimezone(zone).date()
         # An imported name or post may hold a character a Word document cannot: it is dropped.
         rows.append(
             OrderRow(

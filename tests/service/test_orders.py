@@ -98,7 +98,8 @@ def test_the_order_lists_every_active_pair_with_names_posts_forms_and_dates(
     rows = _table(response.content)
     assert rows[0][:4] == ["№", "Наставник (ФИО, должность)",
                            "Наставляемый (ФИО, должность или класс)", "Форма наставничества"]  # fmt: skip
-    assert len(rows) == len(loaded.pairs) + 1 > 5
+    # a group (one mentor's mentees of one form) is one line, its members under it
+    assert len(rows) == len({p["group_id"] for p in loaded.pairs}) + 1 > 5
     forms = {"teacher_teacher": "педагог – педагог", "pupil_pupil": "ученик – ученик",
              "student_pupil": "студент – ученик", "employer_pupil": "работодатель – ученик"}  # fmt: skip
     grades = {
@@ -110,21 +111,33 @@ def test_the_order_lists_every_active_pair_with_names_posts_forms_and_dates(
     }
     for k, row in enumerate(rows[1:], start=1):
         mentor, mentor_post = row[1].split("\n")
-        mentee, mentee_post = row[2].split("\n")
-        pair = expected.pop((mentor, mentee))
-        start = datetime.fromisoformat(pair["started_at"]).astimezone(ZONE).date()
-        end = start + relativedelta(years=1) - timedelta(days=1)
-        assert row[0] == str(k)
-        assert row[3:] == [forms[pair["form"]], f"{start:%d.%m.%Y}", f"{end:%d.%m.%Y}"]
-        if pair["form"] == "teacher_teacher":
-            assert mentor_post.startswith("Учитель")
-            assert mentee_post.startswith("Педагог")  # the post, not the programme's category
-            assert "впервые" not in mentee_post
-            assert "Молодой специалист" not in mentee_post
-        else:
-            assert mentee_post == f"{grades[mentee]} класс"
+        cell = row[2].split("\n")
+        group = cell[0].startswith("Группа (")
+        members = (
+            [tuple(line.split(". ", 1)[1].rsplit(", ", 1)) for line in cell[1:]]
+            if group
+            else [(cell[0], cell[1])]
+        )
+        assert not group or cell[0] == f"Группа ({len(members)} чел.):"
+        for mentee, mentee_post in members:
+            pair = expected.pop((mentor, mentee))
+            start = datetime.fromisoformat(pair["started_at"]).astimezone(ZONE).date()
+            end = start + relativedelta(years=1) - timedelta(days=1)
+            assert row[0] == str(k)
+            assert row[3] == forms[pair["form"]] + (" (в группе)" if group else "")
+            assert f"{start:%d.%m.%Y}" in row[4].split(", ")
+            assert f"{end:%d.%m.%Y}" in row[5].split(", ")
+            if pair["form"] == "teacher_teacher":
+                assert mentor_post.startswith("Учитель")
+                assert mentee_post.startswith("Педагог")  # the post, not the programme's category
+                assert "впервые" not in mentee_post
+                assert "Молодой специалист" not in mentee_post
+            else:
+                assert mentee_post == f"{grades[mentee]} класс"
     assert expected == {}  # every active pair is in the order, the ended one is not
-    assert {"педагог – педагог", "ученик – ученик"} <= {row[3] for row in rows[1:]}
+    assert {"педагог – педагог", "ученик – ученик"} <= {
+        row[3].removesuffix(" (в группе)") for row in rows[1:]
+    }
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs)
     for line in ("Школа s1", "ПРИКАЗ", "от 10.09.2024    № 45-о", "О закреплении наставнических пар",
                  "В соответствии с Положением о системе наставничества", "С приказом ознакомлены:",
@@ -220,6 +233,8 @@ def test_a_pair_confirmed_late_in_the_evening_starts_on_the_schools_date(loaded:
         pair = session.get(Pair, pair_id)
         assert pair is not None
         pair.started_at = datetime(2024, 9, 1, 22, 30, tzinfo=UTC)  # 02.09 01:30 in Moscow
+        # the planned term a confirmation at that moment stores (the school's date)
+        pair.planned_start, pair.planned_end = date(2024, 9, 2), date(2025, 9, 1)
     rows = _table(_order(loaded, pair_ids=[pair_id]).content)
     assert rows[1][4] == "02.09.2024"
     assert rows[1][5] == "01.09.2025"
