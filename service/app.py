@@ -32,6 +32,7 @@ from service.pairs import routes as pair_routes
 from service.participation import pages as participation_pages
 from service.participation import pair_pages as participation_pair_pages
 from service.participation import routes as participation_routes
+from service.people import external_pages, external_routes
 from service.people import pages as people_pages
 from service.people import routes as people_routes
 from service.runs import pages as run_pages
@@ -56,6 +57,7 @@ class Health(BaseModel):
 API = (
     account_routes,
     people_routes,
+    external_routes,
     run_routes,
     pair_routes,
     monitoring_routes,
@@ -66,6 +68,7 @@ PAGES = (
     login,
     account_pages,
     people_pages,
+    external_pages,
     run_pages,
     pair_pages,
     group_pages,

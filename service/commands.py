@@ -69,8 +69,11 @@ def orgs_add(
     name: str = typer.Option(..., "--name", help="Название школы."),
     municipality: str | None = typer.Option(None, "--municipality", help="Муниципалитет."),
     region: str | None = typer.Option(None, "--region", help="Регион (субъект РФ)."),
+    kind: str = typer.Option(
+        "school", "--kind", help="Вид: school, college (колледж, вуз), enterprise, other."
+    ),
 ) -> None:
-    """Добавить школу."""
+    """Добавить школу (или колледж, предприятие — организацию внешних наставников)."""
     from service.accounts.accounts import add_organisation
     from service.core.db import Database
     from service.core.errors import ServiceError
@@ -79,12 +82,12 @@ def orgs_add(
     assert isinstance(db, Database)
     try:
         with db.write() as session:
-            add_organisation(session, code, name, municipality, region)
+            add_organisation(session, code, name, municipality, region, kind)
     except ServiceError as exc:
         raise _fail(exc) from exc
     finally:
         db.dispose()
-    typer.echo(f"Школа {code} добавлена.")
+    typer.echo(f"{'Школа' if kind == 'school' else 'Организация'} {code} добавлена.")
 
 
 def _password(prompt: bool, stdin: bool) -> str | None:

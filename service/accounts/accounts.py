@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.core.audit import record
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.models import ApiToken, Organisation, Role, User, WebSession, utcnow
+from service.core.rules import ORG_KINDS
 from service.core.security import (
     MIN_PASSWORD,
     Actor,
@@ -43,8 +44,10 @@ def add_organisation(
     name: str,
     municipality: str | None = None,
     region: str | None = None,
+    kind: str = "school",
 ) -> int:
-    """Create a school; return its id.
+    """Create a school (or, by ``kind``, a college or an enterprise whose mentors serve schools,
+    docs/rules.md#external-mentors); return its id.
 
     Raises
     ------
@@ -62,9 +65,12 @@ def add_organisation(
         raise Invalid("Название организации не может быть пустым.")
     if session.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
         raise Conflict("org_exists", f"Организация с кодом {code!r} уже есть.")
+    if kind not in ORG_KINDS:
+        raise Invalid(f"Вид организации {kind!r} неизвестен; допустимы: {', '.join(ORG_KINDS)}.")
     org = Organisation(
-        code=code, name=name.strip(), municipality=municipality or None, region=region or None
-    )
+        code=code, name=name.strip(), municipality=municipality or None, region=region or None,
+        kind=kind,
+    )  # fmt: skip
     session.add(org)
     session.flush()
     record(session, Actor.command_line(), "create", "organisation", org.id, org.id)

@@ -58,6 +58,7 @@ from service.core.rules import (
 )
 from service.core.security import Actor, organisation_for
 from service.pairs.schemas import BulkConfirmed, BulkConfirmPublic, BulkRefused, PairPublic
+from service.people.external import may_use
 from service.runs.runs import require_consent, score_pair
 
 __all__ = [
@@ -666,9 +667,11 @@ def replace_mentor(
               "message": "выберите причину замены наставника"}],
         )  # fmt: skip
     mentor = session.get(Person, mentor_id)
-    if mentor is None or mentor.side != Side.mentor.value or not actor.sees(mentor.org):
+    if mentor is None or mentor.side != Side.mentor.value:
         raise NotFound("mentor", mentor_id)
     pair, sides = locked_active_pair(session, actor, pair_id)
+    if not may_use(session, actor, mentor, pair.org_id):  # of a school seen, or serving it
+        raise NotFound("mentor", mentor_id)
     _require_mentee_side(sides)
     if mentor_id == pair.mentor_id:
         raise Conflict("same_mentor", "Новый наставник совпадает с прежним.")

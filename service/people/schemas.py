@@ -14,6 +14,9 @@ __all__ = [
     "ConsentEntry",
     "ConsentPublic",
     "ConsentStatus",
+    "ExternalMentorPublic",
+    "ExternalOrgCreate",
+    "ExternalOrgPublic",
     "ImportPublic",
     "LimitPublic",
     "LimitUpdate",
@@ -23,6 +26,8 @@ __all__ = [
     "PersonEdit",
     "PersonPublic",
     "PersonRemoved",
+    "ServeSet",
+    "ServedSchool",
     "WaitingPublic",
 ]
 
@@ -219,3 +224,51 @@ class PersonEdit(BaseModel):
         "question left out keeps its answer, null clears it.",
         min_length=1,
     )
+
+
+# -- branch groups-service: external mentors (docs/rules.md#external-mentors) -----------------
+
+OrgKind = Literal["school", "college", "enterprise", "other"]
+
+
+class ServedSchool(BaseModel):
+    """A school an external mentor serves, and how."""
+
+    org: str
+    name: str
+    mode: Literal["in_person", "remote"]
+
+
+class ExternalMentorPublic(BaseModel):
+    """A mentor of a college or an enterprise and the schools they serve."""
+
+    mentor_id: int
+    name: str | None
+    spec: str
+    home_org: str = Field(description="The mentor's own organisation (code).")
+    home_name: str
+    home_kind: OrgKind
+    schools: list[ServedSchool]
+
+
+class ExternalOrgCreate(BaseModel):
+    """A college or an enterprise of the municipality whose mentors serve schools."""
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    kind: Literal["college", "enterprise", "other"]
+
+
+class ExternalOrgPublic(BaseModel):
+    """An organisation of external mentors."""
+
+    code: str
+    name: str
+    kind: OrgKind
+    municipality: str
+
+
+class ServeSet(BaseModel):
+    """How an external mentor serves a school."""
+
+    mode: Literal["in_person", "remote"]

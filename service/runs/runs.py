@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from features import waiting_priority
@@ -42,6 +42,7 @@ from service.core.models import (
 )
 from service.core.rules import UNMATCHED_REASONS
 from service.core.security import Actor, organisation_for, visible_organisations
+from service.people.external import served_codes
 from service.people.lookup import person_of
 from service.people.questionnaires import with_consent
 from service.people.waiting import waiting_since_of
@@ -92,13 +93,25 @@ class _Cohort:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _members(session: Session, org_ids: list[int], side: Side, spec: str | None) -> list[Member]:
+def _members(
+    session: Session,
+    org_ids: list[int],
+    side: Side,
+    spec: str | None,
+    served: dict[int, str | None] | None = None,
+) -> list[Member]:
+    """The consenting people of the schools ``org_ids`` on one side, and the external mentors
+    ``served`` (id -> the school's code when in person: they count as of it)."""
+    served = served or {}
+    within: ColumnElement[bool] = Person.org_id.in_(org_ids)
+    if served:
+        within = within | among(Person.id, served)
     query = (
         select(Person, Answers.records, Organisation.code)
         .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
         .join(Organisation, Organisation.id == Person.org_id)
         .where(
-            Person.org_id.in_(org_ids),
+            within,
             Person.side == side.value,
             Person.consent.is_(True),
             Person.archived_at.is_(None),
@@ -112,7 +125,7 @@ def _members(session: Session, org_ids: list[int], side: Side, spec: str | None)
     return [
         Member(
             person.id,
-            code,
+            served.get(person.id) or code,
             with_consent(person.spec, person.side, records, True),  # consenting people only
             person.capacity_limit,
             since.get(person.id),
@@ -173,10 +186,13 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[
         select(Person.spec).where(Person.org_id.in_(org_ids)).distinct().order_by(Person.spec)
     ).all()
     in_orgs = select(Person.id).where(Person.org_id.in_(org_ids))
+    served = served_codes(session, org_ids)  # external mentors (docs/rules.md#external-mentors)
+    involved = Pair.mentor_id.in_(in_orgs) | Pair.mentee_id.in_(in_orgs)
+    if served:
+        involved = involved | among(Pair.mentor_id, served)
     active = session.execute(
         select(Pair.id, Pair.mentee_id, Pair.mentor_id).where(
-            Pair.status == PairStatus.active.value,
-            Pair.mentor_id.in_(in_orgs) | Pair.mentee_id.in_(in_orgs),
+            Pair.status == PairStatus.active.value, involved
         )
     ).all()
     rejected = {
@@ -212,7 +228,7 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[
         _Cohort(
             spec,
             _members(session, org_ids, Side.mentee, spec),
-            _members(session, org_ids, Side.mentor, spec),
+            _members(session, org_ids, Side.mentor, spec, served),
             [tuple(row) for row in active],  # type: ignore[misc]
             rejected,
             rankings,
@@ -666,9 +682,10 @@ def score_pair(session: Session, mentee: Person, mentor: Person) -> Scored:
         raise NotAllowed("наставник отвечал на анкету другой формы наставничества")
     for person in (mentee, mentor):
         require_consent(person)
-    scored = score_members(
-        mentee.spec, [_current_member(session, mentee)], [_current_member(session, mentor)]
-    )
+    mentor_member = _current_member(session, mentor)
+    if served_codes(session, [mentee.org_id]).get(mentor.id):  # serves the school in person
+        mentor_member = replace(mentor_member, org_code=mentee.org.code)
+    scored = score_members(mentee.spec, [_current_member(session, mentee)], [mentor_member])
     if not scored.allowed(0, 0):
         reasons = scored.pair_scores.blocked(0, 0)
         raise NotAllowed("; ".join(str(r) for r in reasons) or "форма наставничества не подходит")
@@ -704,7 +721,8 @@ def suggestions(
     mentee = person_of(session, actor, org, mentee_id, Side.mentee)
     require_consent(mentee)
     member = _current_member(session, mentee)
-    mentors = _members(session, [mentee.org_id], Side.mentor, mentee.spec)
+    served = served_codes(session, [mentee.org_id])
+    mentors = _members(session, [mentee.org_id], Side.mentor, mentee.spec, served)
     load = _active_load(session, [m.id for m in mentors])
     current = set(
         session.scalars(
