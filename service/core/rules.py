@@ -65,12 +65,12 @@ DEFAULT_TERM = MAX_TERM
 TERM_ENDING_DAYS = 14
 
 #: docs/rules.md#group — the forms of mentoring of pedagogical workers (the teacher spec), bound by
-#: 000 §3.7's «не может превышать трех»: a school may lower their group size, never raise it.
+#: the regulation's «не может превышать трех»: a school may lower their group size, never raise it.
 TEACHER_FORMS = frozenset({"teacher_teacher", "head_teacher", "employer_student"})
 #: docs/rules.md#group — the largest group of a form a school may set (a class), the code's bound.
 MAX_GROUP_SIZE = 30
 #: docs/rules.md#group — a form's largest group unless the school set its own: three for the
-#: teacher forms (000 §3.7), ten for the pupil forms (004 §4.2.1 allows groups; no number).
+#: teacher forms, ten for the pupil forms (the documents give no number for pupils).
 GROUP_SIZE_DEFAULTS = {
     "teacher_teacher": MAX_CAPACITY,
     "head_teacher": MAX_CAPACITY,
@@ -80,8 +80,8 @@ GROUP_SIZE_DEFAULTS = {
     "employer_pupil": 10,
 }
 
-#: docs/rules.md#co-mentors — how many distinct mentors one mentee may have at once (004 §5.2
-#: allows several; the code bounds it).
+#: docs/rules.md#co-mentors — how many distinct mentors one mentee may have at once (the documents
+#: allow several; the code bounds it).
 MAX_DEMAND = 3
 
 #: docs/rules.md#external-mentors — what an organisation is: a school, or the home of external

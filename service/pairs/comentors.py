@@ -1,5 +1,5 @@
 """Co-mentors (docs/rules.md#co-mentors): a mentee may need several distinct mentors at once
-(004 §5.2), e.g. a subject mentor and a tutor. ``Person.demand`` says how many; the database
+(docs/rules.md#co-mentors), e.g. a subject mentor and a tutor. ``Person.demand`` says how many; the database
 holds a mentee's active pairs to it (``Pair.mentee_place`` against the mentee's demand)."""
 
 from __future__ import annotations

@@ -357,7 +357,7 @@ def set_group_limit(
 ) -> GroupLimitPublic:
     """Set the largest group of ``form`` at a school (as its Положение says).
 
-    A teacher form allows at most three (000 §3.7). The school's active groups of the form take
+    A teacher form allows at most three (docs/rules.md#group). The school's active groups of the form take
     the new size; a group already larger keeps its members and takes no one new.
     """
     organisation = organisation_for(session, actor, org)
@@ -369,7 +369,7 @@ def set_group_limit(
         )
     if not 1 <= max_size <= ceiling:
         why = (
-            "для педагогических работников не больше трёх (000 §3.7)"
+            "для педагогических работников не больше трёх (п. 3.7 положения)"
             if form in TEACHER_FORMS
             else f"от 1 до {MAX_GROUP_SIZE}"
         )

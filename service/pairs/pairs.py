@@ -275,7 +275,7 @@ def locked_people(session: Session, *ids: int) -> dict[int, Person]:
 
 def group_size_limit(session: Session, org_id: int, form: str) -> int:
     """The largest group of ``form`` at a school: the school's own setting, else the default;
-    never above three for a teacher form (000 §3.7; docs/rules.md#group)."""
+    never above three for a teacher form (docs/rules.md#group)."""
     own = session.scalar(
         select(GroupLimit.max_size).where(GroupLimit.org_id == org_id, GroupLimit.form == form)
     )

@@ -215,7 +215,7 @@ def group_limits(org: str, session: SessionDep, actor: ActorDep) -> list[GroupLi
 def set_group_limit(
     org: str, form: str, body: GroupLimitSet, session: WriteSessionDep, actor: ActorDep
 ) -> GroupLimitPublic:
-    """Set the largest group of a form (at most 3 for the teacher forms, 000 §3.7)."""
+    """Set the largest group of a form (at most 3 for the teacher forms, docs/rules.md#group)."""
     return groups.set_group_limit(session, actor, org, form, body.max_size)
 
 
@@ -285,5 +285,5 @@ def mentee_demand(org: str, mentee_id: int, session: SessionDep, actor: ActorDep
 def set_mentee_demand(
     org: str, mentee_id: int, body: DemandSet, session: WriteSessionDep, actor: ActorDep
 ) -> DemandPublic:
-    """Set how many distinct mentors a mentee needs (1 to 3; 004 §5.2)."""
+    """Set how many distinct mentors a mentee needs (1 to 3; docs/rules.md#co-mentors)."""
     return comentors.set_demand(session, actor, org, mentee_id, body.demand)

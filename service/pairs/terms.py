@@ -2,8 +2,8 @@
 form by mutual consent (each recorded with the reason), and the end of the programme.
 
 A pair is confirmed with a planned term of one year from its start (``pairs.new_pair``); the
-curator moves the end within one month to one year of the start (000 §3.7) and may change the
-form (000 §7.2): the pair moves to the mentor's group of the new form. At the end of the term the
+curator moves the end within one month to one year of the start and may change the
+form by mutual consent: the pair moves to the mentor's group of the new form. At the end of the term the
 pair closes with the reason ``completed`` once both sides' final satisfaction survey is recorded.
 """
 
@@ -41,7 +41,7 @@ def _reason(reason: str) -> str:
     text = reason.strip()
     if not text or len(text) > _MAX_REASON:
         raise Invalid(
-            "Укажите причину изменения (согласие наставника и наставляемого, 000 §7.2).",
+            "Укажите причину изменения (согласие наставника и наставляемого).",
             [{"row": None, "column": "reason", "value": None,
               "message": f"нужен текст от 1 до {_MAX_REASON} символов"}],
         )  # fmt: skip
@@ -114,7 +114,7 @@ def extend_group(
 
 
 def change_form(session: Session, actor: Actor, pair_id: int, form: str, reason: str) -> PairPublic:
-    """Change an active pair's form by mutual consent (000 §7.2): the pair moves to the mentor's
+    """Change an active pair's form by mutual consent (docs/rules.md#term): the pair moves to the mentor's
     group of the new form (a place in it, or GroupFull); recorded with the reason."""
     why = _reason(reason)
     if form not in mentoring_forms():

@@ -1,8 +1,8 @@
 """External mentors (docs/rules.md#external-mentors): mentors of a college or an enterprise who
-serve schools, in person or remotely (004 §4.3–4.4).
+serve schools, in person or remotely (docs/rules.md#external-mentors).
 
 An external mentor is a person (side ``mentor``) of an organisation whose kind is not ``school``;
-the municipality's coordinator keeps them (the municipal base of mentors, 004 §6.3) and records
+the municipality's coordinator keeps them (the municipal base of mentors) and records
 which schools each serves and how (``MentorService``). A school's run and suggestions then take
 the mentors serving it: in person as if they were of the school (the rule «одна организация»
 holds), remotely as a virtual pair (both must accept remote mentoring).
