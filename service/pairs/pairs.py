@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
@@ -51,6 +52,7 @@ from service.core.rules import (
     DEFAULT_TERM,
     END_REASONS,
     MAX_CAPACITY,
+    MIN_TERM,
     SUPERSEDED_REASONS,
     TEACHER_FORMS,
     TERM_ENDING_DAYS,
@@ -59,6 +61,7 @@ from service.core.rules import (
 from service.core.security import Actor, organisation_for
 from service.pairs.schemas import BulkConfirmed, BulkConfirmPublic, BulkRefused, PairPublic
 from service.people.external import may_use
+from service.people.questionnaires import load_spec_named
 from service.runs.runs import require_consent, score_pair
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "confirm_many",
     "end_group_if_empty",
     "end_pair",
+    "form_term",
     "group_place",
     "group_size_limit",
     "locked_active_pair",
@@ -273,6 +277,20 @@ def locked_people(session: Session, *ids: int) -> dict[int, Person]:
     return {p.id: p for p in people}
 
 
+def form_term(spec: str, form: str) -> tuple[relativedelta, relativedelta]:
+    """The shortest and the longest term of a form of the spec (docs/rules.md#form-term), within
+    one month to one year (docs/rules.md#term); the full range for a form the spec lacks."""
+    try:
+        forms = {f.key: f for f in load_spec_named(spec).forms}
+    except (KeyError, ValueError, OSError):
+        forms = {}
+    found = forms.get(form)
+    term = getattr(found, "term", None)
+    if term is None:
+        return MIN_TERM, DEFAULT_TERM
+    return relativedelta(months=term.min_months), relativedelta(months=term.max_months)
+
+
 def group_size_limit(session: Session, org_id: int, form: str) -> int:
     """The largest group of ``form`` at a school: the school's own setting, else the default;
     never above three for a teacher form (docs/rules.md#group)."""
@@ -369,6 +387,7 @@ def new_pair(
     mentee_place = _mentee_place(session, mentee, mentor.id)
     group, place = _take_place(session, actor, mentor, org_id, form)
     start = school_today()
+    _, longest = form_term(mentee.spec, form)
     pair = Pair(
         org_id=org_id,
         mentee_id=mentee.id,
@@ -380,7 +399,7 @@ def new_pair(
         mentee_place=mentee_place,
         mentee_demand=mentee.demand,
         planned_start=start,
-        planned_end=start + DEFAULT_TERM - timedelta(days=1),
+        planned_end=start + longest - timedelta(days=1),
         created_by=actor.user_id,
         **fields,
     )

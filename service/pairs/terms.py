@@ -10,6 +10,7 @@ pair closes with the reason ``completed`` once both sides' final satisfaction su
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from service.core.audit import record
 from service.core.errors import Conflict, Denied, FinalSurveyMissing, Invalid
 from service.core.models import Feedback, MentorGroup, Pair, PairChange, PairStatus, Side
-from service.core.rules import MAX_TERM, MIN_TERM, form_title, mentoring_forms
+from service.core.rules import form_title, mentoring_forms
 from service.core.security import Actor
 from service.pairs import pairs as pair_life
 from service.pairs.groups import group_public, locked_group
@@ -48,12 +49,19 @@ def _reason(reason: str) -> str:
     return text
 
 
+def _months(term: Any) -> str:
+    months = term.months + 12 * term.years
+    return "1 года" if months == 12 else f"{months} мес."
+
+
 def _check_end(pair: Pair, planned_end: dt.date) -> dt.date:
     start = pair.planned_start or pair.started_at.date()
-    if not start + MIN_TERM <= planned_end <= start + MAX_TERM:
+    shortest, longest = pair_life.form_term(pair.mentee.spec, pair.form)
+    if not start + shortest <= planned_end <= start + longest:
         message = (
-            f"наставничество длится от 1 месяца до 1 года: с {start:%d.%m.%Y} окончание — "
-            f"с {start + MIN_TERM:%d.%m.%Y} по {start + MAX_TERM:%d.%m.%Y}"
+            f"наставничество длится от 1 месяца до 1 года; в форме «{form_title(pair.form)}» — "
+            f"от {_months(shortest)} до {_months(longest)}: с {start:%d.%m.%Y} окончание — "
+            f"с {start + shortest:%d.%m.%Y} по {start + longest:%d.%m.%Y}"
         )
         raise Invalid(
             f"Срок пары {pair.mentee.name or ''} — {pair.mentor.name or ''}: {message}.",

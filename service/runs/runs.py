@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from features import waiting_priority
-from matching import MAX_CAPACITY as SOLVER_CAPACITY
 from matching import Problem, suggest
 from service.core.audit import record
 from service.core.db import Database, among
@@ -40,7 +39,7 @@ from service.core.models import (
     Side,
     utcnow,
 )
-from service.core.rules import UNMATCHED_REASONS
+from service.core.rules import MAX_GROUP_SIZE, UNMATCHED_REASONS
 from service.core.security import Actor, organisation_for, visible_organisations
 from service.people.external import served_codes
 from service.people.lookup import person_of
@@ -129,6 +128,7 @@ def _members(
             with_consent(person.spec, person.side, records, True),  # consenting people only
             person.capacity_limit,
             since.get(person.id),
+            person.demand,
         )
         for person, records, code in rows
     ]
@@ -274,12 +274,9 @@ def _with_rankings(
 
 
 def solver_counts(counts: np.ndarray) -> np.ndarray:
-    """A mentor's places or load as the solver takes them: at most its largest capacity.
-
-    A group larger than the solver's capacity (docs/rules.md#group) is full for a run; its places
-    are given by confirming proposals (``service.pairs``), which the database bounds.
-    """
-    return np.minimum(np.asarray(counts, dtype=np.int64), SOLVER_CAPACITY)
+    """A mentor's places or load as the solver takes them: at most the largest group a school may
+    set (docs/rules.md#group); the form's maximum at the school is held by confirmation."""
+    return np.minimum(np.asarray(counts, dtype=np.int64), MAX_GROUP_SIZE)
 
 
 def _build(cohort: _Cohort, options: RunOptions) -> _Built:
@@ -287,7 +284,8 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
     mentor_column = {m.id: j for j, m in enumerate(cohort.mentors)}
     load = np.zeros(len(cohort.mentors), dtype=np.int64)
     pinned: dict[tuple[int, int], int] = {}
-    paired_elsewhere: set[int] = set()
+    # a mentee's active pairs with mentors outside the run count against their demand
+    elsewhere = np.zeros(len(cohort.mentees), dtype=np.int64)
     for pair_id, mentee_id, mentor_id in cohort.active:
         i, j = mentee_row.get(mentee_id), mentor_column.get(mentor_id)
         if i is not None and j is not None:
@@ -296,7 +294,7 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
             if j is not None:
                 load[j] += 1
             if i is not None:
-                paired_elsewhere.add(i)
+                elsewhere[i] += 1
     if not cohort.mentees or not cohort.mentors:
         return _Built(None, [], None, {})
     scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
@@ -304,16 +302,9 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
         if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
             del pinned[(i, j)]
             load[j] += 1
-            paired_elsewhere.add(i)
-    pins_of = np.zeros(len(cohort.mentors), dtype=np.int64)
-    for _, j in pinned:
-        pins_of[j] += 1
-    for i, j in list(pinned):  # a group larger than the solver takes: full, its pairs as load
-        if load[j] + pins_of[j] > SOLVER_CAPACITY:
-            del pinned[(i, j)]
-            load[j] += 1
-            paired_elsewhere.add(i)
-    rows = [i for i in range(len(cohort.mentees)) if i not in paired_elsewhere]
+            elsewhere[i] += 1
+    wanted = np.array([m.demand for m in cohort.mentees], dtype=np.int64) - elsewhere
+    rows = [i for i in range(len(cohort.mentees)) if wanted[i] > 0]
     row_of = {i: k for k, i in enumerate(rows)}
     pins = {(row_of[i], j): pair_id for (i, j), pair_id in pinned.items()}
     used = load.copy()
@@ -341,6 +332,8 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
         priority=waiting_priority(np.array(waited, dtype=float)[rows]),  # past 30 days: first
         min_score=options.min_score,
         load=solver_counts(load),
+        demand=wanted[rows],  # docs/rules.md#co-mentors: pinned pairs count towards it
+        max_capacity=MAX_GROUP_SIZE,
         pinned=list(pins),
         forbidden=[pair for pair in forbidden if pair not in pins],
         objective=options.objective,  # type: ignore[arg-type]
@@ -752,6 +745,7 @@ def suggestions(
         scored.scores,
         solver_counts(np.maximum(scored.capacity, loads)),
         load=solver_counts(loads),
+        max_capacity=MAX_GROUP_SIZE,
         forbidden=[(0, j) for j, m in enumerate(mentors) if m.id in rejected | current],
     )
     return [

@@ -36,6 +36,7 @@ class Member:
     records: dict[str, Any]
     capacity_limit: int | None = None
     waiting_since: datetime | None = None  # a mentee's wait for a mentor started then
+    demand: int = 1  # a mentee's number of distinct mentors (docs/rules.md#co-mentors)
 
 
 @dataclass

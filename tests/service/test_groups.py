@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -210,7 +211,7 @@ def test_terms_extension_flags_form_change_and_the_end_of_the_programme(
     start = dt.date.fromisoformat(group["members"][0]["planned_start"])
     assert (
         group["members"][0]["planned_end"]
-        == (start.replace(year=start.year + 1) - dt.timedelta(days=1)).isoformat()
+        == (start + relativedelta(months=9) - dt.timedelta(days=1)).isoformat()  # the form's term
     )
     # beyond a year of the start: refused, with the bounds
     late = pupils.send(
@@ -218,7 +219,7 @@ def test_terms_extension_flags_form_change_and_the_end_of_the_programme(
         {"planned_end": start.replace(year=start.year + 2).isoformat(), "reason": "продление"},
         status=422,
     )  # fmt: skip
-    assert "от 1 месяца до 1 года" in late["detail"]
+    assert "в форме «ученик – ученик» — от 1 мес. до 9 мес." in late["detail"]
     # the group's term moves to ten days from now: both members are flagged as ending
     soon = start + dt.timedelta(days=40)
     moved = pupils.send(
@@ -345,3 +346,24 @@ def test_the_order_lists_a_group_as_one_line_with_its_members(pupils: Pupils) ->
     assert group_line[5] == dt.date.fromisoformat(group["members"][0]["planned_end"]).strftime(
         "%d.%m.%Y"
     )
+
+
+def test_a_run_proposes_as_many_distinct_mentors_as_a_mentee_needs(pupils: Pupils) -> None:
+    """The service passes each mentee's demand to the solver (docs/rules.md#co-mentors)."""
+    suggested = {
+        m: pupils.get(f"/orgs/s1/mentees/{m}/suggestions?k=50") for m in pupils.mentees[:12]
+    }
+    mentee = max(suggested, key=lambda m: len(suggested[m]))
+    assert len(suggested[mentee]) >= 2
+    pupils.send("PUT", f"/orgs/s1/mentees/{mentee}/demand", {"demand": 2})
+    run = pupils.send("POST", "/orgs/s1/matching-runs", status=201)
+    theirs = [p for p in run["proposals"] if p["mentee_id"] == mentee]
+    assert len(theirs) == 2
+    assert len({p["mentor_id"] for p in theirs}) == 2
+    others = [p["mentee_id"] for p in run["proposals"] if p["mentee_id"] != mentee]
+    assert len(others) == len(set(others))  # everyone else: one mentor
+    for proposal in theirs:
+        pupils.send("POST", f"/proposals/{proposal['proposal_id']}/confirm", status=201)
+    # the next run keeps both pairs and proposes this mentee no third mentor
+    again = pupils.send("POST", "/orgs/s1/matching-runs", status=201)
+    assert [p for p in again["proposals"] if p["mentee_id"] == mentee] == []

@@ -122,7 +122,8 @@ def test_the_order_lists_every_active_pair_with_names_posts_forms_and_dates(
         for mentee, mentee_post in members:
             pair = expected.pop((mentor, mentee))
             start = datetime.fromisoformat(pair["started_at"]).astimezone(ZONE).date()
-            end = start + relativedelta(years=1) - timedelta(days=1)
+            end = date.fromisoformat(pair["planned_end"])  # the form's term from the start
+            assert start < end < start + relativedelta(years=1)
             assert row[0] == str(k)
             assert row[3] == forms[pair["form"]] + (" (в группе)" if group else "")
             assert f"{start:%d.%m.%Y}" in row[4].split(", ")
