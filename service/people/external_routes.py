@@ -19,7 +19,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["external mentors"])
 
 
-@router.get("/municipalities/{municipality}/external-mentors")
+@router.get("/municipalities/{municipality}/external-mentors", responses=errors(403))
 def pool(municipality: str, session: SessionDep, actor: ActorDep) -> list[ExternalMentorPublic]:
     """The municipality's pool: mentors of its colleges and enterprises, with the schools each
     serves (in person or remotely)."""
@@ -27,7 +27,9 @@ def pool(municipality: str, session: SessionDep, actor: ActorDep) -> list[Extern
 
 
 @router.post(
-    "/municipalities/{municipality}/organisations", status_code=201, responses=errors(409, 422)
+    "/municipalities/{municipality}/organisations",
+    status_code=201,
+    responses=errors(403, 409, 422),
 )
 def add_organisation(
     municipality: str, body: ExternalOrgCreate, session: WriteSessionDep, actor: ActorDep
