@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -279,7 +279,11 @@ def solver_counts(counts: np.ndarray) -> np.ndarray:
     return np.minimum(np.asarray(counts, dtype=np.int64), MAX_GROUP_SIZE)
 
 
-def _build(cohort: _Cohort, options: RunOptions) -> _Built:
+def _build(
+    cohort: _Cohort, options: RunOptions, score: Callable[..., Scored] = score_members
+) -> _Built:
+    """The solver's problem for one cohort; ``score`` turns its people into pair scores
+    (``score_members``, or ``compact.score_compact`` for a region's batch)."""
     mentee_row = {m.id: i for i, m in enumerate(cohort.mentees)}
     mentor_column = {m.id: j for j, m in enumerate(cohort.mentors)}
     load = np.zeros(len(cohort.mentors), dtype=np.int64)
@@ -297,7 +301,7 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
                 elsewhere[i] += 1
     if not cohort.mentees or not cohort.mentors:
         return _Built(None, [], None, {})
-    scored = score_members(cohort.spec, cohort.mentees, cohort.mentors)
+    scored = score(cohort.spec, cohort.mentees, cohort.mentors)
     for i, j in list(pinned):
         if not scored.allowed(i, j):  # the answers changed since: keep the pair, do not pin it
             del pinned[(i, j)]
@@ -320,7 +324,7 @@ def _build(cohort: _Cohort, options: RunOptions) -> _Built:
         np.nan if m.waiting_since is None else (now - m.waiting_since).days for m in cohort.mentees
     ]
     scores = _with_rankings(
-        scored.scores[rows],
+        scored.scores if len(rows) == len(cohort.mentees) else scored.scores[rows],
         [cohort.mentees[i].id for i in rows],
         [m.id for m in cohort.mentors],
         cohort.rankings,

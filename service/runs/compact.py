@@ -1,0 +1,86 @@
+"""Stored answers -> pair scores in bounded memory, for batches of a region's size.
+
+:func:`service.runs.scoring.score_members` keeps everything ``features`` computes for every
+allowed pair (component values, forms), which is what a school's run shows. A region's batch
+only needs each pair's score to solve: :func:`score_compact` scores the mentees chunk by chunk
+(``features.streaming``) into 32-bit arrays, 8 bytes a pair, and :meth:`CompactScored.details`
+gives reasons and forms afterwards, for the chosen pairs only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from service.people.questionnaires import load_spec_named
+from service.runs.scoring import Member, Scored, _answers
+
+__all__ = ["CompactScored", "score_compact"]
+
+
+@dataclass
+class CompactScored(Scored):
+    """Scores of a cohort held as float32 CSR, without the component table.
+
+    ``scores`` is a ``csr_array`` with float32 data and int32 indices; ``raw_capacity`` the
+    mentors' places before a curator's limit. :meth:`reasons` and :meth:`form` of one pair work
+    but score its two people apart: ask :meth:`details` for many pairs at once.
+    """
+
+    raw_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def reasons(self, row: int, column: int) -> list[str]:
+        return self.details([(row, column)])[0][0]
+
+    def form(self, row: int, column: int) -> str:
+        return self.details([(row, column)])[0][1]
+
+    def details(self, pairs: Sequence[tuple[int, int]]) -> list[tuple[list[str], str]]:
+        """Reasons (best three first) and form of each of ``pairs`` (row, column), allowed ones."""
+        from features.streaming import pair_details
+
+        return pair_details(
+            self.mentee_answers.spec,
+            self.mentor_answers,
+            self.mentee_answers,
+            pairs,
+            mentee_orgs=[m.org_code for m in self.mentees],
+            mentor_orgs=[m.org_code for m in self.mentors],
+        )
+
+
+def score_compact(
+    spec_name: str, mentees: list[Member], mentors: list[Member], chunk: int | None = None
+) -> CompactScored:
+    """Score every allowed pair of ``mentees`` and ``mentors`` into 32-bit arrays, ``chunk``
+    mentees at a time (``features.streaming.CHUNK_MENTEES`` by default)."""
+    from features.streaming import CHUNK_MENTEES, stream_scores
+
+    spec = load_spec_named(spec_name)
+    mentor_answers = _answers(spec, "mentors", mentors)
+    mentee_answers = _answers(spec, "mentees", mentees)
+    compact = stream_scores(
+        spec,
+        mentor_answers,
+        mentee_answers,
+        mentee_orgs=[m.org_code for m in mentees],
+        mentor_orgs=[m.org_code for m in mentors],
+        chunk=chunk or CHUNK_MENTEES,
+    )
+    capacity = compact.capacity.copy()
+    for j, mentor in enumerate(mentors):
+        if mentor.capacity_limit is not None:
+            capacity[j] = min(capacity[j], mentor.capacity_limit)
+    return CompactScored(
+        spec_name,
+        mentees,
+        mentors,
+        compact.matrix(),
+        capacity,
+        None,
+        mentee_answers,
+        mentor_answers,
+        raw_capacity=compact.capacity,
+    )
