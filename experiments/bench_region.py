@@ -26,8 +26,8 @@ from a ``make_city`` cohort of at most 20,000 × 8,000 people (re-used with new 
 and the meeting formats are drawn as in the country family of ``bench_solver``: 10 % of mentees
 in person or remotely and 3 % remotely only; ``--remote-mentors`` of mentors (default 1.2 %, which
 gives about 23.7 M candidate pairs at that size) also remotely. The same database serves every
-mode: only the schools' municipalities change between them. Only the loading imports the service
-(its models); the runs are black-box requests::
+mode: only the schools' municipalities change between them. The loading writes the tables the
+migrations made (reflected, the service is never imported); the runs are black-box requests::
 
     .venv/bin/python -m experiments.bench_region --bulk --schools 1500 --mentees 200000 \\
         --mentors 80000 --municipalities 30
@@ -36,6 +36,7 @@ mode: only the schools' municipalities change between them. Only the loading imp
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import os
 import tempfile
@@ -148,17 +149,22 @@ def _bulk_people(
 
 def _bulk_load(url: str, args: argparse.Namespace) -> None:
     """Schools, people and their answers written in bulk into the service's tables."""
-    from sqlalchemy import create_engine, insert
+    from sqlalchemy import MetaData, Table, create_engine, insert
 
     from features import answers_from_records, load_spec
-    from service.core.models import Answers, Organisation, Person, utcnow
 
     started = time.perf_counter()
     mentees, mentors, mentee_school, mentor_school = _bulk_people(args)
     drawn = time.perf_counter() - started
     spec = load_spec("pupil")
-    now = utcnow()
+    now = dt.datetime.now(dt.UTC)
     engine = create_engine(url)
+    # the service's tables as the migrations made them (experiments never import the service)
+    metadata = MetaData()
+    Organisation, Person, Answers = (
+        Table(name, metadata, autoload_with=engine)
+        for name in ("organisations", "people", "answers")
+    )
     with engine.begin() as connection:
         connection.execute(
             insert(Organisation),

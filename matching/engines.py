@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -153,7 +154,7 @@ a pair priced in from there is switched on and the network re-solved warm."""
 _PRICING_CHUNK = 1 << 22
 
 
-def network_simplex(block: Block) -> IntArray:
+def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None) -> IntArray:
     """Solve a block exactly with LEMON's network simplex (``pylmcf``).
 
     LEMON wants non-negative costs, so a pair costs ``top - weight`` where ``top`` is the
@@ -171,6 +172,9 @@ def network_simplex(block: Block) -> IntArray:
     on in place when the network holds them in reserve (arcs priced above the bypass, which no
     optimal flow uses) and re-solved warm from the last basis, or in a network built anew. The
     answer is exact either way; only the work differs.
+
+    ``keep``, a list, receives the solved network and the edges its pair arcs stand for, so that
+    ``matching.warm`` can re-solve a changed block from this basis.
     """
     top = int(block.weight.max(initial=0))
     bypass = top
@@ -188,6 +192,8 @@ def network_simplex(block: Block) -> IntArray:
     ):
         network = _flow_network(block, block.mentee, block.mentor, costs, bypass)
         network.solve()
+        if keep is not None:
+            keep.append((network, np.arange(len(costs), dtype=np.int64)))
         return np.flatnonzero(np.asarray(network.result())[: len(costs)] > 0)
     switched_off = bypass + 1  # never on an optimal flow: the bypass is always cheaper
     while True:
@@ -207,6 +213,8 @@ def network_simplex(block: Block) -> IntArray:
             network.set_edge_costs(arc_costs)
             network.solve()  # warm: from the last optimal basis
         if not len(priced_in):
+            if keep is not None:
+                keep.append((network, edges))
             return edges[np.asarray(network.result())[: len(edges)] > 0]
         reserve &= ~active
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 import itertools
 import math
@@ -18,6 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matching.engines import ENGINES, Block, weight_bits
 from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts
+from matching.warm import NetworkState, solve_network
 
 __all__ = [
     "HUNGARIAN_MAX_CELLS",
@@ -80,6 +82,35 @@ class Matching:
         """Number of pairs (with ``demand``, the units of demand covered)."""
         return len(self.pairs)
 
+    def renumbered(self, mentees: Any, mentors: Any) -> Matching:
+        """This answer for a problem whose people were renumbered (some left, none came):
+        old mentee ``i`` is now ``mentees[i]`` and old mentor ``j`` is ``mentors[j]`` (-1: left).
+        Give it as ``solve(..., warm=...)``: the kept networks (``keep_networks=True``) are re-solved
+        from their last basis; no block is taken as it was."""
+        new_mentee = np.asarray(mentees, dtype=np.int64)
+        new_mentor = np.asarray(mentors, dtype=np.int64)
+        pairs = [
+            (int(new_mentee[i]), int(new_mentor[j]))
+            for i, j in self.pairs
+            if i < len(new_mentee) and j < len(new_mentor) and new_mentee[i] >= 0
+            if new_mentor[j] >= 0
+        ]
+        empty = np.zeros(0, dtype=np.int64)
+        kept = {
+            b"kept network %d" % k: _Solved(
+                b"",
+                empty,
+                empty,
+                np.zeros(0),
+                "network_simplex",
+                0.0,
+                state=solved.state.renumbered(new_mentee, new_mentor),
+            )
+            for k, solved in enumerate(self.solved_blocks.values())
+            if solved.state is not None
+        }
+        return Matching(sorted(pairs), 0.0, [], dict(self.info), solved_blocks=kept)
+
 
 @dataclass(frozen=True)
 class SubProblem:
@@ -104,6 +135,7 @@ def solve(
     *,
     map: MapFunction | None = None,
     warm: Matching | None = None,
+    keep_networks: bool = False,
 ) -> Matching:
     """Propose the best set of pairs for ``problem``.
 
@@ -137,7 +169,14 @@ def solve(
         The answer to an earlier version of this problem (same people, same indices), e.g.
         before a curator confirmed or rejected a pair or a person left. Blocks whose data did
         not change (same people, pairs, scores, places, priorities) take their answer from it;
-        only the touched blocks are solved. The answer is the same as without ``warm``.
+        only the touched blocks are solved: a large one from the network kept in ``warm``
+        (``keep_networks=True``, see :mod:`matching.warm`), re-solved from its last basis when the new
+        block has no person the old one lacked. The answer is as good as without ``warm``:
+        as many pairs and the same total (among equal optima the pairs chosen may differ).
+    keep_networks : bool, default False
+        Keep the network of each large block in the answer, for a later
+        ``solve(..., warm=answer)`` in this process (a block sent to another process, a Dask
+        worker, is solved cold there). Costs the networks' memory.
 
     Examples
     --------
@@ -182,7 +221,12 @@ def solve(
         known = warm.solved_blocks
         tasks = list(tasks)
         reused = [known[task.key] for task in tasks if task.key in known]
-        tasks = [task for task in tasks if task.key not in known]
+        states = tuple(_states(warm))
+        tasks = [
+            dataclasses.replace(task, states=states) for task in tasks if task.key not in known
+        ]
+    if keep_networks:
+        tasks = [dataclasses.replace(task, keep_network=True) for task in tasks]
     solved = builtins.map(_run, tasks) if map is None else map(_run, tasks)
     results = itertools.chain(reused, solved)
 
@@ -214,6 +258,7 @@ def solve(
             "engines": dict(engines),
             "resolution": resolution,
             "reused": len(reused),
+            "warm": sum(answer.warm for answer in answers.values()),
         },
         solved_blocks=answers,
     )
@@ -379,6 +424,12 @@ def _tasks(
         )
 
 
+def _states(warm: Matching) -> Iterator[NetworkState]:
+    for solved in warm.solved_blocks.values():
+        if solved.state is not None:
+            yield solved.state
+
+
 def _relabel(ids: Int32Array, size: int) -> tuple[IntArray, Int32Array]:
     """The distinct ids (sorted) and each id's position among them."""
     if len(ids) * 16 < size:  # a small block of a large problem: sorting is cheaper
@@ -410,6 +461,8 @@ class _Task:
     coverage: bool
     demand: IntArray | None = None
     """Mentors each mentee of the block still needs; None when every one needs one."""
+    states: tuple[NetworkState | None, ...] = ()  # kept networks of an earlier answer
+    keep_network: bool = False  # keep this block's network in the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +475,8 @@ class _Solved:
     score: FloatArray
     engine: str
     resolution: float
+    state: NetworkState | None = field(default=None, compare=False, repr=False)
+    warm: bool = False  # re-solved from a kept network
 
 
 def _run(task: _Task) -> _Solved:
@@ -467,7 +522,13 @@ def _run(task: _Task) -> _Solved:
         maximize_count=task.coverage,
         demand=task.demand,
     )
-    picked = ENGINES[engine](block)
+    state, was_warm = None, False
+    if engine == "network_simplex" and (task.keep_network or task.states):
+        picked, state, was_warm = solve_network(
+            block, task.mentees, task.mentors, list(task.states)
+        )
+    else:
+        picked = ENGINES[engine](block)
     return _Solved(
         key=task.key,
         mentee=task.mentees[task.mentee[picked]],
@@ -475,4 +536,6 @@ def _run(task: _Task) -> _Solved:
         score=task.score[picked],
         engine=engine,
         resolution=math.ldexp(1.0, -exponent) if top > 0 else 0.0,
+        state=state if task.keep_network else None,
+        warm=was_warm,
     )

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from matching import Matching, Problem, solve
+from service.runs.cache import RunCache
 
 __all__ = ["Solver"]
 
@@ -37,20 +38,38 @@ class Solver:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="solver")
         self._dask_scheduler = dask_scheduler
         self._client: Any = None
+        self.cache = RunCache()  # scores and last answers of recent runs (warm runs)
 
-    def solve(self, problem: Problem) -> Matching:
-        """Solve one problem in the pool and wait for the answer."""
-        return self._pool.submit(solve, problem).result()
+    def solve(
+        self, problem: Problem, warm: Matching | None = None, keep_networks: bool = False
+    ) -> Matching:
+        """Solve one problem in the pool and wait for the answer (``warm``, ``keep_networks``: see
+        ``matching.solve``)."""
+        return self._pool.submit(
+            lambda: solve(problem, warm=warm, keep_networks=keep_networks)
+        ).result()
 
     def solve_batch(self, problem: Problem) -> list[tuple[int, int]]:
-        """Solve a large problem block by block, the blocks in parallel; return its pairs.
+        """Solve a large problem block by block, the blocks in parallel; return its pairs."""
+        return self.batch(problem).pairs
+
+    def batch(
+        self, problem: Problem, warm: Matching | None = None, keep_networks: bool = False
+    ) -> Matching:
+        """Solve a large problem block by block, the blocks in parallel (``warm``, ``keep_networks``: see
+        ``matching.solve``).
 
         The caller's thread splits and gathers (a request already runs off the event loop); only
         the blocks go to the pool, so two batches at once cannot wait for each other's threads.
         """
-        result = solve(problem, map=self._map())
-        log.info("batch solved: %d blocks", result.info.get("blocks", 0))
-        return result.pairs
+        result = solve(problem, map=self._map(), warm=warm, keep_networks=keep_networks)
+        log.info(
+            "batch solved: %d blocks, %d reused, %d warm",
+            result.info.get("blocks", 0),
+            result.info.get("reused", 0),
+            result.info.get("warm", 0),
+        )
+        return result
 
     def map_blocks(self, function: Callable[[Any], Any], blocks: Sequence[Any]) -> list[Any]:
         """Run ``function`` on each block where batches run (Dask workers, or the local pool),

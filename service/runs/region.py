@@ -25,18 +25,22 @@ any run (``runs._store_run``): open proposals of the region's schools are supers
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
+from sqlalchemy import select
 
 from features import waiting_priority
 from matching import Problem, solve
-from service.core.db import Database
+from service.core.db import Database, among
 from service.core.errors import NotFound
-from service.core.models import Organisation, utcnow
+from service.core.models import Answers, Organisation, Person, Side, utcnow
 from service.core.security import Actor, visible_organisations
+from service.people.questionnaires import with_consent
+from service.people.waiting import waiting_since_of
 from service.runs.compact import CompactScored, score_compact
 from service.runs.executor import Solver
 from service.runs.runs import RunOptions, _build, _Cohort, _cohorts, _store_run
@@ -72,6 +76,9 @@ def solve_cohort(task: tuple[_Cohort, RunOptions]) -> Outcome:
         return _one_side(cohort, outcome)
     scored, problem = built.scored, built.problem
     assert isinstance(scored, CompactScored)
+    # The answers are in ``scored`` now: let the records go (the caller's cohort too).
+    scored.mentees = cohort.mentees = [dataclasses.replace(m, records={}) for m in cohort.mentees]
+    scored.mentors = cohort.mentors = [dataclasses.replace(m, records={}) for m in cohort.mentors]
     taken = np.asarray(problem.load, dtype=np.int64).copy()
     places = np.asarray(problem.capacity, dtype=np.int64).copy()
     pairs = solve(problem).pairs  # the solver splits it into its independent blocks
@@ -177,7 +184,50 @@ def remote_candidates(task: _RemoteTask) -> tuple[np.ndarray, np.ndarray, np.nda
     return mentee[best], mentor[best], score[best].astype(np.float32)
 
 
+def _read_members(db: Database, ids: set[int]) -> dict[str, _Cohort]:
+    """The current answers of these people, by spec (mentees and mentors sorted by id)."""
+    by_spec: dict[str, _Cohort] = {}
+    if not ids:
+        return by_spec
+    query = (
+        select(
+            Person.id,
+            Person.side,
+            Person.spec,
+            Person.capacity_limit,
+            Person.entered_at,
+            Person.version,
+            Person.demand,
+            Answers.records,
+            Organisation.code,
+        )
+        .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
+        .join(Organisation, Organisation.id == Person.org_id)
+        .where(among(Person.id, ids))
+        .order_by(Person.id)
+    )
+    with db.read() as session:
+        rows = session.execute(query).all()
+        mentees = [row for row in rows if row.side == Side.mentee.value]
+        since = waiting_since_of(session, mentees)  # type: ignore[arg-type]
+    for row in rows:
+        cohort = by_spec.setdefault(row.spec, _Cohort(row.spec, [], [], [], set()))
+        row.records.update(with_consent(row.spec, row.side, {}, True))
+        member = Member(
+            row.id,
+            row.code,
+            row.records,
+            row.capacity_limit,
+            since.get(row.id),
+            demand=row.demand,
+            version=row.version,
+        )
+        (cohort.mentees if row.side == Side.mentee.value else cohort.mentors).append(member)
+    return by_spec
+
+
 def _remote_pass(
+    db: Database,
     solver: Solver,
     options: RunOptions,
     cohorts: list[_Cohort],
@@ -185,14 +235,13 @@ def _remote_pass(
     remote_free: dict[int, int],
 ) -> list[tuple[int, int, float, list[str], str]]:
     """Pairs across municipalities between mentees left without a mentor and mentors with a
-    free place, both meeting remotely: candidates are scored chunk by chunk where the blocks
-    run, the best ``REMOTE_TOP`` of each mentee come back and one problem is solved here."""
-    by_spec: dict[str, _Cohort] = {}
+    free place, both meeting remotely: their answers are read again (pass 1 let them go),
+    candidates are scored chunk by chunk where the blocks run, the best ``REMOTE_TOP`` of each
+    mentee come back and one problem is solved here."""
+    by_spec = _read_members(db, remote_left | set(remote_free))
     for cohort in cohorts:
-        merged = by_spec.setdefault(cohort.spec, _Cohort(cohort.spec, [], [], [], set()))
-        merged.mentees += [m for m in cohort.mentees if m.id in remote_left]
-        merged.mentors += [m for m in cohort.mentors if m.id in remote_free]
-        merged.rejected |= cohort.rejected
+        if cohort.spec in by_spec:
+            by_spec[cohort.spec].rejected |= cohort.rejected
     found: list[tuple[int, int, float, list[str], str]] = []
     for spec, cohort in by_spec.items():
         if not cohort.mentees or not cohort.mentors:
@@ -300,7 +349,7 @@ def run_region(
             remote_free.update(o.remote_free)
         remote_left = {m for o in first for m in o.remote_left}
         cohorts = [cohort for cohort, _ in blocks]
-        for pair in _remote_pass(solver, options, cohorts, remote_left, remote_free):
+        for pair in _remote_pass(db, solver, options, cohorts, remote_left, remote_free):
             found.append(pair)
             left.discard(pair[0])
     seconds = time.perf_counter() - started

@@ -129,6 +129,7 @@ def _members(
             person.capacity_limit,
             since.get(person.id),
             person.demand,
+            person.version,
         )
         for person, records, code in rows
     ]
@@ -385,8 +386,11 @@ def run_matching(
     reasons: dict[int, str] = dict.fromkeys(without_consent, "no_consent")
     free: dict[int, int] = {}
     capacities: dict[int, int] = {}
+    scope = ("org", org_ids[0]) if municipality is None else ("municipality", municipality)
     for cohort in cohorts:
-        built = _build(cohort, options)
+        # scores of people whose answers did not change since the last run are not recomputed,
+        # and the solver starts from the last answer (service.runs.cache)
+        built = _build(cohort, options, score=solver.cache.scorer(scope))
         if built.problem is None or built.scored is None:
             paired = {mentee for _, mentee, _ in cohort.active}
             left = [m.id for m in cohort.mentees if m.id not in paired]
@@ -394,10 +398,14 @@ def run_matching(
             reasons.update(dict.fromkeys(left, "no_mentors"))
             continue
         scored = built.scored
+        ids = ([scored.mentees[i].id for i in built.rows], [m.id for m in scored.mentors])
+        warm = solver.cache.answer(scope, cohort.spec, *ids)
         if municipality is not None:
-            pairs = solver.solve_batch(built.problem)
+            result = solver.batch(built.problem, warm=warm, keep_networks=True)
         else:
-            pairs = solver.solve(built.problem).pairs
+            result = solver.solve(built.problem, warm=warm, keep_networks=True)
+        solver.cache.remember(scope, cohort.spec, result, *ids)
+        pairs = result.pairs
         matched = {row for row, _ in pairs}
         left_rows = [r for r in range(len(built.rows)) if r not in matched]
         unmatched += [scored.mentees[built.rows[r]].id for r in left_rows]

@@ -37,6 +37,7 @@ class Member:
     capacity_limit: int | None = None
     waiting_since: datetime | None = None  # a mentee's wait for a mentor started then
     demand: int = 1  # a mentee's number of distinct mentors (docs/rules.md#co-mentors)
+    version: int = 0  # of the answers (``Person.version``): what a cache of scores is keyed by
 
 
 @dataclass
