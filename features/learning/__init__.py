@@ -26,7 +26,7 @@ fitted on the questionnaires of all the history's people, outcomes unseen: answe
 term's people too.
 """
 
-from features.learning.fit import KINDS, LABELS, Design, design, fit_model
+from features.learning.fit import KINDS, LABELS, Design, design, fit_model, predict
 from features.learning.folds import PersonGroupKFold, group_folds, person_folds
 from features.learning.history import (
     COLUMNS,
@@ -57,6 +57,7 @@ __all__ = [
     "learn",
     "person_folds",
     "pooled_quality",
+    "predict",
     "quality",
     "read_history",
     "save",

@@ -71,10 +71,11 @@ class History:
         2 (1), 5 (0)``."""
         frame = pd.DataFrame({"mentor": self.mentor, "mentee": self.mentee, "y": self.outcome})
         frame["row"] = self.rows if len(self.rows) == len(frame) else np.arange(len(frame)) + 2
+        # Only pairs listed twice or more can conflict: one vectorised pass finds them.
+        outcomes = frame.groupby(["mentor", "mentee"], sort=False)["y"].transform("nunique")
+        frame = frame[outcomes.to_numpy() > 1]
         found = []
         for key, group in frame.groupby(["mentor", "mentee"], sort=True):
-            if group["y"].nunique() < 2:
-                continue
             mentor, mentee = (int(k) for k in np.asarray(key).ravel())
             cells = ", ".join(
                 f"{row} ({y:g})" for row, y in zip(group["row"], group["y"], strict=True)

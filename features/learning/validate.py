@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from features.answers import Answers
-from features.learning.fit import KINDS, LABELS, design, fit_model
+from features.learning.fit import KINDS, LABELS, design, fit_model, predict
 from features.learning.folds import group_folds, person_folds
 from features.learning.history import MIN_PAIRS, History, LearnError, history_table
 from features.model import WeightsModel
@@ -222,7 +222,10 @@ def learn(
             continue
         for name in kinds:
             model = fit_model(name, table, outcome, binary, train, inputs, seed)
-            scores[name][test] = np.asarray(model.score(_subset(table, test)), dtype=float)
+            predicted = predict(model, inputs, test)
+            if predicted is None:
+                predicted = model.score(_subset(table, test))
+            scores[name][test] = np.asarray(predicted, dtype=float)
         for reference in references:
             predicted = reference.fit_predict(spec, mentors, mentees, history, train, test)
             scores[reference.name][test] = np.asarray(predicted, dtype=float)

@@ -15,10 +15,13 @@ from features.learning import (
     History,
     LearnError,
     PersonGroupKFold,
+    design,
+    fit_model,
     group_folds,
     history_table,
     learn,
     person_folds,
+    predict,
     read_history,
     save,
 )
@@ -241,6 +244,28 @@ def test_a_saved_model_scores_like_the_learned_one(
     # The planted signal ranks the pairs very differently from the spec's weighted mean.
     hand = table.values @ (table.weights / table.weights.sum())
     assert abs(np.corrcoef(hand, learned)[0, 1]) < 0.9
+
+
+@pytest.mark.parametrize("kind", ["interactions", "boosting"])
+def test_fold_scores_from_the_laid_out_inputs_are_the_models_scores(
+    sampled: tuple, kind: str
+) -> None:
+    # learn scores each fold's test pairs from the inputs laid out once (predict): they must be
+    # what the saved model gives for those pairs, rebuilt from the questionnaires.
+    _, table = sampled
+    outcome = _planted(sampled, True).outcome
+    inputs = design(table)
+    train, test = np.arange(0, 350), np.arange(350, len(outcome))
+    model = fit_model(kind, table, outcome, True, train, inputs)
+    subset = history_table(
+        table.spec,
+        table.mentors,
+        table.mentees,
+        History(table.mentee[test], table.mentor[test], outcome[test]),
+    )
+    expected = model.score(subset)
+    assert expected.std() > 0.01
+    np.testing.assert_allclose(predict(model, inputs, test), expected, rtol=1e-5, atol=1e-7)
 
 
 def test_a_model_for_another_spec_is_refused(sampled: tuple) -> None:
