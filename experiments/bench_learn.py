@@ -6,7 +6,7 @@ pairs get a 0/1 outcome that depends on the components and on a shared topic. Th
 :func:`features.learning.learn` as the command runs it (the generic baselines included), timed
 in-process; the peak resident memory is the process's (``ru_maxrss``), reading included.
 
-``python -m experiments.bench_learn [--kind auto] [--pairs 50000] [--topics 5000]``
+``python -m experiments.bench_learn [--kind auto] [--pairs 50000] [--topics 5000] [--jobs 2]``
 """
 
 from __future__ import annotations
@@ -42,6 +42,29 @@ def extended_spec(directory: Path, topics: int) -> Path:
     return path
 
 
+def recovery(kind: str, jobs: int) -> None:
+    """The table of the recovery cohort (experiments/README.md): does learning reach generic ML?"""
+    from experiments.cohorts import make_interactions
+    from experiments.generic import references
+
+    cohort = make_interactions(seed=0, mentors=200, mentees=600)
+    history = cohort.history(3000, seed=1)
+    started, cpu = time.perf_counter(), time.process_time()
+    found = learn(
+        cohort.spec,
+        cohort.mentors,
+        cohort.mentees,
+        history,
+        kind,
+        references=references(),
+        jobs=jobs,
+    )
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(found.summary().round(3).to_string())
+    print(f"kind {kind} -> saved {found.kind}; tested {found.tested} of {found.n_pairs}")
+    print(f"learn: {took:.1f} s wall, {cpu:.1f} s CPU")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kind", default="auto")
@@ -50,7 +73,17 @@ def main() -> None:
     parser.add_argument("--mentees", type=int, default=10_000)
     parser.add_argument("--mentors", type=int, default=3_000)
     parser.add_argument("--generic", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--jobs", type=int, default=1, help="folds fitted at once (threads)")
+    parser.add_argument(
+        "--cohort",
+        choices=["topics", "interactions"],
+        default="topics",
+        help="interactions: the recovery cohort instead (200 mentors, 600 mentees, 3,000 pairs)",
+    )
     args = parser.parse_args()
+    if args.cohort == "interactions":
+        recovery(args.kind, args.jobs)
+        return
     rng = np.random.default_rng(0)
     started = time.perf_counter()
     cohort = make_city(seed=0, spec="teacher", mentees=args.mentees, mentors=args.mentors)
@@ -82,7 +115,7 @@ def main() -> None:
     refs = references() if args.generic else []
 
     started, cpu = time.perf_counter(), time.process_time()
-    found = learn(spec, mentors, mentees, history, args.kind, references=refs)
+    found = learn(spec, mentors, mentees, history, args.kind, references=refs, jobs=args.jobs)
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -90,7 +123,10 @@ def main() -> None:
         f"topics: {args.topics}; preparing {prepared:.1f} s"
     )
     print(found.summary().round(3).to_string())
-    print(f"kind {args.kind} -> saved {found.kind}; tested {found.tested} of {found.n_pairs}")
+    print(
+        f"kind {args.kind} -> saved {found.kind}; tested {found.tested} of {found.n_pairs}; "
+        f"jobs {args.jobs}"
+    )
     print(f"learn: {took:.1f} s wall, {cpu:.1f} s CPU; peak RSS of the process {peak:,.0f} MB")
 
 

@@ -13,6 +13,7 @@ The product never imports this module (import-linter forbids ``features -> exper
 
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any
 
@@ -26,6 +27,7 @@ from features.learning.fit import BOOSTING, BOOSTING_ROUNDS
 
 __all__ = ["GenericBaseline", "references"]
 
+_LOCK = threading.Lock()
 LABELS = {
     "generic_lr": "общая логистическая регрессия (ответы + совпадения)",
     "generic_gb": "общий градиентный бустинг (ответы + совпадения)",
@@ -42,25 +44,32 @@ class GenericBaseline:
      'общий градиентный бустинг (ответы + совпадения)']
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, cache: dict[str, Any] | None = None) -> None:
         if name not in LABELS:
             raise ValueError(f"The 'name' parameter must be one of {sorted(LABELS)}. Got {name!r}.")
         self.name = name
         self.label = LABELS[name]
-        self._cache: tuple[int, sp.csr_array] | None = None
+        # The inputs of the last history, shared by the baselines of one ``references()`` call.
+        self._cache: dict[str, Any] = {} if cache is None else cache
 
     def inputs(
         self, spec: Spec, mentors: Answers, mentees: Answers, history: History
     ) -> sp.csr_array:
         """Both sides' answers and their overlaps for every history pair (cached per history)."""
-        if self._cache is not None and self._cache[0] == id(history):
-            return self._cache[1]
+        with _LOCK:  # learn(..., jobs=2) calls the baselines from two threads
+            return self._inputs(spec, mentors, mentees, history)
+
+    def _inputs(
+        self, spec: Spec, mentors: Answers, mentees: Answers, history: History
+    ) -> sp.csr_array:
+        if self._cache.get("history") is history:
+            return self._cache["inputs"]
         mentor_x, mentor_names, _ = side_matrix(spec, mentors, "mentors")
         mentee_x, mentee_names, _ = side_matrix(spec, mentees, "mentees")
         a, b = sp.csr_array(mentor_x[history.mentor]), sp.csr_array(mentee_x[history.mentee])
         agree, _ = agreement(spec, a, mentor_names, b, mentee_names)
         x = sp.csr_array(sp.hstack([a, b, agree], format="csr", dtype=np.float32))
-        self._cache = (id(history), x)
+        self._cache.update(history=history, inputs=x)
         return x
 
     def fit_predict(
@@ -113,4 +122,5 @@ def _boosting(
 
 def references() -> list[GenericBaseline]:
     """The generic baselines, for ``nastavnik learn`` (entry point) and the experiments."""
-    return [GenericBaseline("generic_lr"), GenericBaseline("generic_gb")]
+    shared: dict[str, Any] = {}  # both sides' answers are laid out once for the two
+    return [GenericBaseline("generic_lr", shared), GenericBaseline("generic_gb", shared)]

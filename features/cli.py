@@ -276,6 +276,15 @@ def learn(
         ),
     ] = "mentee",
     seed: Annotated[int, typer.Option(help="Зерно случайности разбиения.")] = 0,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Сколько частей проверки обучать одновременно (ядер процессора); "
+            "результат тот же, памяти нужно больше.",
+        ),
+    ] = 1,
 ) -> None:
     """Обучить оценку пар на исходах прошлых пар и сравнить её с весами анкеты.
 
@@ -314,6 +323,7 @@ def learn(
             seed,
             split=split,
             references=_references(),
+            jobs=jobs,
         )
     except LearnError as error:
         _fail([f"Обучение невозможно: {error}"])

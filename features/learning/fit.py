@@ -229,7 +229,7 @@ def fit_model(
     inputs : Design, optional
         :func:`design` of ``table``, when already computed.
     seed : int
-        Seed of LightGBM.
+        Seed of LightGBM and of liblinear's order of coordinates.
 
     Returns
     -------
@@ -256,7 +256,12 @@ def fit_model(
         # experiments/README.md). At C = 1 with few columns (``linear``) it converges slowly:
         # lbfgs stays there, Newton on the few components for ``weights``.
         regression = LogisticRegression(
-            C=_C[kind], solver="liblinear", dual=True, intercept_scaling=10.0, max_iter=30
+            C=_C[kind],
+            solver="liblinear",
+            dual=True,
+            intercept_scaling=10.0,
+            max_iter=30,
+            random_state=seed,  # the order of its coordinates: the same weights every run
         )
     else:
         solver = "newton-cholesky" if kind == "weights" else "lbfgs"

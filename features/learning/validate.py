@@ -11,7 +11,9 @@ the paired bootstrap difference of the pooled quality is above zero.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -171,6 +173,7 @@ def learn(
     table: PairTable | None = None,
     split: str = "mentee",
     references: Sequence[Reference] = (),
+    jobs: int = 1,
 ) -> Learned:
     """Cross-validate the hand weights, the kinds asked for and the references, then fit on all.
 
@@ -192,7 +195,11 @@ def learn(
     split : {"mentee", "person"}
         Folds by mentee (every pair tested once) or by person (see :mod:`features.learning.folds`).
     references : sequence of Reference
-        Other methods to compare on the same folds (not saved).
+        Other methods to compare on the same folds (not saved); with ``jobs`` > 1 their
+        ``fit_predict`` is called from several threads at once.
+    jobs : int
+        Folds fitted at the same time (threads sharing the inputs: memory grows by one fold's
+        fitting, not by a copy of the inputs). The scores are the same whatever ``jobs``.
 
     Raises
     ------
@@ -214,24 +221,50 @@ def learn(
     scores = {m: np.full(len(history), np.nan) for m in methods}
     hand = WeightsModel(dict(zip(table.components, table.weights.tolist(), strict=True)))
     scores["hand"] = np.asarray(hand.score(table), dtype=float)
-    rows = []
-    for fold in np.unique(test_fold[test_fold >= 0]):
+
+    def run(fold: int) -> tuple[int, np.ndarray, int, dict[str, np.ndarray]] | None:
+        """Fit every method on the pairs out of ``fold`` and score the pairs in it."""
         test = np.flatnonzero(test_fold == fold)
         train = np.flatnonzero((train_fold != fold).all(axis=1))
         if len(test) == 0 or len(np.unique(outcome[train])) < 2:
-            continue
+            return None
+        found: dict[str, np.ndarray] = {}
         for name in kinds:
             model = fit_model(name, table, outcome, binary, train, inputs, seed)
             predicted = predict(model, inputs, test)
             if predicted is None:
                 predicted = model.score(_subset(table, test))
-            scores[name][test] = np.asarray(predicted, dtype=float)
+            found[name] = np.asarray(predicted, dtype=float)
         for reference in references:
             predicted = reference.fit_predict(spec, mentors, mentees, history, train, test)
-            scores[reference.name][test] = np.asarray(predicted, dtype=float)
+            found[reference.name] = np.asarray(predicted, dtype=float)
+        return int(fold), test, len(train), found
+
+    fold_ids = [int(f) for f in np.unique(test_fold[test_fold >= 0])]
+    if jobs > 1:
+        for name in kinds:  # laid out once, before the threads share them
+            inputs.inputs(name)
+        # The heavy parts (liblinear, LightGBM, sparse products) release the GIL: folds run side
+        # by side in threads sharing the inputs, each fit as in a sequential run.
+        # Warning filters are global, not per thread: the ones fit_model sets around each fit
+        # could be undone by another thread's, so they are set here once for all.
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=jobs) as pool:
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            done = list(pool.map(run, fold_ids))
+    else:
+        done = [run(fold) for fold in fold_ids]
+    rows = []
+    for result in done:
+        if result is None:
+            continue
+        fold, test, n_train, found = result
+        for name, predicted in found.items():
+            scores[name][test] = predicted
         for name in methods:
             quality_of_fold = quality(scores[name][test], outcome[test], binary)
-            rows.append((int(fold), name, quality_of_fold, len(train), len(test)))
+            rows.append((fold, name, quality_of_fold, n_train, len(test)))
     folds = pd.DataFrame(rows, columns=["fold", "method", "quality", "train", "test"])
     if folds.empty or folds["quality"].isna().all():
         raise LearnError("ни в одной части проверки нет разных исходов: истории слишком мало")

@@ -268,6 +268,17 @@ def test_fold_scores_from_the_laid_out_inputs_are_the_models_scores(
     np.testing.assert_allclose(predict(model, inputs, test), expected, rtol=1e-5, atol=1e-7)
 
 
+def test_folds_fitted_side_by_side_give_the_same_result(past: tuple, sampled: tuple) -> None:
+    spec, mentors, mentees = past
+    history = _planted(sampled, False)
+    one, two = (
+        learn(spec, mentors, mentees, history, "auto", table=sampled[1], jobs=jobs)
+        for jobs in (1, 2)
+    )
+    pd.testing.assert_frame_equal(one.summary(), two.summary())
+    assert one.kind == two.kind
+
+
 def test_a_model_for_another_spec_is_refused(sampled: tuple) -> None:
     model = LinearPairModel({"needs": 1.0}, {"experience": 1.0}, spec="pupil")
     with pytest.raises(ModelError, match="обучена для анкеты «pupil»"):
