@@ -48,7 +48,8 @@ def learn_args(past: Path, out: Path, *extra: str) -> list[str]:
 @pytest.mark.parametrize("kind", ["weights", "linear"])
 def test_learn_then_match_with_the_model(past: Path, tmp_path: Path, kind: str) -> None:
     model = tmp_path / "модель.json"
-    code, output = run(*learn_args(past, model, "--kind", kind))
+    jobs = ["--jobs", "2"] if kind == "linear" else []  # folds side by side: same output
+    code, output = run(*learn_args(past, model, "--kind", kind, *jobs))
     assert code == 0, output
     assert "корреляция Спирмена" in output
     label = {"weights": "обученные веса составляющих", "linear": "составляющие и ответы наставника"}
