@@ -17,7 +17,9 @@ a success with weight ``y`` and a failure with weight ``1 - y``), LightGBM uses 
 
 from __future__ import annotations
 
+import threading
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +79,7 @@ BOOSTING = {
     "verbose": -1,
 }
 BOOSTING_ROUNDS = 200
+_LIBLINEAR = threading.Lock()
 
 
 @dataclass
@@ -269,7 +272,11 @@ def fit_model(
     with warnings.catch_warnings():
         # Stopping at max_iter still gives usable weights; the curator's terminal stays clean.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        regression.fit(x[at] if len(at) > x.shape[0] else x, labels, sample_weight=weight)
+        # liblinear orders its coordinates with the C library's global rand(): two fits at once
+        # (learn --jobs 2) would draw from each other's sequence; one at a time, they are
+        # the same as in a sequential run.
+        with _LIBLINEAR if kind == "interactions" else nullcontext():
+            regression.fit(x[at] if len(at) > x.shape[0] else x, labels, sample_weight=weight)
     coef = np.zeros(_width(inputs.layout, kind))
     coef[columns] = regression.coef_.ravel()
     intercept = float(regression.intercept_[0])
