@@ -198,9 +198,14 @@ class MenteeHasMentors(Conflict):
     def __init__(self, mentee_id: int, name: str | None, mentors: list[str], demand: int) -> None:
         who = _person(name, "mentee")
         named = ", ".join(mentors)
+        message = (
+            f"У наставляемого {who} уже есть действующая пара с наставником {named}."
+            if demand == 1
+            else f"У наставляемого {who} уже {len(mentors)} из {demand} наставников: {named}."
+        )
         super().__init__(
             "mentee_has_pair",
-            f"У наставляемого {who} уже {len(mentors)} из {demand} наставников: {named}.",
+            message,
             {"mentee_id": mentee_id, "demand": demand},
         )
 

@@ -16,6 +16,7 @@ from service.core.rules import END_REASONS, REPLACE_REASONS, mentoring_forms
 from service.core.security import Actor
 from service.pairs import pairs
 from service.people import people
+from service.people.answered import ANSWER_FILTERS
 from service.runs import runs
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
@@ -35,6 +36,7 @@ PAIR_FILTERS = {
     "form": ("Форма", mentoring_forms()),
     "consent": ("Согласия", {"missing": "нет согласия в действующей паре"}),
     "term": ("Срок", {"ending": "истекает в ближайшие 14 дней", "overdue": "истёк"}),
+    **ANSWER_FILTERS,
 }
 
 

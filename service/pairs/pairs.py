@@ -60,6 +60,7 @@ from service.core.rules import (
 )
 from service.core.security import Actor, organisation_for
 from service.pairs.schemas import BulkConfirmed, BulkConfirmPublic, BulkRefused, PairPublic
+from service.people.answered import answer_filters
 from service.people.external import may_use
 from service.people.questionnaires import load_spec_named
 from service.runs.runs import require_consent, score_pair
@@ -193,6 +194,7 @@ PAIRS = Listing(
         "status": choice(Pair.status, {s.value: s.value for s in PairStatus}, "Состояние"),
         "form": lambda value: Pair.form == value,
         "term": lambda value: _term_filter(value),
+        **answer_filters(_Mentee, _Mentor),
         "consent": choice(
             Pair.status,
             {"missing": (Pair.status == PairStatus.active.value) & ~(_Mentee.consent & _Mentor.consent)},

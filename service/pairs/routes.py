@@ -95,10 +95,24 @@ def page_pairs(
         Literal["ending", "overdue"] | None,
         Query(description="Active pairs ending within 14 days, or past their planned end."),
     ] = None,
+    grade: Annotated[
+        str | None, Query(description="Mentees of this class (a number, 1 to 11).")
+    ] = None,
+    subject: Annotated[
+        str | None,
+        Query(description="Asked by the mentee or offered by the mentor (a subject key)."),
+    ] = None,
 ) -> Page[PairPublic]:
     """One page of a school's pairs: search by either name (`q`), filters, sort `started`,
     `mentee` or `mentor`."""
-    chosen = {"status": status, "form": form, "consent": consent, "term": term}
+    chosen = {
+        "status": status,
+        "form": form,
+        "consent": consent,
+        "term": term,
+        "grade": grade,
+        "subject": subject,
+    }
     filters = {k: v for k, v in chosen.items() if v}
     return pairs.pairs_page(session, actor, org, replace(params, filters=filters))
 

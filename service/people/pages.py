@@ -21,9 +21,9 @@ from service.core.rules import ASSIGN_WITHIN_DAYS
 from service.core.security import Actor, organisation_for
 from service.people import consents, editing, people
 from service.people.answer_forms import DAYS, form_values, records_from_form
+from service.people.answered import ANSWER_FILTERS
 from service.people.consents import KIND_TITLES
 from service.people.people import PEOPLE
-from service.people.questionnaires import grades, subjects
 from service.people.routes import read_upload
 from service.people.schemas import ConsentPublic, LimitPublic
 from service.people.waiting import WAITING_SORTS, waiting_among, waiting_page
@@ -43,8 +43,7 @@ PEOPLE_FILTERS = {
     "consent": ("Согласия", {"yes": "есть", "no": "нет"}),
     "pair": ("Пара", {"yes": "есть", "no": "нет"}),
     "form": ("Анкета", {"teacher": "педагоги", "pupil": "ученики"}),
-    "grade": ("Класс", {number: number for number in grades()}),
-    "subject": ("Предмет", {key: label.lower() for key, label in subjects().items()}),
+    **ANSWER_FILTERS,
     "archived": ("Архив", {"no": "в программе", "yes": "в архиве"}),
 }
 
@@ -173,10 +172,16 @@ def save_person(
     )
 
 
+WAITING_FILTERS = {
+    "overdue": ("Срок", {"yes": "больше 30 дней", "no": "до 30 дней"}),
+    **ANSWER_FILTERS,
+}
+
+
 @router.get("/ui/orgs/{org}/waiting")
 def waiting_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
     """The mentees waiting for a mentor, longest first, one page at a time."""
-    params = ListParams.parse(request.query_params, ["overdue"])
+    params = ListParams.parse(request.query_params, WAITING_FILTERS)
     organisation = organisation_for(session, actor, org)
     found = waiting_page(session, organisation.id, params)
     return render(
@@ -186,7 +191,7 @@ def waiting_list(request: Request, org: str, session: SessionDep, actor: ActorDe
         org=org,
         page=found,
         params=params,
-        filters={"overdue": ("Срок", {"yes": "больше 30 дней", "no": "до 30 дней"})},
+        filters=WAITING_FILTERS,
         sorts=WAITING_SORTS,
         within_days=ASSIGN_WITHIN_DAYS,
     )

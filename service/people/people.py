@@ -47,8 +47,9 @@ from service.core.models import (
 from service.core.rules import MAX_CAPACITY
 from service.core.security import Actor, organisation_for
 from service.people import consents
+from service.people.answered import answered
 from service.people.lookup import person_of
-from service.people.questionnaires import forms_of, grades, load_spec_named, post_of, subjects
+from service.people.questionnaires import forms_of, load_spec_named, post_of
 from service.people.schemas import (
     ImportPublic,
     LimitPublic,
@@ -823,8 +824,8 @@ PEOPLE = Listing(
         "consent": choice(Person.consent, {"yes": True, "no": False}, "Согласие"),
         "pair": choice(Person.id, {"yes": _HAS_PAIR, "no": ~_HAS_PAIR}, "Пара"),
         "form": lambda value: Person.spec == value,
-        "grade": lambda value: _answered("grade", value, grades(), "Класс"),
-        "subject": lambda value: _answered("subjects", value, subjects(), "Предмет"),
+        "grade": lambda value: answered("grade", value),
+        "subject": lambda value: answered("subjects", value),
         "archived": choice(
             Person.archived_at,
             {"no": Person.archived_at.is_(None), "yes": Person.archived_at.is_not(None)},
@@ -833,24 +834,6 @@ PEOPLE = Listing(
     },
     sort_titles={"name": "по имени", "entered": "по дате вступления"},
 )
-
-
-def _answered(key: str, value: str, allowed: dict[str, str], label: str) -> Any:
-    """People whose current answer to question ``key`` is (or, for several answers, includes)
-    the answer chosen by ``value`` (a class number or a subject key)."""
-    if value not in allowed and value not in allowed.values():
-        names = ", ".join(allowed)
-        raise Invalid(
-            f"Фильтр «{label}»: неизвестное значение «{value}»; возможны: {names}.",
-            [{"row": None, "column": label, "value": value, "message": f"возможны: {names}"}],
-        )
-    answer = allowed.get(value, value) if key == "grade" else value
-    text = Answers.records[key].as_string()
-    # A class is one answer; subjects are a list, stored as JSON text: match the quoted key.
-    matches = text == answer if key == "grade" else text.contains(f'"{answer}"')
-    return exists().where(
-        Answers.person_id == Person.id, Answers.version == Person.version, matches
-    )
 
 
 def _details(

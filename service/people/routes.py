@@ -139,11 +139,18 @@ def page_waiting(
     actor: ActorDep,
     params: ListDep,
     overdue: Annotated[YesNo | None, Query(description="Waiting past 30 days, or not.")] = None,
+    grade: Annotated[
+        str | None, Query(description="Mentees of this class (a number, 1 to 11).")
+    ] = None,
+    subject: Annotated[
+        str | None, Query(description="Mentees asking for help in this subject (a key).")
+    ] = None,
 ) -> Page[WaitingPublic]:
     """One page of a school's waiting mentees: search by name, sort `days` (longest first) or
     `name`."""
     organisation = organisation_for(session, actor, org)
-    filters = {"overdue": overdue} if overdue else {}
+    chosen = {"overdue": overdue, "grade": grade, "subject": subject}
+    filters = {k: v for k, v in chosen.items() if v}
     return waiting_page(session, organisation.id, replace(params, filters=filters))
 
 

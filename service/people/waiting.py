@@ -19,6 +19,7 @@ from service.core.db import among
 from service.core.errors import Invalid
 from service.core.listing import ListParams, Page, fold, page_of
 from service.core.models import Pair, PairStatus, Person, Side, utcnow
+from service.people.answered import answered
 from service.people.schemas import WaitingPublic
 
 __all__ = [
@@ -132,6 +133,18 @@ def waiting_page(
         )
     if overdue is not None:
         found = [w for w in found if w.overdue == (overdue == "yes")]
+    for key, question in (("grade", "grade"), ("subject", "subjects")):
+        value = params.filters.get(key)
+        if value and found:
+            chosen = set(
+                session.scalars(
+                    select(Person.id).where(
+                        among(Person.id, [w.mentee_id for w in found]),
+                        answered(question, value),
+                    )
+                )
+            )
+            found = [w for w in found if w.mentee_id in chosen]
     key = params.sort or "days"
     if key.removeprefix("-") not in WAITING_SORTS:
         raise Invalid(

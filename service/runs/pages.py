@@ -16,6 +16,7 @@ from service.core.models import Side
 from service.core.rules import ASSIGN_WITHIN_DAYS, mentoring_forms
 from service.core.security import organisation_for
 from service.people import people
+from service.people.answered import ANSWER_FILTERS
 from service.people.lookup import person_of
 from service.people.waiting import school_waiting, waiting_among
 from service.runs import runs
@@ -45,6 +46,7 @@ PROPOSAL_FILTERS = {
         },
     ),
     "form": ("Форма", mentoring_forms()),
+    **ANSWER_FILTERS,
 }
 WAITING_SHOWN = 10
 

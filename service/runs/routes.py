@@ -127,10 +127,23 @@ def page_proposals(
     status: Annotated[ProposalStatusName | None, Query()] = None,
     form: Annotated[str | None, Query(description="Key of the form of mentoring.")] = None,
     run: Annotated[int | None, Query(description="Proposals of one matching run.")] = None,
+    grade: Annotated[
+        str | None, Query(description="Mentees of this class (a number, 1 to 11).")
+    ] = None,
+    subject: Annotated[
+        str | None,
+        Query(description="Asked by the mentee or offered by the mentor (a subject key)."),
+    ] = None,
 ) -> Page[ProposalPublic]:
     """One page of a school's proposals: search by either name (`q`), filters, sort `score`
     (`-score`, the default: best first), `mentee`, `mentor` or `created`."""
-    chosen = {"status": status, "form": form, "run": None if run is None else str(run)}
+    chosen = {
+        "status": status,
+        "form": form,
+        "run": None if run is None else str(run),
+        "grade": grade,
+        "subject": subject,
+    }
     filters = {k: v for k, v in chosen.items() if v}
     return runs.proposals_page(session, actor, org, replace(params, filters=filters))
 

@@ -41,6 +41,7 @@ from service.core.models import (
 )
 from service.core.rules import MAX_GROUP_SIZE, UNMATCHED_REASONS
 from service.core.security import Actor, organisation_for, visible_organisations
+from service.people.answered import answer_filters
 from service.people.external import served_codes
 from service.people.lookup import person_of
 from service.people.questionnaires import with_consent
@@ -634,6 +635,7 @@ PROPOSALS = Listing(
         "status": choice(Proposal.status, {s.value: s.value for s in ProposalStatus}, "Состояние"),
         "form": lambda value: Proposal.form == value,
         "run": lambda value: Proposal.run_id == (int(value) if value.isdigit() else -1),
+        **answer_filters(_Mentee, _Mentor),
     },
     default_sort="-score",
     sort_titles={

@@ -273,3 +273,37 @@ def test_the_export_holds_what_the_curator_filtered_and_never_a_formula(api: Api
     waiting = api.client.get("/ui/orgs/s1/export/waiting.xlsx?q=Смирнов")
     assert len(list(load_workbook(io.BytesIO(waiting.content)).active.iter_rows())) == 1 + 5
     assert api.client.get("/ui/orgs/s1/export/secrets.xlsx").status_code == 404
+
+
+def test_waiting_and_proposals_filter_by_class_and_subject(api: Api) -> None:
+    """A curator narrows the waiting list by the mentee's class, and the proposals by a subject
+    the mentee asks for or the mentor offers; an unknown class is refused naming the filter."""
+
+    def pupil(key: str, grade: str, subjects: list[str]) -> int:
+        records = {"grade": grade, "subjects": subjects}
+        return person(api.db, api.org, "mentee", key, records=records, spec="pupil")
+
+    seventh = pupil("a7", "g7", ["math"])
+    ninth = pupil("b9", "g9", ["biology"])
+    pupil("c9", "g9", ["math", "biology"])
+    tutor = person(api.db, api.org, "mentor", "t1", records={"subjects": ["geography"]})
+    proposal(api.db, api.org, seventh, tutor)
+    proposal(api.db, api.org, ninth, tutor)
+
+    nine = api.get("/api/v1/orgs/s1/waiting/paged?grade=9")
+    assert {w["name"] for w in nine["items"]} == {"Имя b9", "Имя c9"}
+    assert api.get("/api/v1/orgs/s1/waiting/paged?grade=9&subject=math")["total"] == 1
+    math = api.get("/api/v1/orgs/s1/proposals/paged?subject=math")
+    assert [p["mentee_id"] for p in math["items"]] == [seventh]
+    # the mentor offers geography: both proposals have it
+    assert api.get("/api/v1/orgs/s1/proposals/paged?subject=geography")["total"] == 2
+    assert api.get("/api/v1/orgs/s1/proposals/paged?grade=9")["total"] == 1
+    assert api.get("/api/v1/orgs/s1/pairs/paged?grade=9")["total"] == 0
+    bad = api.client.get("/api/v1/orgs/s1/waiting/paged?grade=13", headers=api.headers)
+    assert bad.status_code == 422
+    assert "Класс" in bad.json()["detail"]
+
+    html = _text(api.client.get("/ui/orgs/s1/waiting?grade=9&subject=math").text)
+    assert "Имя c9" in html
+    assert "Имя b9" not in html
+    assert "Имя a7" not in html
