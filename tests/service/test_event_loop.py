@@ -31,10 +31,12 @@ class HeldSolver(Solver):
         self.solving = threading.Event()
         self.gate = threading.Event()
 
-    def solve(self, problem: Problem) -> Matching:
+    def solve(
+        self, problem: Problem, warm: Matching | None = None, keep_networks: bool = False
+    ) -> Matching:
         self.solving.set()
         assert self.gate.wait(timeout=60)
-        return super().solve(problem)
+        return super().solve(problem, warm=warm, keep_networks=keep_networks)
 
 
 def test_health_and_pages_answer_while_a_run_is_solving(db: Database) -> None:
