@@ -20,7 +20,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -163,7 +175,6 @@ def _stage(db: Database, key: str, rows: list[_Row]) -> None:
     the heavy part of a big import (its answers) is written while other schools may still write
     between two transactions; the import's own transaction then only copies them
     (:func:`_swap`)."""
-    from sqlalchemy import insert
 
     now = utcnow()
     staging = cast(Table, ImportStaging.__table__)
@@ -200,7 +211,6 @@ def _swap(session: Session, key: str, origin: _Origin, now: datetime) -> int:
     """Copy an import's staged new people into ``people``, their answers into ``answers`` and
     their consents into ``consents`` (three ``INSERT ... SELECT``: no row travels through
     Python while the write lock is held); return how many people were created."""
-    from sqlalchemy import Integer, and_, func, insert, literal
 
     staging = cast(Table, ImportStaging.__table__)
     people = cast(Table, Person.__table__)
@@ -465,7 +475,6 @@ def _write(
 ) -> None:
     """The bulk statements of an import's known people: the changed people, a new version of
     their answers, the consents their answers change (new people come from :func:`_swap`)."""
-    from sqlalchemy import bindparam, insert
 
     people_table = cast(Table, Person.__table__)
     if changed:
@@ -545,7 +554,6 @@ def _known_people(
 
 
 def _check_headcount(session: Session, organisation: Organisation, new: int, most: int) -> None:
-    from sqlalchemy import func
 
     now = int(
         session.scalar(select(func.count(Person.id)).where(Person.org_id == organisation.id)) or 0
@@ -1073,7 +1081,6 @@ def remove(session: Session, actor: Actor, org: str, person_id: int) -> PersonRe
 def school_counts(session: Session, actor: Actor, org: str) -> tuple[int, int, int]:
     """(mentors, mentees, mentees with an active pair) of a school in the programme, counted by
     the database (the school page's summary)."""
-    from sqlalchemy import func
 
     organisation = organisation_for(session, actor, org)
     here = (Person.org_id == organisation.id, Person.archived_at.is_(None))
