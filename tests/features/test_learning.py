@@ -21,7 +21,9 @@ from features.learning import (
     history_table,
     learn,
     person_folds,
+    pooled_quality,
     predict,
+    quality,
     read_history,
     save,
 )
@@ -277,6 +279,31 @@ def test_folds_fitted_side_by_side_give_the_same_result(past: tuple, sampled: tu
     )
     pd.testing.assert_frame_equal(one.summary(), two.summary())
     assert one.kind == two.kind
+
+
+def test_the_bootstrap_interval_is_that_of_ranking_each_resample() -> None:
+    # pooled_quality gets every resample's AUC from one sort of the pairs (ties grouped): the same
+    # values as ROC-AUC from the ranks of each resample, ties and a one-outcome resample included.
+    rng = np.random.default_rng(3)
+    outcome = (rng.random(300) < 0.3).astype(float)
+    scores = {
+        "continuous": outcome * 0.5 + rng.random(300),
+        "ties": np.round(outcome * 0.5 + rng.random(300), 1),
+        "constant": np.zeros(300),
+    }
+    table, replicates = pooled_quality(scores, outcome, True, seed=5)
+    draws = np.random.default_rng([5, 404])
+    samples = [draws.integers(0, 300, 300) for _ in range(len(replicates["ties"]))]
+    for method, score in scores.items():
+        expected = [quality(score[k], outcome[k], True) for k in samples]
+        np.testing.assert_allclose(replicates[method], expected, rtol=1e-12)
+        assert table.loc[method, "quality"] == quality(score, outcome, True)
+    assert table.loc["constant", "quality"] == 0.5
+    assert table.loc["ties", "low"] < table.loc["ties", "quality"] < table.loc["ties", "high"]
+    tiny = pooled_quality({"one": np.array([0.2, 0.4])}, np.array([0.0, 1.0]), True)[1]["one"]
+    # a resample of one outcome has no AUC; one of both is ordered right
+    assert np.isnan(tiny).any()
+    assert set(tiny[~np.isnan(tiny)].tolist()) == {1.0}
 
 
 def test_a_model_for_another_spec_is_refused(sampled: tuple) -> None:
