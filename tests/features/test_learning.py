@@ -248,7 +248,7 @@ def test_a_saved_model_scores_like_the_learned_one(
     assert abs(np.corrcoef(hand, learned)[0, 1]) < 0.9
 
 
-@pytest.mark.parametrize("kind", ["interactions", "boosting"])
+@pytest.mark.parametrize("kind", ["linear", "interactions", "boosting"])
 def test_fold_scores_from_the_laid_out_inputs_are_the_models_scores(
     sampled: tuple, kind: str
 ) -> None:
