@@ -286,7 +286,7 @@ def fit_model(
         # same L2 logistic loss as lbfgs (the intercept is a column of 10, so that its penalty is
         # negligible) about 4 times faster on hashed crosses. 15 passes: the pooled AUC of the
         # recovery cohort is that of lbfgs to 3 decimals (0.792 with 10, 15, 20 or 30 passes; on
-        # a fold of the benchmark 0.615 with 15 or 30 passes, 2.2 s against 4.1 s; measured in
+        # a fold of the benchmark 0.615-0.616 with 15 or 30 passes, 2.2 s against 4.1 s; measured in
         # experiments/README.md). At C = 1 with few columns (``linear``) it converges slowly.
         regression = LogisticRegression(
             C=_C[kind],
