@@ -51,7 +51,9 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {token}"}
     with _server(env, folder / "server.log") as base:
         waits: list[float] = []
+        moments: list[float] = []  # when each of the other school's writes began
         done = threading.Event()
+        began = time.perf_counter()
         answer: dict[str, object] = {}
 
         def importer() -> None:
@@ -82,6 +84,7 @@ def main() -> None:
                     headers={"Connection": "close"},
                 )
                 waits.append(time.perf_counter() - started)
+                moments.append(started - began)
                 statuses.append(response.status_code)
                 time.sleep(0.2)
         thread.join()
@@ -91,6 +94,12 @@ def main() -> None:
     print(
         f"other school's writes during it: {len(waits)}, statuses {sorted(set(statuses))}, "
         f"slowest {max(waits):.2f} s, median {statistics.median(waits):.3f} s"
+    )
+    slowest = sorted(zip(waits, moments, strict=True), reverse=True)[:3]
+    print(
+        "the slowest began at "
+        + ", ".join(f"{at:.1f} s ({wait:.2f} s)" for wait, at in slowest)
+        + f" of the big import's {answer['seconds']:.1f} s"
     )
 
 

@@ -104,7 +104,11 @@ def add_user(
         raise Invalid("Логин не может быть пустым.")
     org = None
     if org_code is not None:
-        org = session.scalar(select(Organisation).where(Organisation.code == org_code))
+        org = session.scalar(
+            select(Organisation).where(
+                Organisation.code == org_code, Organisation.pending_import.is_(None)
+            )
+        )
         if org is None:
             raise NotFound("organisation", org_code)
     if user_role is Role.curator and org is None:

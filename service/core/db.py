@@ -13,6 +13,7 @@ workflow locks the rows it decides on with ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,9 +24,21 @@ from sqlalchemy import ColumnElement, Engine, Integer, bindparam, create_engine,
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "alembic_config", "among", "upgrade"]
+__all__ = ["Database", "EncodedJSON", "alembic_config", "among", "upgrade"]
 
 _SQLITE_BUSY_MS = 30_000
+
+
+class EncodedJSON(str):
+    """A JSON document encoded before its transaction (``json.dumps``), stored as it is.
+
+    A big import encodes its answers before taking SQLite's write lock, so that the lock is held
+    for the writing only (see ``service.people.people``)."""
+
+
+def _json_dumps(value: Any) -> str:
+    """The engines' JSON serializer: ``json.dumps``, except for an :class:`EncodedJSON`."""
+    return str(value) if isinstance(value, EncodedJSON) else json.dumps(value)
 
 
 def _lower(value: Any) -> Any:
@@ -50,6 +63,7 @@ def _sqlite_engine(url: str, echo: bool, busy_ms: int = _SQLITE_BUSY_MS) -> Engi
         url,
         echo=echo,
         hide_parameters=True,
+        json_serializer=_json_dumps,
         connect_args={"timeout": busy_ms / 1000, "check_same_thread": False},
     )
 
@@ -108,7 +122,12 @@ class Database:
             self.engine = _sqlite_engine(url, echo, busy_ms)
         else:
             self.engine = create_engine(
-                url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10
+                url,
+                echo=echo,
+                hide_parameters=True,
+                json_serializer=_json_dumps,
+                pool_pre_ping=True,
+                pool_size=10,
             )
         writer = self.engine.execution_options(nastavnik_write=True)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)

@@ -48,7 +48,6 @@ __all__ = [
     "GroupLimit",
     "GroupStatus",
     "Import",
-    "ImportStaging",
     "Invitation",
     "LinkPurpose",
     "MatchingRun",
@@ -178,6 +177,11 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # branch groups-service: a school, or the home of external mentors (docs/rules.md#external-mentors)
     kind: Mapped[str] = mapped_column(String(20), default="school", server_default="school")
+    # branch importlock: the hidden holder of a big import's new people until its last
+    # transaction moves them to their school (service.people.people); None for every real one
+    pending_import: Mapped[str | None] = mapped_column(
+        String(32), doc="The random key of the import whose new people this hides, if any."
+    )
 
 
 class User(Base):
@@ -767,34 +771,6 @@ class CuratorAppointment(Base):
     order_number: Mapped[str] = mapped_column(String(50))
     appointed_on: Mapped[date] = mapped_column(Date, doc="The date of the order.")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# -- branch harden2: a big import's new people, written in short transactions before one swap ----
-
-
-class ImportStaging(Base):
-    """One new person of an import in progress, written before the import's own transaction.
-
-    A big file's rows are written here in short transactions (other schools' writes get the
-    SQLite write lock between them); the import's transaction then copies them into ``people``,
-    ``answers`` and ``consents`` with three ``INSERT ... SELECT`` and deletes them, so the file is
-    still stored whole or not at all. Rows of an import that failed are deleted at once; rows left
-    by a crash are deleted by a later import (older than a day). Nothing else reads this table.
-    """
-
-    __tablename__ = "import_staging"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(32), index=True, doc="The import's random key.")
-    external_id: Mapped[str] = mapped_column(String(300))
-    name: Mapped[str | None] = mapped_column(String(300))
-    capacity: Mapped[int | None] = mapped_column(Integer)
-    consent: Mapped[bool] = mapped_column(Boolean, doc="Every consent asked is given.")
-    participant: Mapped[bool | None] = mapped_column(Boolean, doc="The person's own consent.")
-    parent: Mapped[bool | None] = mapped_column(Boolean, doc="A parent's consent, when asked.")
-    entered_at: Mapped[datetime]
-    records: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

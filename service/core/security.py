@@ -77,6 +77,8 @@ class Actor:
 
     def sees(self, org: Organisation) -> bool:
         """Return whether this actor may see the organisation ``org``."""
+        if org.pending_import is not None:  # an import's hidden people (service.people.people)
+            return False
         if self.role is Role.admin:
             return True
         if self.role is Role.region:
@@ -112,7 +114,11 @@ class Actor:
 
 def visible_organisations(actor: Actor) -> Select[Organisation]:
     """Return a query of the organisations ``actor`` may see."""
-    query = select(Organisation).order_by(Organisation.code)
+    query = (
+        select(Organisation)
+        .where(Organisation.pending_import.is_(None))  # no one sees an import's hidden people
+        .order_by(Organisation.code)
+    )
     if actor.role is Role.region:
         return query.where(Organisation.region == actor.region)
     if actor.role is Role.coordinator:

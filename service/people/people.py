@@ -1,11 +1,13 @@
 """People and their questionnaires: imports, versions of answers, lists, capacity limits.
 
 An import is one of the two explicit orchestrations of the service (the other is a matching run):
-the file is parsed and validated outside any transaction, its new people are written to a
-staging table in short transactions (:func:`_stage`), and the import's one write transaction only
-copies them in SQL and stores the changes of known people in bulk (:func:`_store_file`): a big
-file holds SQLite's write lock for seconds, not for the minutes of reading it, and it is still
-stored whole or not at all.
+the file is parsed and validated, and the school's known people and their current answers are
+read, outside any write transaction. A big file's new people are written in short transactions
+into a hidden organisation that no one sees (:func:`_hide`), and the import's one write
+transaction only moves them to the school with one ``UPDATE`` (:func:`_reveal`) and stores the
+changes of known people in bulk (:func:`_store_file`): on SQLite a big file holds the write lock
+for one chunk at a time and then for about a second, not for the copy of the whole file, and it
+still appears whole or not at all.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -21,15 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    Integer,
     Table,
-    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -37,15 +37,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.audit import record
-from service.core.db import Database, among
+from service.core.db import Database, EncodedJSON, among
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
     Consent,
-    ConsentKind,
     Import,
-    ImportStaging,
     Organisation,
     Pair,
     PairStatus,
@@ -53,7 +51,6 @@ from service.core.models import (
     Proposal,
     ProposalStatus,
     Side,
-    UTCDateTime,
     utcnow,
 )
 from service.core.rules import MAX_CAPACITY
@@ -136,6 +133,11 @@ def import_answers(
     A person is known by the identifying answer of the spec (code or e-mail) within the school and
     side. Changed answers become a new version; the earlier versions are kept. A file with any
     problem is rejected whole (``Invalid`` with every problem) and nothing is stored.
+
+    More than ``_CHUNK`` new people are written in short transactions into a hidden organisation
+    (:func:`_hide`) that no one sees, and the import's own transaction moves them to the school
+    with one ``UPDATE`` (:func:`_reveal`): on SQLite other schools' writes wait for one chunk at
+    most, not for the whole file, and the file still appears whole or not at all.
     """
     if side not in SIDES:
         raise NotFound("side", side)
@@ -146,121 +148,263 @@ def import_answers(
     with applied(limits or DEFAULT):
         answers = _parse(data, spec, side, filename)
     # Everything that needs no lock is done before the write transaction: the rows as they will
-    # be stored, the consents each row's answers give, other schools named in the file.
+    # be stored, the consents each row's answers give, other schools named in the file, the
+    # school's known people and their current answers.
     rows = _rows(answers, side, spec)
     with db.read() as session:
         _check_organisations(session, org, answers)
         organisation = organisation_for(session, actor, org)
-        identities = (Person.org_id == organisation.id, Person.side == SIDES[side].value)
-        known = set(session.scalars(select(Person.external_id).where(*identities)))
-    key = uuid.uuid4().hex
+        before = _Before.read(session, organisation.id, SIDES[side])
+        fresh = [r for r in rows if r.external_id not in before.people]
+        if max_people is not None:
+            _check_headcount(session, organisation, len(fresh), max_people)
+    _sweep(db)
+    hidden: _Hidden | None = None
     try:
-        _stage(db, key, [r for r in rows if r.external_id not in known])
+        if len(fresh) > _CHUNK:
+            hidden = _hide(db, actor, organisation.id, side, spec, filename, fresh)
         with db.write() as session:
-            return _store_file(session, actor, org, side, spec, filename, rows, max_people, key)
+            stored = _store_file(
+                session, actor, org, side, spec, filename, rows, max_people, before, hidden
+            )
+        hidden = None  # its people are the school's now, and the holder is gone
+        return stored
     except IntegrityError as exc:  # the same new person imported by two requests at once
         raise Conflict(
             "concurrent_import",
             "Этот файл одновременно загружает другой пользователь; повторите загрузку.",
         ) from exc
     finally:
-        _unstage(db, key)
+        if hidden is not None:
+            _discard(db, hidden.org_id)
 
 
-_STAGE_ROWS = 2000  # rows per short transaction of the staging
+_CHUNK = 2000  # new people per short transaction of a big import
+_PAGE = 250  # rows per INSERT statement: a few thousand parameters (PostgreSQL's limit is 65,535)
+# On SQLite, the pause between two chunks: a writer waiting for the lock retries every 100 ms
+# (SQLite's busy handler), so a longer pause lets it in before the next chunk takes the lock.
+_PAUSE = 0.12
+_ABANDONED = timedelta(days=1)  # a hidden import this old was cut short (a crash): deleted
 
 
-def _stage(db: Database, key: str, rows: list[_Row]) -> None:
-    """Write the new people of a file into ``import_staging``, ``_STAGE_ROWS`` per transaction:
-    the heavy part of a big import (its answers) is written while other schools may still write
-    between two transactions; the import's own transaction then only copies them
-    (:func:`_swap`)."""
+@dataclass(frozen=True)
+class _Before:
+    """A school side's people and their current answers, read before the write transaction."""
 
-    now = utcnow()
-    staging = cast(Table, ImportStaging.__table__)
-    with db.write() as session:  # what a crash left behind
-        session.execute(delete(staging).where(staging.c.created_at < now - timedelta(days=1)))
-    for start in range(0, len(rows), _STAGE_ROWS):
-        chunk = [
-            {
-                "key": key,
-                "external_id": row.external_id,
-                "name": row.name,
-                "capacity": row.capacity,
-                "consent": row.given,
-                "participant": row.consents.get(ConsentKind.participant.value),
-                "parent": row.consents.get(ConsentKind.parent.value),
-                "entered_at": row.entered or now,
-                "records": row.records,
-                "created_at": now,
-            }
-            for row in rows[start : start + _STAGE_ROWS]
-        ]
-        with db.write() as session:
-            session.execute(insert(staging), chunk)
+    people: dict[str, int]  # external id -> person id
+    answers: dict[int, tuple[int, dict[str, Any]]]  # person id -> (version, current answers)
 
-
-def _unstage(db: Database, key: str) -> None:
-    """Delete what is left of an import's staging (nothing after a successful swap)."""
-    staging = cast(Table, ImportStaging.__table__)
-    with db.write() as session:
-        session.execute(delete(staging).where(staging.c.key == key))
-
-
-def _swap(session: Session, key: str, origin: _Origin, now: datetime) -> int:
-    """Copy an import's staged new people into ``people``, their answers into ``answers`` and
-    their consents into ``consents`` (three ``INSERT ... SELECT``: no row travels through
-    Python while the write lock is held); return how many people were created."""
-
-    staging = cast(Table, ImportStaging.__table__)
-    people = cast(Table, Person.__table__)
-    mine = staging.c.key == key
-    moment = literal(now, UTCDateTime())
-    session.execute(
-        insert(people).from_select(
-            ["org_id", "side", "external_id", "name", "spec", "capacity", "consent", "version",
-             "entered_at", "updated_at"],
-            select(
-                literal(origin.org_id, Integer()), literal(origin.side), staging.c.external_id,
-                staging.c.name, literal(origin.spec), staging.c.capacity, staging.c.consent,
-                literal(1, Integer()), staging.c.entered_at, moment,
-            ).where(mine),
+    @classmethod
+    def read(cls, session: Session, org_id: int, side: Side) -> _Before:
+        identities = (Person.org_id == org_id, Person.side == side.value)
+        people = dict(
+            session.execute(select(Person.external_id, Person.id).where(*identities)).all()
         )
-    )  # fmt: skip
-    joined = staging.join(
-        people,
-        and_(
-            people.c.org_id == origin.org_id,
-            people.c.side == origin.side,
-            people.c.external_id == staging.c.external_id,
-        ),
-    )
-    session.execute(
-        insert(cast(Table, Answers.__table__)).from_select(
-            ["person_id", "version", "spec", "records", "import_id", "created_at"],
-            select(
-                people.c.id, literal(1, Integer()), literal(origin.spec), staging.c.records,
-                literal(origin.import_id, Integer()), moment,
-            ).select_from(joined).where(mine),
-        )
-    )  # fmt: skip
-    for kind, given in (
-        (ConsentKind.participant.value, staging.c.participant),
-        (ConsentKind.parent.value, staging.c.parent),
-    ):
-        session.execute(
-            insert(cast(Table, Consent.__table__)).from_select(
-                ["person_id", "kind", "given", "source", "import_id", "user_id", "recorded_at"],
-                select(
-                    people.c.id, literal(kind), given, literal("questionnaire"),
-                    literal(origin.import_id, Integer()), literal(origin.user_id, Integer()),
-                    moment,
-                ).select_from(joined).where(mine, given.is_not(None)),
+        answers = {
+            person_id: (version, records)
+            for person_id, version, records in session.execute(
+                select(Answers.person_id, Answers.version, Answers.records)
+                .join(Person, Person.id == Answers.person_id)
+                .where(*identities, Answers.version == Person.version)
             )
-        )  # fmt: skip
-    created = int(session.scalar(select(func.count()).select_from(staging).where(mine)) or 0)
-    session.execute(delete(staging).where(mine))
-    return created
+        }
+        return cls(people, answers)
+
+
+@dataclass(frozen=True)
+class _Hidden:
+    """A big import's new people, written into a hidden organisation before its transaction."""
+
+    org_id: int  # the hidden organisation (``Organisation.pending_import``)
+    import_id: int
+    external_ids: frozenset[str]
+
+
+def _pause(db: Database) -> None:
+    if db.dialect == "sqlite":
+        time.sleep(_PAUSE)
+
+
+def _hide(
+    db: Database,
+    actor: Actor,
+    org_id: int,
+    side: str,
+    spec: str,
+    filename: str | None,
+    fresh: list[_Row],
+) -> _Hidden:
+    """Write the new people of a file (with their answers and consents) into a new hidden
+    organisation, ``_CHUNK`` people per transaction; the import's record is made with it.
+
+    No one sees a hidden organisation (``Actor.sees``, ``visible_organisations``), so nothing of
+    the file shows until :func:`_reveal`; what a crash leaves is deleted by a later import
+    (:func:`_sweep`). Other schools may write between two chunks."""
+    key = uuid.uuid4().hex
+    with db.write() as session:
+        holder = Organisation(
+            code=f"~import-{key}",
+            name="Загрузка файла (не завершена)",
+            kind="school",
+            pending_import=key,
+        )
+        session.add(holder)
+        session.flush()
+        batch = Import(
+            org_id=holder.id,
+            side=SIDES[side].value,
+            spec=spec,
+            filename=filename,
+            user_id=actor.user_id,
+        )
+        session.add(batch)
+        session.flush()
+        origin = _Origin.of(batch)
+    hidden = _Hidden(origin.org_id, batch.id, frozenset(r.external_id for r in fresh))
+    try:
+        now = utcnow()
+        for start in range(0, len(fresh), _CHUNK):
+            if start:
+                _pause(db)
+            new = _NewPeople.of(origin, fresh[start : start + _CHUNK], now)
+            with db.write() as session:
+                _insert_people(session, new)
+    except BaseException:
+        _discard(db, hidden.org_id)
+        raise
+    return hidden
+
+
+@dataclass(frozen=True)
+class _NewPeople:
+    """New people as their ``INSERT`` statements bind them, prepared (answers encoded as JSON)
+    before the transaction that writes them."""
+
+    people: list[dict[str, Any]]
+    answers: list[dict[str, Any]]  # "person_id" is set once the people are written
+    consents: list[dict[str, Any]]  # likewise, from "external_id"
+
+    @classmethod
+    def of(cls, origin: _Origin, rows: list[_Row], now: datetime) -> _NewPeople:
+        people: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []
+        given: list[dict[str, Any]] = []
+        for row in rows:
+            people.append(
+                {
+                    "org_id": origin.org_id,
+                    "side": origin.side,
+                    "external_id": row.external_id,
+                    "name": row.name,
+                    "spec": origin.spec,
+                    "capacity": row.capacity,
+                    "consent": row.given,
+                    "version": 1,
+                    "entered_at": row.entered or now,
+                    "updated_at": now,
+                }
+            )
+            answers.append(
+                {
+                    "external_id": row.external_id,
+                    "version": 1,
+                    "spec": origin.spec,
+                    "records": EncodedJSON(json.dumps(row.records)),
+                    "import_id": origin.import_id,
+                    "created_at": now,
+                }
+            )
+            given.extend(
+                {
+                    "external_id": row.external_id,
+                    "kind": kind,
+                    "given": value,
+                    "source": "questionnaire",
+                    "import_id": origin.import_id,
+                    "user_id": origin.user_id,
+                    "recorded_at": now,
+                }
+                for kind, value in row.consents.items()
+            )
+        return cls(people, answers, given)
+
+
+def _insert_people(session: Session, new: _NewPeople) -> int:
+    """Create the people of ``new`` with the first version of their answers and the consents
+    these give (bulk statements of ``_PAGE`` rows); return how many were created."""
+    if not new.people:
+        return 0
+    people = cast(Table, Person.__table__)
+    paged = {"insertmanyvalues_page_size": _PAGE}
+    created = session.execute(
+        insert(people).returning(people.c.id, people.c.external_id),
+        new.people,
+        execution_options=paged,
+    ).all()
+    id_of = {external_id: person_id for person_id, external_id in created}
+    for table, values in ((Answers.__table__, new.answers), (Consent.__table__, new.consents)):
+        if values:
+            for value in values:
+                value["person_id"] = id_of[value["external_id"]]
+            owned = cast(Table, table)
+            bound = [{k: v for k, v in value.items() if k != "external_id"} for value in values]
+            session.execute(insert(owned), bound, execution_options=paged)
+    return len(created)
+
+
+def _reveal(session: Session, hidden: _Hidden, batch: Import, org_id: int) -> None:
+    """Move a big import's hidden people to their school and delete their holder: one
+    ``UPDATE`` of their organisation in the import's transaction (their answers and consents
+    follow them by their ids)."""
+    people = cast(Table, Person.__table__)
+    batch.org_id = org_id
+    session.flush()
+    session.execute(update(people).where(people.c.org_id == hidden.org_id).values(org_id=org_id))
+    session.execute(delete(Organisation).where(Organisation.id == hidden.org_id))
+
+
+def _discard(db: Database, holder_id: int) -> None:
+    """Delete a hidden organisation with its people, their answers and consents and its import
+    record, ``_CHUNK`` people per transaction (an import that failed, or was cut short)."""
+    people = cast(Table, Person.__table__)
+    try:
+        while True:
+            with db.write() as session:
+                ids = list(
+                    session.scalars(
+                        select(people.c.id).where(people.c.org_id == holder_id).limit(_CHUNK)
+                    )
+                )
+                if ids:
+                    for table in (Consent.__table__, Answers.__table__):
+                        owned = cast(Table, table)
+                        session.execute(delete(owned).where(among(owned.c.person_id, ids)))
+                    session.execute(delete(people).where(among(people.c.id, ids)))
+                else:
+                    session.execute(delete(Import).where(Import.org_id == holder_id))
+                    session.execute(delete(Organisation).where(Organisation.id == holder_id))
+            if not ids:
+                return
+            _pause(db)
+    except Exception:  # left for a later import's sweep; the failure the caller saw matters
+        log.exception(
+            "the hidden people of a failed import (holder %d) were not deleted", holder_id
+        )
+
+
+def _sweep(db: Database) -> None:
+    """Delete what imports cut short (a crash, a killed process) left hidden."""
+    with db.read() as session:
+        left = list(
+            session.scalars(
+                select(Organisation.id).where(
+                    Organisation.pending_import.is_not(None),
+                    Organisation.created_at < utcnow() - _ABANDONED,
+                )
+            )
+        )
+    for holder_id in left:
+        _discard(db, holder_id)
 
 
 def _rows(answers: Any, side: str, spec: str) -> list[_Row]:
@@ -347,46 +491,62 @@ def _store_file(
     filename: str | None,
     rows: list[_Row],
     max_people: int | None,
-    stage: str,
+    before: _Before,
+    hidden: _Hidden | None,
 ) -> ImportPublic:
     """Store a parsed file in the caller's write transaction: an ``Import``, the new people
-    staged under ``stage`` (:func:`_stage`, :func:`_swap`), new versions of changed answers and
-    the consents they change.
+    (created here, or moved here from ``hidden``), new versions of changed answers and the
+    consents they change.
 
-    Known people are written with a few bulk statements (executemany), new ones copied from the
-    staging in SQL, never an object per row: on SQLite the write lock is held while this runs,
-    and other schools' writes wait for it.
+    Everything is written with a few bulk statements (executemany, one ``UPDATE`` for the
+    hidden people), never an object per row, and the current answers of known people come from
+    ``before`` (read outside the transaction; only those changed since are read again): on
+    SQLite the write lock is held while this runs, and other schools' writes wait for it.
     """
     organisation = organisation_for(session, actor, org)
-    batch = Import(
-        org_id=organisation.id,
-        side=SIDES[side].value,
-        spec=spec,
-        filename=filename,
-        user_id=actor.user_id,
-    )
-    session.add(batch)
-    session.flush()
-    origin = _Origin.of(batch)
+    if hidden is None:
+        batch = Import(
+            org_id=organisation.id,
+            side=SIDES[side].value,
+            spec=spec,
+            filename=filename,
+            user_id=actor.user_id,
+        )
+        session.add(batch)
+        session.flush()
+    else:
+        batch = session.get_one(Import, hidden.import_id)
     known = _known_people(session, organisation.id, SIDES[side], [r.external_id for r in rows])
     fresh = [r for r in rows if r.external_id not in known]
     if max_people is not None:
         _check_headcount(session, organisation, len(fresh), max_people)
-    current: dict[int, dict[str, Any]] = dict(
-        session.execute(
-            select(Answers.person_id, Answers.records)
-            .join(Person, Person.id == Answers.person_id)
-            .where(
-                among(Person.id, [p.id for p in known.values()]),
-                Answers.version == Person.version,
-            )
-        ).all()
-    )
-    consent_state = consents.latest(session, [p.id for p in known.values()])
+    if hidden is not None and {r.external_id for r in fresh} != hidden.external_ids:
+        # Someone added or removed people of the file while its new people were written.
+        raise Conflict(
+            "concurrent_import",
+            "Пока файл загружался, участников школы изменил другой пользователь; повторите "
+            "загрузку.",
+        )
+    current: dict[int, dict[str, Any]] = {}
+    stale = []  # people whose answers changed since they were read
+    for person in known.values():
+        seen = before.answers.get(person.id)
+        if seen is not None and seen[0] == person.version:
+            current[person.id] = seen[1]
+        else:
+            stale.append(person.id)
+    if stale:
+        current.update(
+            session.execute(
+                select(Answers.person_id, Answers.records)
+                .join(Person, Person.id == Answers.person_id)
+                .where(among(Person.id, stale), Answers.version == Person.version)
+            ).all()
+        )
+    origin = _Origin(organisation.id, SIDES[side].value, spec, batch.id, actor.user_id)
     now = utcnow()
     changed: list[dict[str, Any]] = []
-    versions: list[tuple[int, _Row, dict[str, bool]]] = []  # person, row, consents to record
-    withdrawn: list[int] = []
+    touched: list[tuple[Any, _Row]] = []  # known people whose answers this file changes
     for row in rows:
         person = known.get(row.external_id)
         if person is None:
@@ -396,9 +556,14 @@ def _store_file(
             if row.capacity is not None and row.capacity != person.capacity:
                 changed.append({"b_id": person.id, "b_capacity": row.capacity} | _same(person))
             continue
+        touched.append((person, row))
+    consent_state = consents.latest(session, [p.id for p, _ in touched])
+    versions: list[tuple[int, _Row, dict[str, bool]]] = []  # person, row, consents to record
+    withdrawn: list[int] = []
+    for person, row in touched:
         old = current.get(person.id)
-        before = consents.from_answers(person.spec, origin.side, old) if old is not None else {}
-        recorded, given = _consent_changes(before, row, consent_state.get(person.id, {}))
+        earlier = consents.from_answers(person.spec, origin.side, old) if old is not None else {}
+        recorded, given = _consent_changes(earlier, row, consent_state.get(person.id, {}))
         versions.append((person.id, row, recorded))
         changed.append(
             {
@@ -414,15 +579,11 @@ def _store_file(
         if person.consent and not given:
             withdrawn.append(person.id)
         batch.updated += 1
-    staged = _swap(session, stage, origin, now)
-    if staged != len(fresh):
-        # A person known when the file was staged was removed since: the file no longer fits.
-        raise Conflict(
-            "concurrent_import",
-            "Пока файл загружался, участников школы изменил другой пользователь; повторите "
-            "загрузку.",
-        )
-    batch.created = staged
+    if hidden is None:
+        batch.created = _insert_people(session, _NewPeople.of(origin, fresh, now))
+    else:
+        _reveal(session, hidden, batch, organisation.id)
+        batch.created = len(fresh)
     _write(session, origin, changed, versions, now)
     left_out = _leave_out(session, actor, [session.get_one(Person, i) for i in withdrawn])
     record(

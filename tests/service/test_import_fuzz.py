@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 from service.app import create_app
 from service.cli import app as cli
 from service.core.db import Database
-from service.core.models import Answers, AuditEvent, Consent, Import, ImportStaging, Person
+from service.core.models import Answers, AuditEvent, Consent, Import, Organisation, Person
 from tests.service.util import auth, school, settings_for, token
 
 SAMPLE = Path(__file__).parents[2] / "examples" / "teachers"
@@ -63,12 +63,13 @@ def client(db: Database) -> Iterator[TestClient]:
 
 
 def _stored(db: Database) -> tuple[int, ...]:
-    """What an import writes: people, answers, consents, imports, audit entries, and the
-    staging of its new people (empty once the import ends, whatever its end)."""
+    """What an import writes: people, answers, consents, imports, audit entries, and
+    organisations (a big import's hidden holder of its new people: gone once the import ends,
+    whatever its end)."""
     with db.read() as session:
         return tuple(
             int(session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Person, Answers, Consent, Import, AuditEvent, ImportStaging)
+            for model in (Person, Answers, Consent, Import, AuditEvent, Organisation)
         )
 
 
@@ -295,9 +296,14 @@ def test_rows_naming_another_school_are_refused(client: TestClient, db: Database
     assert accepted is None
 
 
-def test_a_file_refused_after_its_rows_were_staged_stores_nothing(db: Database) -> None:
-    """The headcount is checked in the import's own transaction, after the new people were
-    staged: the staging is emptied and nothing else is stored."""
+def test_a_file_over_the_headcount_stores_nothing_and_a_big_one_leaves_no_holder(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The headcount refuses a file before anything is written; a file of more new people than
+    one chunk goes through a hidden organisation, which is gone once the import ends."""
+    from service.people import people
+
+    monkeypatch.setattr(people, "_CHUNK", 2)  # three new people: two chunks, hidden first
     school(db, "s1", "m1")
     app = create_app(settings_for(db, people_per_school=3), db)
     with TestClient(app) as client:
@@ -317,10 +323,12 @@ def test_a_file_refused_after_its_rows_were_staged_stores_nothing(db: Database) 
             ]
             == 3
         )
+        listed = client.get("/api/v1/orgs/s1/people").json()
+    assert len(listed) == 3
     after = _stored(db)
     assert after[0] == before[0] + 3  # people
     assert after[1] == before[1] + 3  # one version of answers each
-    assert after[-1] == 0  # the staging is empty
+    assert after[-1] == before[-1]  # no hidden organisation is left
 
 
 # -- no personal data in the logs -------------------------------------------------------------
