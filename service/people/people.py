@@ -12,13 +12,16 @@ still appears whole or not at all.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -143,19 +146,36 @@ def import_answers(
         raise NotFound("side", side)
     with db.read() as session:
         organisation_for(session, actor, org)  # another school's curator learns nothing
+    with _COLLECTOR.held():
+        return _import(db, actor, org, side, data, filename, spec, limits, max_people)
+
+
+def _import(
+    db: Database,
+    actor: Actor,
+    org: str,
+    side: str,
+    data: bytes,
+    filename: str | None,
+    spec: str,
+    limits: Any,
+    max_people: int | None,
+) -> ImportPublic:
     from features.limits import DEFAULT, applied
 
     with applied(limits or DEFAULT):
         answers = _parse(data, spec, side, filename)
+    _COLLECTOR.settle()
     # Everything that needs no lock is done before the write transaction: the rows as they will
     # be stored, the consents each row's answers give, other schools named in the file, the
     # school's known people and their current answers.
     rows = _rows(answers, side, spec)
+    _COLLECTOR.settle()
     with db.read() as session:
         _check_organisations(session, org, answers)
         organisation = organisation_for(session, actor, org)
-        before = _Before.read(session, organisation.id, SIDES[side])
-        fresh = [r for r in rows if r.external_id not in before.people]
+        before = _Before.read(session, organisation.id, SIDES[side], rows)
+        fresh = [r for r in rows if r.external_id not in before.known]
         if max_people is not None:
             _check_headcount(session, organisation, len(fresh), max_people)
     _sweep(db)
@@ -179,36 +199,74 @@ def import_answers(
             _discard(db, hidden.org_id)
 
 
+class _Collector:
+    """Python's cyclic garbage collector while imports run.
+
+    A big file becomes millions of Python objects; each full collection walks them all with the
+    interpreter lock held, and a server's other requests (another school's) stall for seconds.
+    An import freezes what it has built (``gc.freeze``: left out of collections, still freed
+    when no longer referenced) after each step that builds much, and the last import to end
+    gives them back to the collector (``gc.unfreeze``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+                if not self._running:
+                    gc.unfreeze()
+
+    @staticmethod
+    def settle() -> None:
+        gc.freeze()
+
+
+_COLLECTOR = _Collector()
 _CHUNK = 2000  # new people per short transaction of a big import
 _PAGE = 250  # rows per INSERT statement: a few thousand parameters (PostgreSQL's limit is 65,535)
-# On SQLite, the pause between two chunks: a writer waiting for the lock retries every 100 ms
-# (SQLite's busy handler), so a longer pause lets it in before the next chunk takes the lock.
+# On SQLite, the pause after each chunk: a writer waiting for the lock retries every 100 ms
+# (SQLite's busy handler), so a longer pause lets it in before the import takes the lock again.
 _PAUSE = 0.12
 _ABANDONED = timedelta(days=1)  # a hidden import this old was cut short (a crash): deleted
 
 
 @dataclass(frozen=True)
 class _Before:
-    """A school side's people and their current answers, read before the write transaction."""
+    """What the write transaction of an import needs to know of the school before it begins:
+    the people of the side whom the file names, and their current answers."""
 
-    people: dict[str, int]  # external id -> person id
+    named: frozenset[str]  # the external ids of the file
+    known: dict[str, int]  # external id -> person id, of the people known when read
     answers: dict[int, tuple[int, dict[str, Any]]]  # person id -> (version, current answers)
 
     @classmethod
-    def read(cls, session: Session, org_id: int, side: Side) -> _Before:
+    def read(cls, session: Session, org_id: int, side: Side, rows: list[_Row]) -> _Before:
+        named = frozenset(r.external_id for r in rows)
         identities = (Person.org_id == org_id, Person.side == side.value)
-        people = dict(
-            session.execute(select(Person.external_id, Person.id).where(*identities)).all()
-        )
+        known = {
+            external_id: person_id
+            for external_id, person_id in session.execute(
+                select(Person.external_id, Person.id).where(*identities)
+            )
+            if external_id in named
+        }
         answers = {
             person_id: (version, records)
             for person_id, version, records in session.execute(
                 select(Answers.person_id, Answers.version, Answers.records)
                 .join(Person, Person.id == Answers.person_id)
-                .where(*identities, Answers.version == Person.version)
+                .where(among(Person.id, known.values()), Answers.version == Person.version)
             )
         }
-        return cls(people, answers)
+        return cls(named, known, answers)
 
 
 @dataclass(frozen=True)
@@ -264,11 +322,10 @@ def _hide(
     try:
         now = utcnow()
         for start in range(0, len(fresh), _CHUNK):
-            if start:
-                _pause(db)
             new = _NewPeople.of(origin, fresh[start : start + _CHUNK], now)
             with db.write() as session:
                 _insert_people(session, new)
+            _pause(db)  # after the last chunk too: a waiting writer goes before the reveal
     except BaseException:
         _discard(db, hidden.org_id)
         raise
@@ -516,11 +573,15 @@ def _store_file(
         session.flush()
     else:
         batch = session.get_one(Import, hidden.import_id)
-    known = _known_people(session, organisation.id, SIDES[side], [r.external_id for r in rows])
-    fresh = [r for r in rows if r.external_id not in known]
+    known = _known_people(session, organisation.id, SIDES[side], before.named)
+    if hidden is None:
+        fresh = [r for r in rows if r.external_id not in known]
+        new = len(fresh)
+    else:
+        fresh, new = [], len(hidden.external_ids)
     if max_people is not None:
-        _check_headcount(session, organisation, len(fresh), max_people)
-    if hidden is not None and {r.external_id for r in fresh} != hidden.external_ids:
+        _check_headcount(session, organisation, new, max_people)
+    if hidden is not None and known.keys() != before.known.keys():
         # Someone added or removed people of the file while its new people were written.
         raise Conflict(
             "concurrent_import",
@@ -583,7 +644,7 @@ def _store_file(
         batch.created = _insert_people(session, _NewPeople.of(origin, fresh, now))
     else:
         _reveal(session, hidden, batch, organisation.id)
-        batch.created = len(fresh)
+        batch.created = new
     _write(session, origin, changed, versions, now)
     left_out = _leave_out(session, actor, [session.get_one(Person, i) for i in withdrawn])
     record(
@@ -686,7 +747,7 @@ def _write(
 
 
 def _known_people(
-    session: Session, org_id: int, side: Side, external_ids: list[str]
+    session: Session, org_id: int, side: Side, wanted: frozenset[str]
 ) -> dict[str, Any]:
     """The school's people of this side whom the file names (id, version, spec, name, consent,
     capacity, updated_at), locked (after their open proposals, which a changed consent answer may
@@ -694,7 +755,6 @@ def _known_people(
     # The school's people of this side (one school is bounded by people_per_school): no
     # statement lists the file's identities, however many rows it has.
     identities = (Person.org_id == org_id, Person.side == side.value)
-    wanted = set(external_ids)
     consents.lock_open_proposals(session, select(Person.id).where(*identities))
     found = session.execute(
         select(
