@@ -502,7 +502,9 @@ def _check_organisations(session: Session, org: str, answers: Any) -> None:
     named = {value for value in answers.organisations if value}
     if not named:
         return
-    schools = session.execute(select(Organisation.code, Organisation.name)).all()
+    schools = session.execute(
+        select(Organisation.code, Organisation.name).where(Organisation.pending_import.is_(None))
+    ).all()
     here = next((name for code, name in schools if code == org), org)
     ours = {_organisation_key(org), _organisation_key(here)}
     others: dict[str, str] = {}
