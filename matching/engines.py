@@ -152,6 +152,10 @@ PRICING_RESERVE = 2
 """The network also holds, switched off, the pairs up to ``PRICING_RESERVE`` times those numbers:
 a pair priced in from there is switched on and the network re-solved warm."""
 _PRICING_CHUNK = 1 << 22
+KEEP_ALL_MAX_EDGES = 5_000_000
+"""A block solved for a kept network (``keep``) holds every pair when it has at most this many
+(a cold solve of every pair costs about as much as pricing there, and a warm re-solve far less);
+a larger one keeps the priced subset, to bound memory (issue 14: a region in under 3 GB)."""
 
 
 def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None) -> IntArray:
@@ -174,7 +178,8 @@ def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None
     answer is exact either way; only the work differs.
 
     ``keep``, a list, receives the solved network and the edges its pair arcs stand for, so that
-    ``matching.warm`` can re-solve a changed block from this basis.
+    ``matching.warm`` can re-solve a changed block from this basis; the network then holds every
+    pair of a block of up to ``KEEP_ALL_MAX_EDGES`` (no pricing).
     """
     top = int(block.weight.max(initial=0))
     bypass = top
@@ -182,9 +187,12 @@ def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None
         spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
         bypass = (min(block.n_units, block.n_slots) + 1) * spread + 1
     costs = top - block.weight
-    active, reserve = (
-        (None, None) if len(costs) <= PRICING_MIN_EDGES else _first_subset(block, costs)
+    # A network kept for warm re-solves holds every pair (up to KEEP_ALL_MAX_EDGES): the next
+    # re-solve then finds each pair's arc by its offset and LEMON prices them all in one scan.
+    whole = len(costs) <= PRICING_MIN_EDGES or (
+        keep is not None and len(costs) <= KEEP_ALL_MAX_EDGES
     )
+    active, reserve = (None, None) if whole else _first_subset(block, costs)
     if (
         active is None
         or reserve is None

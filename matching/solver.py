@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matching.engines import ENGINES, Block, weight_bits
 from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts
-from matching.warm import NetworkState, solve_network
+from matching.warm import NetworkState, keeps, solve_network
 
 __all__ = [
     "HUNGARIAN_MAX_CELLS",
@@ -43,6 +43,9 @@ Engine = Literal["auto", "hungarian", "network_simplex", "cost_scaling"]
 # (``python -m experiments.bench_solver --engines``).
 HUNGARIAN_MAX_MENTEES = 400
 HUNGARIAN_MAX_CELLS = 120_000
+
+KEPT_KEY = b"kept network"
+"""The key of a block answer that is never taken whole (its kept network serves instead)."""
 
 SCORE_BITS = 30
 """Scores are compared at a resolution of 2**-30 of the largest score, or coarser where a very
@@ -97,7 +100,7 @@ class Matching:
         ]
         empty = np.zeros(0, dtype=np.int64)
         kept = {
-            b"kept network %d" % k: _Solved(
+            KEPT_KEY + b" %d" % k: _Solved(
                 b"",
                 empty,
                 empty,
@@ -213,17 +216,25 @@ def solve(
         start = _starts(mentee, problem.n_mentees)
     del keep
     one_block = problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS
+    states = () if warm is None else tuple(_states(warm))
     # One school: finding components would cost more than it saves.
-    label = None if one_block else _components(start, mentor, score, problem.n_mentors)
-    tasks: Iterable[_Task] = _tasks(problem, engine, start, mentee, mentor, score, label)
+    label = None
+    if not one_block:
+        label = _kept_components(states, start, mentee, mentor, score, problem.n_mentors)
+    # A block whose network is kept is re-solved from it the next time, never reused whole:
+    # its digest (a pass over all its pairs) is not needed, unless it may be solved elsewhere.
+    digest_kept = not keep_networks or map is not None
+    tasks: Iterable[_Task] = _tasks(
+        problem, engine, start, mentee, mentor, score, label, digest_kept
+    )
     reused: list[_Solved] = []
     if warm is not None:
         known = warm.solved_blocks
         tasks = list(tasks)
-        reused = [known[task.key] for task in tasks if task.key in known]
-        states = tuple(_states(warm))
+        taken = {task.key for task in tasks if task.key in known and not _kept_key(task.key)}
+        reused = [known[task.key] for task in tasks if task.key in taken]
         tasks = [
-            dataclasses.replace(task, states=states) for task in tasks if task.key not in known
+            dataclasses.replace(task, states=states) for task in tasks if task.key not in taken
         ]
     if keep_networks:
         tasks = [dataclasses.replace(task, keep_network=True) for task in tasks]
@@ -349,6 +360,44 @@ def _components(start: IntArray, mentor: Int32Array, score: FloatArray, n_mentor
     return label.astype(np.int64)
 
 
+def _kept_components(
+    states: tuple[NetworkState, ...],
+    start: IntArray,
+    mentee: Int32Array,
+    mentor: Int32Array,
+    score: FloatArray,
+    n_mentors: int,
+) -> IntArray:
+    """A block label for every mentee and mentor such that no pair joins two blocks, as
+    :func:`_components`, but without a pass of the component search over the pairs of the blocks
+    whose networks were kept: their people keep one label each when no pair now leaves them
+    (checked for every pair), and only the other pairs are searched. A kept block that split
+    is solved as one block (its parts are independent, so the answer is the same)."""
+    n = len(start) - 1
+    if not states:
+        return _components(start, mentor, score, n_mentors)
+    kept = np.full(n + n_mentors, -1, dtype=np.int32)
+    for k, state in enumerate(states):
+        mentees, mentors = state.mentees[state.mentees >= 0], state.mentors[state.mentors >= 0]
+        if mentees.max(initial=-1) >= n or mentors.max(initial=-1) >= n_mentors:
+            return _components(start, mentor, score, n_mentors)  # not this problem's people
+        kept[mentees], kept[n + mentors] = k, k
+    side = kept[mentee]
+    if not np.array_equal(side, kept[n:][mentor]):  # a pair joins a kept block to another
+        return _components(start, mentor, score, n_mentors)
+    rest = side < 0
+    del side
+    label = kept.astype(np.int64)
+    if rest.any():
+        rest_mentee = mentee[rest]
+        found = _components(
+            _starts(rest_mentee, n), mentor[rest], np.ones(len(rest_mentee)), n_mentors
+        )
+        outside = label < 0
+        label[outside] = len(states) + found[outside]
+    return label
+
+
 def _tasks(
     problem: Problem,
     engine: Engine,
@@ -357,8 +406,10 @@ def _tasks(
     mentor: Int32Array,
     score: FloatArray,
     label: IntArray | None,
+    digest_kept: bool = True,
 ) -> Iterator[_Task]:
-    """The blocks to solve, one task each, made as they are asked for."""
+    """The blocks to solve, one task each, made as they are asked for (``digest_kept``: False
+    when a block whose network will be kept needs no digest)."""
     n = problem.n_mentees
     degree = np.diff(start)
     single = problem.single
@@ -407,6 +458,21 @@ def _tasks(
         need = None if single else need_all[mentees]
         if need is not None and need.max(initial=1) <= 1:
             need = None  # this block is an assignment like any other
+        kept = (
+            not digest_kept
+            and _engine(engine, len(mentees), int(arrays["free"].sum()), need) == "network_simplex"
+            and keeps(size, problem.load_penalty, need is None)
+        )
+        if kept:  # never taken whole from an earlier answer: a key unlike any digest
+            yield _Task(
+                key=KEPT_KEY + b" of mentee %d" % int(mentees[0]),
+                engine=engine,
+                load_penalty=problem.load_penalty,
+                coverage=problem.objective == "coverage",
+                demand=need,
+                **arrays,
+            )
+            continue
         digest = hashlib.blake2b(digest_size=16)
         digest.update(
             repr((engine, problem.load_penalty, problem.objective, need is None)).encode()
@@ -422,6 +488,10 @@ def _tasks(
             demand=need,
             **arrays,
         )
+
+
+def _kept_key(key: bytes) -> bool:
+    return key.startswith(KEPT_KEY)
 
 
 def _states(warm: Matching) -> Iterator[NetworkState]:
@@ -479,18 +549,23 @@ class _Solved:
     warm: bool = False  # re-solved from a kept network
 
 
+def _engine(engine: Engine, n: int, slots: int, demand: IntArray | None) -> str:
+    """The engine that solves a block of ``n`` mentees and ``slots`` free places."""
+    if engine == "auto":
+        small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
+        engine = "hungarian" if small else "network_simplex"
+    if engine == "hungarian" and demand is not None:
+        engine = "network_simplex"  # an assignment cannot keep a mentee's mentors distinct
+    return engine
+
+
 def _run(task: _Task) -> _Solved:
     """Solve one block (in whatever process ``map`` runs it)."""
     n, m = len(task.mentees), len(task.mentors)
     slots = int(task.free.sum())
     # Units of demand: one per mentee unless some need several mentors.
     units = n if task.demand is None else int(task.demand.sum())
-    engine = task.engine
-    if engine == "auto":
-        small = n <= HUNGARIAN_MAX_MENTEES and n * slots <= HUNGARIAN_MAX_CELLS
-        engine = "hungarian" if small else "network_simplex"
-    if engine == "hungarian" and task.demand is not None:
-        engine = "network_simplex"  # an assignment cannot keep a mentee's mentors distinct
+    engine = _engine(task.engine, n, slots, task.demand)
     # Integer weights: the score objective multiplies by (max_pairs + 1) and adds 1 per pair,
     # so among equal totals the answer with more pairs wins, and never at the cost of score.
     max_pairs = min(units, slots)

@@ -25,14 +25,21 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.engines import Block, _negative_reduced_costs, network_simplex
+from matching.engines import Block, network_simplex
+from matching.problem import Int32Array, _csr_find, _starts
 
-__all__ = ["NetworkState", "solve_network"]
+__all__ = ["NetworkState", "keeps", "solve_network"]
 
 IntArray = npt.NDArray[np.int64]
 
 KEEP_MIN_EDGES = 50_000
 """Blocks with fewer pairs are not kept: a cold solve costs little there."""
+
+MAX_BYPASS = 1 << 60
+"""The largest bypass cost kept from the last solve (LEMON takes costs up to 2**62)."""
+
+WARM_REPAIR = "dual_greedy"
+"""How LEMON repairs the kept basis when closed arcs make it infeasible (``pylmcf``)."""
 
 
 @dataclass
@@ -42,7 +49,10 @@ class NetworkState:
     network: Any  # pylmcf.Graph
     mentees: IntArray  # node k < n stands for this mentee of the problem (-1: gone)
     mentors: IntArray  # node n + k stands for this mentor (-1: gone)
-    arc_key: IntArray  # pair arc a joins mentee node << 32 | mentor node k (sorted)
+    arc_start: IntArray  # pair arcs arc_start[k]:arc_start[k + 1] leave mentee node k ...
+    arc_mentor: Int32Array  # ... to mentor node n + arc_mentor[a] (sorted within each node)
+    top: int  # pair arcs cost top - weight ...
+    bypass: int  # ... and the arc source -> sink this: kept when they still serve (see _resolve)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def renumbered(self, mentee_new: IntArray, mentor_new: IntArray) -> NetworkState:
@@ -59,7 +69,10 @@ class NetworkState:
             self.network,
             moved(self.mentees, mentee_new),
             moved(self.mentors, mentor_new),
-            self.arc_key,
+            self.arc_start,
+            self.arc_mentor,
+            self.top,
+            self.bypass,
             self.lock,
         )
 
@@ -71,10 +84,6 @@ class NetworkState:
 
 def _lost() -> None:
     return None
-
-
-def _key(mentee: Any, mentor: Any) -> IntArray:
-    return (mentee.astype(np.int64) << 32) | mentor.astype(np.int64)
 
 
 def solve_network(
@@ -92,13 +101,33 @@ def solve_network(
             state.lock.release()
         if picked is not None:
             return picked, state, True
-    if len(block.mentee) < KEEP_MIN_EDGES or not _fits(block):
+    if not keeps(len(block.mentee), block.place_penalty, block.demand is None):
         return network_simplex(block), None, False
     kept: list[tuple[Any, IntArray]] = []
     picked = network_simplex(block, keep=kept)
     network, edges = kept[0]
-    arc_key = _key(block.mentee[edges], block.mentor[edges])
-    return picked, NetworkState(network, mentees.copy(), mentors.copy(), arc_key), False
+    # Measured on experiments.bench_warm: LEMON's default dual repair of a basis made infeasible
+    # by closed arcs often gives up and starts cold (0.3-0.5 s there); the greedy one does not
+    # (0.05-0.1 s; the primal one 0.1-0.4 s).
+    network.set_warm_repair(WARM_REPAIR)
+    arc_mentee = block.mentee[edges]
+    state = NetworkState(
+        network,
+        mentees.copy(),
+        mentors.copy(),
+        _starts(arc_mentee, block.n_mentees),
+        block.mentor[edges].astype(np.int32),
+        top=int(block.weight.max(initial=0)),
+        bypass=int(network.get_edge_costs()[-1]),
+    )
+    return picked, state, False
+
+
+def keeps(n_edges: int, place_penalty: float, single: bool) -> bool:
+    """Whether the network of a block solved by the network simplex is kept: a large block with
+    one arc per mentor to the sink and one unit per mentee (no place penalties, no demand of
+    several mentors)."""
+    return n_edges >= KEEP_MIN_EDGES and not place_penalty and single
 
 
 def _fits(block: Block) -> bool:
@@ -117,6 +146,91 @@ def _nodes(nodes: IntArray, wanted: IntArray) -> IntArray | None:
     return None if (found < 0).any() else found
 
 
+def _arcs(
+    block: Block, node_mentee: IntArray, node_mentor: IntArray, state: NetworkState
+) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """The arc of each pair of ``block`` in the kept network, and whether it has one.
+
+    Both list pairs row by row, sorted by mentor. A mentee with as many pairs as its node has
+    arcs to the block's mentors has them in the same order: its pairs' arcs are found by their
+    offsets (and checked by one comparison of mentors); only the pairs of the other mentees (a
+    pair rejected, a new pair) are looked up by binary search. No sort, no search over all pairs.
+    """
+    n_arcs = len(state.arc_mentor)
+    start = _starts(block.mentee, block.n_mentees)
+    degree = np.diff(start)
+    first = state.arc_start[node_mentee]
+    last = state.arc_start[node_mentee + 1]
+    identity = len(node_mentor) == len(state.mentors) and bool(
+        (node_mentor == np.arange(len(node_mentor))).all()
+    )
+    head = block.mentor if identity else node_mentor[block.mentor]
+    if not n_arcs:
+        return np.zeros(len(head), dtype=np.int64), np.zeros(len(head), dtype=bool)
+    in_block = np.zeros(len(state.mentors), dtype=bool)
+    in_block[node_mentor] = True
+    if in_block.all():
+        arc = np.repeat(first - start[:-1], degree)
+        arc += np.arange(len(arc), dtype=np.int64)
+    else:  # arcs to mentors the block lacks (gone, or full) are skipped
+        alive = np.flatnonzero(in_block[state.arc_mentor])
+        first, last = np.searchsorted(alive, first), np.searchsorted(alive, last)
+        offset = np.repeat(first - start[:-1], degree)
+        offset += np.arange(len(offset), dtype=np.int64)
+        arc = alive[np.minimum(offset, len(alive) - 1)] if len(alive) else offset
+    aligned = degree == last - first
+    held = state.arc_mentor[np.minimum(arc, n_arcs - 1)] == head
+    if not aligned.all():
+        held &= np.repeat(aligned, degree)
+    redo = np.flatnonzero(~held)
+    if len(redo) * 8 > len(arc):  # most rows differ (a network of a priced subset): one search
+        arc_key = np.repeat(np.arange(len(state.mentees), dtype=np.int64), np.diff(state.arc_start))
+        arc_key <<= 32
+        arc_key |= state.arc_mentor
+        edge_key = np.repeat(node_mentee, degree)
+        edge_key <<= 32
+        edge_key |= head
+        arc = np.searchsorted(arc_key, edge_key)
+        held = arc_key[np.minimum(arc, n_arcs - 1)] == edge_key
+    elif len(redo):
+        rows = node_mentee[np.searchsorted(start, redo, side="right") - 1]
+        found = _csr_find(state.arc_start, state.arc_mentor, rows, head[redo].astype(np.int64))
+        arc[redo] = found
+        held[redo] = found >= 0
+    return arc, held
+
+
+def _prices(block: Block, state: NetworkState) -> tuple[int, int]:
+    """``top`` (a pair costs ``top - weight``) and the bypass cost of ``block`` on the kept
+    network: the last ones when they still serve, so that the costs LEMON sees change only where
+    weights did.
+
+    Any ``top`` at least the largest weight gives the same optimum (every unit of flow crosses
+    one pair or the bypass, so the shift moves all answers of as many pairs alike); the bypass
+    must cost ``top`` (a pair is taken when its weight is positive) or, with ``maximize_count``,
+    more than any exchange of pairs can gain: a larger one serves as well while LEMON's costs stay
+    in range."""
+    n = block.n_mentees
+    highest = int(block.weight.max(initial=0))
+    lowest = int(block.weight.min(initial=0))
+
+    def bypass_for(top: int) -> int:
+        if not block.maximize_count:
+            return top
+        return (min(n, block.n_slots) + 1) * (top - lowest) + 1
+
+    top = state.top if highest <= state.top else highest
+    bypass = bypass_for(top)
+    if block.maximize_count:
+        bypass = max(bypass, state.bypass)
+    elif bypass != state.bypass:  # without coverage the bypass is top itself
+        top = bypass = highest
+    if bypass > MAX_BYPASS:  # the last prices are out of range for this block
+        top = highest
+        bypass = bypass_for(top)
+    return top, bypass
+
+
 def _resolve(
     block: Block, mentees: IntArray, mentors: IntArray, state: NetworkState
 ) -> IntArray | None:
@@ -130,35 +244,42 @@ def _resolve(
     if node_mentee is None or node_mentor is None:
         return None
     network = state.network
-    n_arcs = len(state.arc_key)
+    n_arcs = len(state.arc_mentor)
     if network.no_edges() != n_arcs + old_m + old_n + 1:  # place arcs per mentor only
         return None
-    n = block.n_mentees
-    top = int(block.weight.max(initial=0))
-    bypass = top
-    if block.maximize_count:
-        spread = top - int(block.weight.min(initial=0))
-        bypass = (min(n, block.n_slots) + 1) * spread + 1
+    top, bypass = _prices(block, state)
     costs = top - block.weight
-    edge_key = _key(node_mentee[block.mentee], node_mentor[block.mentor])
-    arc = np.searchsorted(state.arc_key, edge_key)
-    held = arc < n_arcs
-    held[held] = state.arc_key[arc[held]] == edge_key[held]
+    arc, held = _arcs(block, node_mentee, node_mentor, state)
+    everything = bool(held.all())
+    on = arc if everything else arc[held]
     caps = np.zeros(n_arcs + old_m + old_n + 1, dtype=np.int64)
-    arc_costs = np.full(len(caps), bypass + 1, dtype=np.int64)
-    caps[arc[held]] = 1
-    arc_costs[arc[held]] = costs[held]
+    # Arcs closed (capacity 0) keep their cost: a changed cost moves the potentials of the
+    # basis, and LEMON then pivots more.
+    last_costs = np.asarray(network.get_edge_costs())
+    arc_costs = last_costs.copy()
+    caps[on] = 1
+    arc_costs[on] = costs if everything else costs[held]
     caps[n_arcs + node_mentor] = block.free
-    arc_costs[n_arcs : n_arcs + old_m] = 0
     caps[n_arcs + old_m + node_mentee] = 1
-    arc_costs[n_arcs + old_m : n_arcs + old_m + old_n] = 0
     caps[-1], arc_costs[-1] = old_n, bypass
     network.set_edge_capacities(caps)
-    network.set_edge_costs(arc_costs)
+    if not np.array_equal(arc_costs, last_costs):  # unchanged costs: LEMON's fast path
+        network.set_edge_costs(arc_costs)
     network.solve()  # warm: from the last basis
-    potential = np.asarray(network.raw_potentials())
-    local = np.concatenate([potential[node_mentee], potential[old_n + node_mentor]])
-    if len(_negative_reduced_costs(block, costs, local, held)):
-        return None
+    state.top, state.bypass = top, bypass
+    if not everything:
+        # The network is optimal over the pairs it holds; a pair it lacks could only improve
+        # the answer with a negative reduced cost (linear programming duality).
+        lacking = np.flatnonzero(~held)
+        potential = np.asarray(network.raw_potentials())
+        reduced = (
+            costs[lacking]
+            + potential[node_mentee[block.mentee[lacking]]]
+            - potential[old_n + node_mentor[block.mentor[lacking]]]
+        )
+        if (reduced < 0).any():
+            return None
     flow = np.asarray(network.result())[:n_arcs]
-    return np.flatnonzero(held & (flow[np.minimum(arc, n_arcs - 1)] > 0))
+    if everything:
+        return np.flatnonzero(flow[arc] > 0)
+    return np.flatnonzero(held & (flow[np.where(held, arc, 0)] > 0))
