@@ -1,0 +1,205 @@
+"""Warm re-solves on chains of random edits: each warm answer has the optimum of a cold solve.
+
+A curator confirms and rejects proposals, ends confirmed pairs, changes a mentor's places; people
+leave (the problem is renumbered) and answers change. Each run starts from the last answer and
+its kept networks (``solve(..., warm=last, keep_networks=True)``), as the service runs them, and
+is compared with a cold solve of the same problem. Small problems go to the network simplex and
+keep their networks here (``HUNGARIAN_MAX_MENTEES``, ``KEEP_MIN_EDGES`` lowered), and some keep only a priced subset of their pairs
+(``KEEP_ALL_MAX_EDGES`` lowered), so that every path of ``matching.warm`` is taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import matching.engines
+import matching.solver
+import matching.warm
+from matching import Matching, Problem, solve, violations
+
+
+@dataclass
+class _Municipality:
+    """The data a run's problem is built from, edited between runs."""
+
+    scores: np.ndarray  # (n, m), NaN: not allowed
+    capacity: np.ndarray
+    demand: np.ndarray | None
+    objective: str
+    priority: np.ndarray | None
+    pinned: set[tuple[int, int]] = field(default_factory=set)
+    forbidden: set[tuple[int, int]] = field(default_factory=set)
+
+    def problem(self) -> Problem:
+        allowed = ~np.isnan(self.scores)
+        rows, cols = np.nonzero(allowed)
+        matrix = sp.csr_array(
+            (self.scores[rows, cols], (rows, cols)), shape=self.scores.shape, dtype=np.float64
+        )
+        return Problem(
+            matrix,
+            self.capacity,
+            min_score=0.1,
+            pinned=sorted(self.pinned),
+            forbidden=sorted(self.forbidden),
+            objective=self.objective,  # type: ignore[arg-type]
+            priority=self.priority,
+            demand=self.demand,
+        )
+
+
+def _municipality(rng: np.random.Generator, demand: bool) -> _Municipality:
+    """Schools of mentees and mentors with remote pairs between four of them (a block whose
+    network is kept) and two small schools of their own (blocks too small to keep)."""
+    n, m = int(rng.integers(30, 90)), int(rng.integers(10, 35))
+    school_e, school_o = rng.integers(6, size=n), rng.integers(6, size=m)
+    remote_e, remote_o = rng.random(n) < 0.4, rng.random(m) < 0.4
+    remote_e[school_e >= 4], remote_o[school_o >= 4] = False, False
+    allowed = (school_e[:, None] == school_o[None, :]) | (remote_e[:, None] & remote_o[None, :])
+    allowed &= rng.random((n, m)) < 0.8
+    scores = np.where(allowed, np.round(rng.random((n, m)), 2), np.nan)
+    objective = str(rng.choice(["coverage", "coverage", "score"]))
+    return _Municipality(
+        scores=scores,
+        capacity=rng.integers(0, 4, size=m),
+        demand=rng.integers(1, 3, size=n) if demand else None,
+        objective=objective,
+        priority=np.round(rng.random(n), 1) * (rng.random(n) < 0.2) if rng.random() < 0.3 else None,
+    )
+
+
+def _places_left(city: _Municipality, mentor: int) -> int:
+    return int(city.capacity[mentor]) - sum(1 for _, j in city.pinned if j == mentor)
+
+
+def _need_left(city: _Municipality, mentee: int) -> int:
+    wanted = 1 if city.demand is None else int(city.demand[mentee])
+    return wanted - sum(1 for i, _ in city.pinned if i == mentee)
+
+
+def _edit(
+    rng: np.random.Generator, city: _Municipality, last: Matching
+) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+    """One random edit of ``city``; returns its name and, when people left, the renumbering of
+    mentees and mentors (old index -> new index, -1: left)."""
+    proposed = [p for p in last.pairs if p not in city.pinned]
+    kind = str(
+        rng.choice(
+            [
+                *("reject", "confirm", "end", "places"),
+                *("mentor leaves", "mentee leaves", "answers", "new pair"),
+            ]
+        )
+    )
+    n, m = city.scores.shape
+    if kind == "reject" and proposed:
+        for k in rng.choice(len(proposed), min(len(proposed), 3), replace=False):
+            city.forbidden.add(proposed[int(k)])
+        allowed = np.argwhere(~np.isnan(city.scores))  # and a pair that was not proposed
+        i, j = (int(v) for v in allowed[rng.integers(len(allowed))])
+        if (i, j) not in city.pinned:
+            city.forbidden.add((i, j))
+    elif kind == "confirm" and proposed:
+        for k in rng.choice(len(proposed), min(len(proposed), 4), replace=False):
+            pair = proposed[int(k)]
+            if _places_left(city, pair[1]) > 0 and _need_left(city, pair[0]) > 0:
+                city.pinned.add(pair)
+    elif kind == "end" and city.pinned:
+        pinned = sorted(city.pinned)
+        city.pinned.discard(pinned[int(rng.integers(len(pinned)))])
+    elif kind == "places":
+        for j in rng.choice(m, min(m, 3), replace=False):
+            j = int(j)
+            taken = m and (city.capacity[j] - _places_left(city, j))
+            city.capacity[j] = int(rng.integers(taken, 4))
+    elif kind == "mentor leaves" and m > 2:
+        gone = int(rng.integers(m))
+        keep = np.flatnonzero(np.arange(m) != gone)
+        renumber = np.full(m, -1)
+        renumber[keep] = np.arange(len(keep))
+        city.scores, city.capacity = city.scores[:, keep], city.capacity[keep]
+        city.pinned = {(i, int(renumber[j])) for i, j in city.pinned if j != gone}
+        city.forbidden = {(i, int(renumber[j])) for i, j in city.forbidden if j != gone}
+        return kind, None, renumber
+    elif kind == "mentee leaves" and n > 2:
+        gone = int(rng.integers(n))
+        keep = np.flatnonzero(np.arange(n) != gone)
+        renumber = np.full(n, -1)
+        renumber[keep] = np.arange(len(keep))
+        city.scores = city.scores[keep]
+        city.demand = None if city.demand is None else city.demand[keep]
+        city.priority = None if city.priority is None else city.priority[keep]
+        city.pinned = {(int(renumber[i]), j) for i, j in city.pinned if i != gone}
+        city.forbidden = {(int(renumber[i]), j) for i, j in city.forbidden if i != gone}
+        return kind, renumber, None
+    elif kind == "answers":
+        i = int(rng.integers(n))
+        row = city.scores[i]
+        fresh = np.round(rng.random(m), 2)
+        # a re-imported questionnaire: new scores where the pair was allowed, none where it was not
+        city.scores[i] = np.where(np.isnan(row), np.nan, fresh)
+    elif kind == "new pair":  # a pair allowed now (e.g. a mentor takes remote mentees)
+        absent = np.argwhere(np.isnan(city.scores))
+        if len(absent):
+            i, j = absent[rng.integers(len(absent))]
+            city.scores[i, j] = 0.95
+    return kind, None, None
+
+
+def _same_optimum(problem: Problem, warm: Matching, cold: Matching, what: str) -> None:
+    """As many pairs and the same total of scores and priorities (what the solver maximises:
+    with priorities, equal totals may split differently between scores and priorities)."""
+
+    def gained(answer: Matching) -> float:
+        return answer.total_score + sum(float(problem.priority[i]) for i, _ in answer.pairs)
+
+    assert warm.n_matched == cold.n_matched, what
+    assert gained(warm) == pytest.approx(gained(cold), abs=1e-9), what
+
+
+@pytest.mark.parametrize("priced", [False, True], ids=["every pair kept", "priced subset kept"])
+@pytest.mark.parametrize("demand", [False, True], ids=["one mentor", "demand"])
+@pytest.mark.parametrize("seed", range(16))
+def test_chains_of_edits_re_solved_warm_have_the_cold_optimum(
+    monkeypatch: pytest.MonkeyPatch, seed: int, demand: bool, priced: bool
+) -> None:
+    monkeypatch.setattr(matching.warm, "KEEP_MIN_EDGES", 50)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_MENTEES", 0)  # the network simplex,
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_CELLS", 0)  # block by block
+    if priced:  # the kept network holds the best pairs of each person; the rest are priced
+        monkeypatch.setattr(matching.engines, "PRICING_MIN_EDGES", 50)
+        monkeypatch.setattr(matching.engines, "PRICING_DEGREE", 2)
+        monkeypatch.setattr(matching.engines, "PRICING_MENTOR_DEGREE", 3)
+        monkeypatch.setattr(matching.engines, "PRICING_MAX_SHARE", 1.0)
+        monkeypatch.setattr(matching.engines, "KEEP_ALL_MAX_EDGES", 50)
+    rng = np.random.default_rng(1000 * seed + 10 * demand + priced)
+    city = _municipality(rng, demand)
+    last = solve(city.problem(), keep_networks=True)
+    kept = any(solved.state is not None for solved in last.solved_blocks.values())
+    kinds: list[str] = []
+    warm_runs = 0
+    for _ in range(8):
+        kind, mentees, mentors = _edit(rng, city, last)
+        kinds.append(kind)
+        problem = city.problem()
+        start: Any = last
+        if mentees is not None or mentors is not None:
+            n_old = len(mentees) if mentees is not None else problem.n_mentees
+            m_old = len(mentors) if mentors is not None else problem.n_mentors
+            start = last.renumbered(
+                mentees if mentees is not None else np.arange(n_old),
+                mentors if mentors is not None else np.arange(m_old),
+            )
+        warm = solve(problem, warm=start, keep_networks=True)
+        cold = solve(problem)
+        _same_optimum(problem, warm, cold, f"after {kinds}")
+        assert violations(problem, warm.pairs) == [], f"after {kinds}"
+        warm_runs += warm.info["warm"]
+        last = warm
+    if kept:  # the chain did run from kept networks
+        assert warm_runs > 0
