@@ -382,17 +382,18 @@ def _kept_components(
         if mentees.max(initial=-1) >= n or mentors.max(initial=-1) >= n_mentors:
             return _components(start, mentor, score, n_mentors)  # not this problem's people
         kept[mentees], kept[n + mentors] = k, k
-    side = kept[mentee]
-    if not np.array_equal(side, kept[n:][mentor]):  # a pair joins a kept block to another
-        return _components(start, mentor, score, n_mentors)
-    rest = side < 0
-    del side
+    degree = np.diff(start)
+    if not np.array_equal(np.repeat(kept[:n], degree), kept[n:][mentor]):
+        return _components(start, mentor, score, n_mentors)  # a pair leaves a kept block
     label = kept.astype(np.int64)
-    if rest.any():
-        rest_mentee = mentee[rest]
-        found = _components(
-            _starts(rest_mentee, n), mentor[rest], np.ones(len(rest_mentee)), n_mentors
-        )
+    rows = np.flatnonzero((kept[:n] < 0) & (degree > 0))
+    if len(rows):  # mentees outside kept blocks: their components are searched
+        rest = np.zeros(n + 1, dtype=np.int64)
+        rest[rows + 1] = degree[rows]
+        np.cumsum(rest, out=rest)
+        edges = np.repeat(start[rows] - rest[rows], degree[rows])
+        edges += np.arange(len(edges), dtype=np.int64)
+        found = _components(rest, mentor[edges], np.ones(len(edges)), n_mentors)
         outside = label < 0
         label[outside] = len(states) + found[outside]
     return label

@@ -43,6 +43,16 @@ WARM_REPAIR = "dual_greedy"
 
 
 @dataclass
+class LastCosts:
+    """The costs last set on a kept network: pair arcs cost ``top - weight``, the arc source ->
+    sink ``bypass`` (kept while they still serve, see ``_prices``); ``arcs``: every arc's."""
+
+    top: int
+    bypass: int
+    arcs: IntArray | None = field(default=None, repr=False)
+
+
+@dataclass
 class NetworkState:
     """A solved block's network and what its nodes and pair arcs stand for (problem indices)."""
 
@@ -51,8 +61,7 @@ class NetworkState:
     mentors: IntArray  # node n + k stands for this mentor (-1: gone)
     arc_start: IntArray  # pair arcs arc_start[k]:arc_start[k + 1] leave mentee node k ...
     arc_mentor: Int32Array  # ... to mentor node n + arc_mentor[a] (sorted within each node)
-    top: int  # pair arcs cost top - weight ...
-    bypass: int  # ... and the arc source -> sink this: kept when they still serve (see _resolve)
+    last: LastCosts  # shared with renumbered copies, as the network is
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def renumbered(self, mentee_new: IntArray, mentor_new: IntArray) -> NetworkState:
@@ -71,8 +80,7 @@ class NetworkState:
             moved(self.mentors, mentor_new),
             self.arc_start,
             self.arc_mentor,
-            self.top,
-            self.bypass,
+            self.last,
             self.lock,
         )
 
@@ -117,8 +125,7 @@ def solve_network(
         mentors.copy(),
         _starts(arc_mentee, block.n_mentees),
         block.mentor[edges].astype(np.int32),
-        top=int(block.weight.max(initial=0)),
-        bypass=int(network.get_edge_costs()[-1]),
+        LastCosts(int(block.weight.max(initial=0)), int(network.get_edge_costs()[-1])),
     )
     return picked, state, False
 
@@ -157,7 +164,8 @@ def _arcs(
     pair rejected, a new pair) are looked up by binary search. No sort, no search over all pairs.
     """
     n_arcs = len(state.arc_mentor)
-    start = _starts(block.mentee, block.n_mentees)
+    ids = np.arange(block.n_mentees + 1, dtype=block.mentee.dtype)  # no copy of the pairs
+    start = np.searchsorted(block.mentee, ids).astype(np.int64)  # pairs are sorted by mentee
     degree = np.diff(start)
     first = state.arc_start[node_mentee]
     last = state.arc_start[node_mentee + 1]
@@ -177,11 +185,11 @@ def _arcs(
         first, last = np.searchsorted(alive, first), np.searchsorted(alive, last)
         offset = np.repeat(first - start[:-1], degree)
         offset += np.arange(len(offset), dtype=np.int64)
-        arc = alive[np.minimum(offset, len(alive) - 1)] if len(alive) else offset
-    aligned = degree == last - first
-    held = state.arc_mentor[np.minimum(arc, n_arcs - 1)] == head
-    if not aligned.all():
-        held &= np.repeat(aligned, degree)
+        arc = alive.take(offset, mode="clip") if len(alive) else offset
+    held = state.arc_mentor.take(arc, mode="clip") == head
+    misaligned = np.flatnonzero(degree != last - first)
+    if len(misaligned):  # their pairs' offsets say nothing
+        held[_ranges(start[misaligned], degree[misaligned])] = False
     redo = np.flatnonzero(~held)
     if len(redo) * 8 > len(arc):  # most rows differ (a network of a priced subset): one search
         arc_key = np.repeat(np.arange(len(state.mentees), dtype=np.int64), np.diff(state.arc_start))
@@ -191,13 +199,20 @@ def _arcs(
         edge_key <<= 32
         edge_key |= head
         arc = np.searchsorted(arc_key, edge_key)
-        held = arc_key[np.minimum(arc, n_arcs - 1)] == edge_key
+        held = arc_key.take(arc, mode="clip") == edge_key
     elif len(redo):
         rows = node_mentee[np.searchsorted(start, redo, side="right") - 1]
         found = _csr_find(state.arc_start, state.arc_mentor, rows, head[redo].astype(np.int64))
         arc[redo] = found
         held[redo] = found >= 0
     return arc, held
+
+
+def _ranges(first: IntArray, length: IntArray) -> IntArray:
+    """``first[k], first[k] + 1, ..., first[k] + length[k] - 1`` for every ``k``, in one array."""
+    out = np.repeat(first - (np.cumsum(length) - length), length)
+    out += np.arange(len(out), dtype=np.int64)
+    return out
 
 
 def _prices(block: Block, state: NetworkState) -> tuple[int, int]:
@@ -219,11 +234,11 @@ def _prices(block: Block, state: NetworkState) -> tuple[int, int]:
             return top
         return (min(n, block.n_slots) + 1) * (top - lowest) + 1
 
-    top = state.top if highest <= state.top else highest
+    top = state.last.top if highest <= state.last.top else highest
     bypass = bypass_for(top)
     if block.maximize_count:
-        bypass = max(bypass, state.bypass)
-    elif bypass != state.bypass:  # without coverage the bypass is top itself
+        bypass = max(bypass, state.last.bypass)
+    elif bypass != state.last.bypass:  # without coverage the bypass is top itself
         top = bypass = highest
     if bypass > MAX_BYPASS:  # the last prices are out of range for this block
         top = highest
@@ -253,20 +268,30 @@ def _resolve(
     everything = bool(held.all())
     on = arc if everything else arc[held]
     caps = np.zeros(n_arcs + old_m + old_n + 1, dtype=np.int64)
-    # Arcs closed (capacity 0) keep their cost: a changed cost moves the potentials of the
-    # basis, and LEMON then pivots more.
-    last_costs = np.asarray(network.get_edge_costs())
-    arc_costs = last_costs.copy()
     caps[on] = 1
-    arc_costs[on] = costs if everything else costs[held]
     caps[n_arcs + node_mentor] = block.free
     caps[n_arcs + old_m + node_mentee] = 1
-    caps[-1], arc_costs[-1] = old_n, bypass
+    caps[-1] = old_n
     network.set_edge_capacities(caps)
-    if not np.array_equal(arc_costs, last_costs):  # unchanged costs: LEMON's fast path
-        network.set_edge_costs(arc_costs)
+    del caps
+    # Arcs closed (capacity 0) keep their cost: a changed cost moves the potentials of the
+    # basis, and LEMON then pivots more; unchanged costs let it take its fast path.
+    last = state.last
+    if last.arcs is None:
+        last.arcs = np.asarray(network.get_edge_costs())
+    arc_costs = last.arcs
+    held_costs = costs if everything else costs[held]
+    if arc_costs[-1] != bypass or not np.array_equal(arc_costs[on], held_costs):
+        arc_costs[on] = held_costs
+        arc_costs[-1] = bypass
+        try:
+            network.set_edge_costs(arc_costs)
+        except BaseException:
+            last.arcs = None  # not what the network holds
+            raise
+    del held_costs
     network.solve()  # warm: from the last basis
-    state.top, state.bypass = top, bypass
+    last.top, last.bypass = top, bypass
     if not everything:
         # The network is optimal over the pairs it holds; a pair it lacks could only improve
         # the answer with a negative reduced cost (linear programming duality).
@@ -279,7 +304,7 @@ def _resolve(
         )
         if (reduced < 0).any():
             return None
-    flow = np.asarray(network.result())[:n_arcs]
+    used = np.asarray(network.result())[:n_arcs] > 0
     if everything:
-        return np.flatnonzero(flow[arc] > 0)
-    return np.flatnonzero(held & (flow[np.where(held, arc, 0)] > 0))
+        return np.flatnonzero(used.take(arc))
+    return np.flatnonzero(held & used.take(arc, mode="clip"))
