@@ -160,8 +160,10 @@ def _arcs(
 
     Both list pairs row by row, sorted by mentor. A mentee with as many pairs as its node has
     arcs to the block's mentors has them in the same order: its pairs' arcs are found by their
-    offsets (and checked by one comparison of mentors); only the pairs of the other mentees (a
-    pair rejected, a new pair) are looked up by binary search. No sort, no search over all pairs.
+    offsets (and checked by one comparison of mentors); in the rows of arcs to mentors the block
+    lacks (gone, or without a free place) those arcs are skipped; only the pairs of the other
+    mentees (a pair rejected, a new pair) are looked up by binary search. No sort, no search
+    over all pairs: a few passes, and work in proportion to the rows touched.
     """
     n_arcs = len(state.arc_mentor)
     ids = np.arange(block.n_mentees + 1, dtype=block.mentee.dtype)  # no copy of the pairs
@@ -172,22 +174,35 @@ def _arcs(
     identity = len(node_mentor) == len(state.mentors) and bool(
         (node_mentor == np.arange(len(node_mentor))).all()
     )
-    head = block.mentor if identity else node_mentor[block.mentor]
+    head = block.mentor if identity else node_mentor.astype(np.int32)[block.mentor]
     if not n_arcs:
         return np.zeros(len(head), dtype=np.int64), np.zeros(len(head), dtype=bool)
+    arc = np.repeat(first - start[:-1], degree)
+    arc += np.arange(len(arc), dtype=np.int64)
+    held = state.arc_mentor.take(arc, mode="clip") == head
+    aligned = degree == last - first
     in_block = np.zeros(len(state.mentors), dtype=bool)
     in_block[node_mentor] = True
-    if in_block.all():
-        arc = np.repeat(first - start[:-1], degree)
-        arc += np.arange(len(arc), dtype=np.int64)
-    else:  # arcs to mentors the block lacks (gone, or full) are skipped
-        alive = np.flatnonzero(in_block[state.arc_mentor])
-        first, last = np.searchsorted(alive, first), np.searchsorted(alive, last)
-        offset = np.repeat(first - start[:-1], degree)
-        offset += np.arange(len(offset), dtype=np.int64)
-        arc = alive.take(offset, mode="clip") if len(alive) else offset
-    held = state.arc_mentor.take(arc, mode="clip") == head
-    misaligned = np.flatnonzero(degree != last - first)
+    dead = np.zeros(0, dtype=np.int64)
+    if not in_block.all():
+        dead = np.flatnonzero(~in_block[state.arc_mentor])
+    if len(dead):  # arcs to mentors the block lacks (gone, or full): skipped in their rows
+        row_of_node = np.full(len(state.mentees), -1, dtype=np.int64)
+        row_of_node[node_mentee] = np.arange(len(node_mentee))
+        touched = row_of_node[np.searchsorted(state.arc_start, dead, side="right") - 1]
+        touched = np.unique(touched[touched >= 0])
+        length = (last - first)[touched]
+        arcs = _ranges(first[touched], length)
+        alive = in_block[state.arc_mentor[arcs]]
+        row = np.repeat(np.arange(len(touched)), length)[alive]
+        arcs = arcs[alive]
+        fits = np.bincount(row, minlength=len(touched)) == degree[touched]
+        aligned[touched] = fits
+        arcs = arcs[fits[row]]
+        edges = _ranges(start[touched[fits]], degree[touched[fits]])
+        arc[edges] = arcs
+        held[edges] = state.arc_mentor[arcs] == head[edges]
+    misaligned = np.flatnonzero(~aligned)
     if len(misaligned):  # their pairs' offsets say nothing
         held[_ranges(start[misaligned], degree[misaligned])] = False
     redo = np.flatnonzero(~held)
