@@ -376,7 +376,10 @@ def _kept_components(
     n = len(start) - 1
     if not states:
         return _components(start, mentor, score, n_mentors)
-    kept = np.full(n + n_mentors, -1, dtype=np.int32)
+    # Labels of one byte where they fit: fewer bytes for the passes over all pairs below.
+    kept: npt.NDArray[np.signedinteger[Any]] = np.full(
+        n + n_mentors, -1, dtype=np.int8 if len(states) < 127 else np.int32
+    )
     for k, state in enumerate(states):
         mentees, mentors = state.mentees[state.mentees >= 0], state.mentors[state.mentors >= 0]
         if mentees.max(initial=-1) >= n or mentors.max(initial=-1) >= n_mentors:
