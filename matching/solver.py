@@ -92,12 +92,13 @@ class Matching:
         from their last basis; no block is taken as it was."""
         new_mentee = np.asarray(mentees, dtype=np.int64)
         new_mentor = np.asarray(mentors, dtype=np.int64)
-        pairs = [
-            (int(new_mentee[i]), int(new_mentor[j]))
-            for i, j in self.pairs
-            if i < len(new_mentee) and j < len(new_mentor) and new_mentee[i] >= 0
-            if new_mentor[j] >= 0
-        ]
+        old = np.array(self.pairs, dtype=np.int64).reshape(-1, 2)
+        inside = (old[:, 0] < len(new_mentee)) & (old[:, 1] < len(new_mentor))
+        moved = np.stack([new_mentee[old[inside, 0]], new_mentor[old[inside, 1]]], axis=1).reshape(
+            -1, 2
+        )
+        moved = moved[(moved >= 0).all(axis=1)]
+        pairs = list(zip(moved[:, 0].tolist(), moved[:, 1].tolist(), strict=True))
         empty = np.zeros(0, dtype=np.int64)
         kept = {
             KEPT_KEY + b" %d" % k: _Solved(
