@@ -2,18 +2,24 @@
 
 After a curator confirms or rejects a pair, or a person leaves, the block of the next run is the
 old one with pairs, mentees or places taken away. Its network is the old network with those arcs
-closed (capacity 0) and every cost set anew; LEMON re-solves it from the last optimal basis
-(``pylmcf`` repairs the basis after cost and capacity changes), which costs a fraction of a cold
-solve. The potentials of the answer then price every pair of the new block that the network
-does not hold (the old network may hold a subset, ``engines.network_simplex``): none negative
+closed (capacity 0) and the costs of changed weights set anew; LEMON re-solves it from the last
+optimal basis (``pylmcf`` repairs the basis after capacity and cost changes), which costs a
+fraction of a cold solve. A network kept for this holds every pair of its block (up to
+``engines.KEEP_ALL_MAX_EDGES``; above, the priced subset of a cold solve): the potentials of the
+answer then price every pair of the new block that the network does not hold; none negative
 proves the answer optimal (linear programming duality); otherwise the block is solved cold.
 Either way the answer is exact.
 
+The warm path makes no pass over all pairs beyond a few vectorised ones (issue 14: a warm run
+under a tenth of a cold one): each pair's arc is found by its row's offset (``_arcs``: no sort,
+no search, no digest); closed arcs keep their cost and ``top`` and the bypass cost stay as they
+were (``_prices``), so that LEMON sees only the changes and, when costs did not change, takes its
+fast path; the basis is repaired by LEMON's greedy dual repair (``WARM_REPAIR``).
+
 Only blocks without place penalties and demands are kept (one arc per mentor to the sink, one
-unit per mentee) and only in the
-process that solved them; the new block must have no mentee or mentor the old network lacks
-(pairs it lacks are priced). Nodes and arcs stand for problem indices: a caller that renumbers
-people only makes the start worse, never the answer.
+unit per mentee) and only in the process that solved them; the new block must have no mentee or
+mentor the old network lacks (pairs it lacks are priced). Nodes and arcs stand for problem
+indices: a caller that renumbers people only makes the start worse, never the answer.
 """
 
 from __future__ import annotations
