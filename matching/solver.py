@@ -201,7 +201,11 @@ def solve(
     """
     pairs = problem.proposable
     free = problem.free
-    keep = (free > 0)[pairs.mentor]
+    states = () if warm is None else tuple(_states(warm))
+    # Pairs with a mentor without a free place can never be chosen: left out, except where a
+    # kept network serves (there they keep its rows as they were, so each pair's arc is found by
+    # its offset; their capacity is 0 either way).
+    keep = np.ones(len(pairs), dtype=bool) if states else (free > 0)[pairs.mentor]
     if problem.pinned:
         keep &= (problem.need > 0)[pairs.mentee]
         if not problem.single:  # a mentee's pinned mentor is not proposed again
@@ -217,7 +221,6 @@ def solve(
         start = _starts(mentee, problem.n_mentees)
     del keep
     one_block = problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS
-    states = () if warm is None else tuple(_states(warm))
     # One school: finding components would cost more than it saves.
     label = None
     if not one_block:
