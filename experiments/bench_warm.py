@@ -11,8 +11,8 @@ solving from scratch); the warm answer is checked to have the cold one's optimum
 pairs, same total score).
 
 Changes: a curator rejects 10 proposals; confirms 10; a mentor with pairs leaves (their column goes,
-the others are renumbered: ``Matching.renumbered``); all three at once. CPU time of this process
-(the machine is shared) and wall time::
+the others are renumbered: ``Matching.renumbered``); all three at once; and the sum of the four.
+CPU time of this process (the machine is shared) and wall time::
 
     .venv/bin/python -m experiments.bench_warm --mentees 20000 --mentors 8000 --schools 150
 """
@@ -84,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "| change | cold CPU s | warm CPU s | warm / cold | cold wall s | warm wall s | same optimum |"
     )
     print("|---|---|---|---|---|---|---|")
+    total_cold = total_warm = 0.0
     for name, changes, leaves in cases:
         columns = keep_columns if leaves else np.arange(first.n_mentors)
         if leaves:
@@ -113,6 +114,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if not same:
             raise SystemExit(f"{name}: the warm answer differs from the cold one")
+        total_cold += cold_cpu
+        total_warm += warm_cpu
+    print(
+        f"| all four changes | {total_cold:.2f} | {total_warm:.3f} | "
+        f"{total_warm / total_cold:.3f} | | | |"
+    )
 
 
 if __name__ == "__main__":
