@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 _MB = 2**20
+# A file that is not a readable workbook (not a zip, a broken part, XML that defusedxml refuses):
+# the library's own English reason would tell a curator nothing.
+NOT_XLSX = "файл не читается как XLSX: он повреждён или это не книга Excel; сохраните его заново"
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,8 @@ def check_xlsx(data: bytes, limits: Limits | None = None) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise _refuse(f"файл не читается как XLSX: {error}") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _refuse(NOT_XLSX) from None
     if unpacked > limits.unpacked_bytes:
         raise _refuse(
             f"XLSX распаковывается в {_size(unpacked)}, а допускается не больше "

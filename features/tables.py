@@ -109,9 +109,9 @@ def _read_xlsx(data: bytes) -> Table:
             workbook.close()
     except TableError:
         raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, SyntaxError) as error:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, SyntaxError):
         # ValueError includes defusedxml's refusals (entity declarations) and broken XML.
-        raise TableError(f"файл не читается как XLSX: {error}") from None
+        raise TableError(_limits.NOT_XLSX) from None
     while values and all(_blank(v) for v in values[-1]):
         values.pop()
     if not values:
@@ -190,7 +190,15 @@ def _read_csv(data: bytes) -> Table:
                 f"в строке {line} столбцов {found}, а в заголовке {expected}: "
                 "проверьте разделители и кавычки"
             ) from None
-        raise TableError(f"файл не читается как таблица CSV: {error}") from None
+        unclosed = re.search(r"EOF inside string starting at row (\d+)", str(error))
+        if unclosed:  # pandas counts rows from 0, the file's lines from 1
+            line = int(unclosed.group(1)) + 1
+            raise TableError(
+                f"в строке {line} кавычка открыта и не закрыта до конца файла: проверьте кавычки"
+            ) from None
+        raise TableError(
+            "файл не читается как таблица CSV: проверьте разделители и кавычки"
+        ) from None
     if raw.empty:
         raise TableError("файл пустой")
     header = [str(v).strip() for v in raw.iloc[0]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +320,7 @@ def test_bad_likert_level_names_the_grid_column() -> None:
         (b"\xd0\xcf\x11\xe0" + b"\x00" * 64, "старый формат XLS не поддерживается"),
         (b"PK\x03\x04broken", "файл не читается как XLSX"),
         (b"a,b\n1,2\n3,4,5\n", "в строке 3 столбцов 3, а в заголовке 2"),
+        (b'a,b\n1,2\n"3,4\n5,6\n', "в строке 3 кавычка открыта и не закрыта до конца файла"),
     ],
 )
 def test_unreadable_files_are_rejected_whole(data: bytes, message: str) -> None:
@@ -326,6 +328,17 @@ def test_unreadable_files_are_rejected_whole(data: bytes, message: str) -> None:
     assert len(issues) == 1
     assert issues[0][:3] == (None, None, None)
     assert message in issues[0][3]
+
+
+@pytest.mark.parametrize(
+    "data", [b"PK\x03\x04broken", b'a,b\n"3,4\n', b"PK\x03\x04" + b"\x00" * 200]
+)
+def test_an_unreadable_file_is_explained_in_russian_only(data: bytes) -> None:
+    """The reader library's English reason ("File is not a zip file", "Error tokenizing data. C
+    error: EOF inside string") is not passed on to a curator."""
+    ((*_, message),) = issues_of(data)
+    words = set(re.findall(r"[A-Za-z]{2,}", message)) - {"XLSX", "CSV", "Excel"}
+    assert not words, message
 
 
 def test_header_only_file_has_no_questionnaires() -> None:
