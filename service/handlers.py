@@ -29,6 +29,15 @@ from service.ui.rendering import back, render
 __all__ = ["install"]
 
 _UNREADABLE = "Запрос не понят: проверьте адрес страницы или заполните форму заново."
+# The framework's own answers (no route at this address, a method the route does not take), in
+# Russian, in place of Starlette's English {"detail": "Not Found"}.
+_NO_ROUTE = {
+    404: ("not_found", "Такой страницы нет: проверьте адрес или начните с главной."),
+    405: (
+        "method_not_allowed",
+        "Эта страница так не открывается: вернитесь назад и воспользуйтесь кнопкой на странице.",
+    ),
+}
 
 
 def _api(request: Request) -> bool:
@@ -149,9 +158,18 @@ def _plain(value: Any) -> Any:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """A body the framework cannot even parse (bytes that are not UTF-8 JSON, a broken form)
-    answers 422 like any other invalid request, not an undocumented 400."""
+    """No route at the address (404) or not for this method (405) answers in Russian: a page, or
+    the API's ``ErrorOut``. A body the framework cannot even parse (bytes that are not UTF-8 JSON,
+    a broken form) answers 422 like any other invalid request, not an undocumented 400."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in _NO_ROUTE:
+        code, message = _NO_ROUTE[exc.status_code]
+        if _api(request):
+            headers = dict(exc.headers) if exc.headers else None
+            return _json(exc.status_code, ErrorOut(code=code, detail=message), headers)
+        page = await run_in_threadpool(_message_page, request, message, exc.status_code)
+        page.headers.update(exc.headers or {})
+        return page
     if exc.status_code != 400:
         return await http_exception_handler(request, exc)
     if not _api(request):

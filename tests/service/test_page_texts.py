@@ -1,0 +1,59 @@
+"""What a new curator reads where the release was walked from outside: every answer of the pages
+in Russian (an unknown address, a wrong method), no internal references in the texts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.core.db import Database
+from tests.service.util import auth, school, settings_for, sign_in, token
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    school(db, "s1", "m1")
+    with TestClient(create_app(settings_for(db), db), follow_redirects=False) as found:
+        yield found
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_an_unknown_page_address_answers_a_russian_page(
+    client: TestClient, db: Database, signed_in: bool
+) -> None:
+    if signed_in:
+        sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Такой страницы нет" in page.text
+    assert "Not Found" not in page.text
+
+
+def test_a_page_opened_with_the_wrong_method_answers_a_russian_page(
+    client: TestClient, db: Database
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1/run")  # the button's address, typed into the address bar
+    assert page.status_code == 405
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Эта страница так не открывается" in page.text
+    assert "Method Not Allowed" not in page.text
+    assert "POST" in page.headers["allow"]
+
+
+def test_an_unknown_api_address_answers_the_documented_error_shape(
+    client: TestClient, db: Database
+) -> None:
+    headers = auth(token(db, "curator", "s1"))
+    missing = client.get("/api/v1/no-such-thing", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+    assert "Такой страницы нет" in missing.json()["detail"]
+    wrong = client.delete("/api/v1/orgs", headers=headers)
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "method_not_allowed"
+    assert "GET" in wrong.headers["allow"]
