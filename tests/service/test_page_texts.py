@@ -3,7 +3,9 @@ in Russian (an unknown address, a wrong method), no internal references in the t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +13,8 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.core.db import Database
 from tests.service.util import auth, school, settings_for, sign_in, token
+
+TEMPLATES = Path(__file__).parents[2] / "service" / "ui" / "templates"
 
 
 @pytest.fixture
@@ -57,3 +61,22 @@ def test_an_unknown_api_address_answers_the_documented_error_shape(
     assert wrong.status_code == 405
     assert wrong.json()["code"] == "method_not_allowed"
     assert "GET" in wrong.headers["allow"]
+
+
+def _visible_text(template: str) -> str:
+    """A template's text as a curator reads it: no Jinja, no tags, no styles."""
+    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", template, flags=re.S)
+    text = re.sub(r"<style.*?</style>", " ", text, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", text)
+
+
+def test_pages_cite_the_regulations_by_name_not_by_the_seed_files_number() -> None:
+    """docs/rules.md cites the regulations by the number of their copy in the project's seeds
+    (`000 §3.7`); a curator reads «п. 3.7 положения», never «000 п. 3.7»."""
+    cited = {
+        path.relative_to(TEMPLATES).as_posix(): found
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        if (found := re.findall(r"\b\d{3} (?:п\.|§)", _visible_text(path.read_text("utf-8"))))
+    }
+    assert not cited
+    assert "(п. 3.7 положения)" in (TEMPLATES / "term.html").read_text("utf-8")
