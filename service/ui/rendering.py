@@ -125,9 +125,28 @@ def back(url: str, message: str, error: bool = False) -> RedirectResponse:
     return response
 
 
+# A domain error names a field by its API name (``planned_end``); under a form it is named as
+# the form names it. (Other columns are a questionnaire's own headings: shown as they are.)
+_FIELD_TITLES = {
+    "planned_end": "Новая дата окончания",
+    "reason": "Причина",
+    "form": "Форма наставничества",
+    "max_size": "Размер группы",
+    "demand": "Сколько наставников нужно",
+    "mentor_id": "Наставник",
+    "mode": "Формат работы",
+    "kind": "Вид",
+    "sort": "Порядок",
+}
+
+
 def problems_of(exc: Any) -> list[dict[str, Any]]:
     """Every problem of a domain error, for the list under a form."""
-    return list(exc.extra.get("errors") or []) or [{"column": None, "message": exc.message}]
+    problems = list(exc.extra.get("errors") or []) or [{"column": None, "message": exc.message}]
+    return [
+        {**problem, "column": _FIELD_TITLES.get(problem.get("column"), problem.get("column"))}
+        for problem in problems
+    ]
 
 
 async def _form_fields(request: Request) -> dict[str, Any]:

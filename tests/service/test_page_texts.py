@@ -12,7 +12,16 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.core.db import Database
-from tests.service.util import auth, school, settings_for, sign_in, token
+from tests.service.util import (
+    auth,
+    org_id,
+    person,
+    proposal,
+    school,
+    settings_for,
+    sign_in,
+    token,
+)
 
 TEMPLATES = Path(__file__).parents[2] / "service" / "ui" / "templates"
 
@@ -80,3 +89,40 @@ def test_pages_cite_the_regulations_by_name_not_by_the_seed_files_number() -> No
     }
     assert not cited
     assert "(п. 3.7 положения)" in (TEMPLATES / "term.html").read_text("utf-8")
+
+
+def _pair(db: Database, client: TestClient) -> int:
+    org = org_id(db, "s1")
+    mentor = person(db, org, "mentor", "m1", name="Петрова Анна Ивановна", capacity=2)
+    mentee = person(db, org, "mentee", "e1", name="Сидоров Олег Петрович")
+    url = f"/api/v1/proposals/{proposal(db, org, mentee, mentor)}/confirm"
+    answer = client.post(url, headers=auth(token(db, "admin", None)))
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["pair_id"])
+
+
+def test_a_term_too_long_is_named_by_the_forms_field_and_the_input_kept(
+    client: TestClient, db: Database
+) -> None:
+    pair_id = _pair(db, client)
+    sign_in(client, db, token(db, "curator", "s1"))
+    fields = {"planned_end": "2040-01-01", "reason": "по согласию сторон"}
+    page = client.post(f"/ui/pairs/{pair_id}/term/extend", data=fields)
+    assert page.status_code == 422
+    problems = re.search(r'<ul id="problems">(.*?)</ul>', page.text, re.S)
+    assert problems is not None
+    assert "Новая дата окончания: наставничество длится от 1 месяца до 1 года" in problems.group(1)
+    assert "planned_end" not in problems.group(1)
+    assert 'value="2040-01-01"' in page.text
+    assert 'value="по согласию сторон"' in page.text
+
+
+def test_an_active_pair_shows_its_planned_end_without_a_dash(
+    client: TestClient, db: Database
+) -> None:
+    _pair(db, client)
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1/pairs")
+    assert page.status_code == 200
+    assert '<span class="muted">по плану: ' in page.text
+    assert '—<span class="muted">по плану' not in page.text
