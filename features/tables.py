@@ -52,14 +52,15 @@ class Table:
 
 
 def read_table(data: bytes | str | Path | pd.DataFrame, filename: str | None = None) -> Table:
-    """Read an export into a :class:`Table`; XLSX is recognised by content, anything else is CSV.
+    """Read an export into a :class:`Table`; XLSX is recognised by content, anything else is CSV
+    (but a file named ``.xlsx`` that is not a workbook is refused as one).
 
     Parameters
     ----------
     data : bytes, path or pandas.DataFrame
         The file's content, its path, or a table already in memory (its columns are the headers).
     filename : str, optional
-        Only used in messages.
+        Used in messages, and to refuse a file named ``.xlsx`` that is not a workbook.
 
     Raises
     ------
@@ -80,6 +81,10 @@ def read_table(data: bytes | str | Path | pd.DataFrame, filename: str | None = N
         raise TableError("старый формат XLS не поддерживается: сохраните файл как XLSX или CSV")
     if data.startswith(_ZIP_MAGIC):
         return _read_xlsx(data)
+    if filename and filename.lower().endswith((".xlsx", ".xlsm")):
+        # Named a workbook but not one (a broken download, a renamed file): reading it as CSV
+        # would only list every column as missing.
+        raise TableError(_limits.NOT_XLSX)
     return _read_csv(data)
 
 

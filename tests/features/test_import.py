@@ -493,3 +493,14 @@ def test_a_class_that_does_not_exist_is_still_an_error(written: str) -> None:
     question = next(q for q in load_spec("pupil").mentees.questions if q.key == "grade")
     with pytest.raises(BadAnswer, match="такого ответа нет в списке"):
         QuestionParser(question).parse(written)
+
+
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused_as_one() -> None:
+    """Random bytes or text saved as mentors.xlsx: one problem naming the workbook, not every
+    column of the questionnaire listed as missing."""
+    for data in (b"\xff\xfe\x00garbage", csv_bytes(mentor_rows({}))):
+        with pytest.raises(ImportFailed) as caught:
+            read_answers(data, TEACHER, "mentors", filename="Наставники.XLSX")
+        ((*where, message),) = [(i.row, i.column, i.value, i.message) for i in caught.value.issues]
+        assert where == [None, None, None]
+        assert message.startswith("файл не читается как XLSX")
