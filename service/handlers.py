@@ -31,11 +31,16 @@ __all__ = ["install"]
 _UNREADABLE = "Запрос не понят: проверьте адрес страницы или заполните форму заново."
 # The framework's own answers (no route at this address, a method the route does not take), in
 # Russian, in place of Starlette's English {"detail": "Not Found"}.
-_NO_ROUTE = {
-    404: ("not_found", "Такой страницы нет: проверьте адрес или начните с главной."),
+_NO_ROUTE = {  # status: (code, the page's message, the API's message)
+    404: (
+        "not_found",
+        "Такой страницы нет: проверьте адрес или начните с главной.",
+        "Такого адреса в API нет: проверьте путь.",
+    ),
     405: (
         "method_not_allowed",
         "Эта страница так не открывается: вернитесь назад и воспользуйтесь кнопкой на странице.",
+        "Этот адрес API не принимает такой метод запроса (допустимые — в заголовке Allow).",
     ),
 }
 
@@ -163,10 +168,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     a broken form) answers 422 like any other invalid request, not an undocumented 400."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code in _NO_ROUTE:
-        code, message = _NO_ROUTE[exc.status_code]
+        code, message, api_message = _NO_ROUTE[exc.status_code]
         if _api(request):
             headers = dict(exc.headers) if exc.headers else None
-            return _json(exc.status_code, ErrorOut(code=code, detail=message), headers)
+            return _json(exc.status_code, ErrorOut(code=code, detail=api_message), headers)
         page = await run_in_threadpool(_message_page, request, message, exc.status_code)
         page.headers.update(exc.headers or {})
         return page

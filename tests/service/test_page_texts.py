@@ -65,10 +65,11 @@ def test_an_unknown_api_address_answers_the_documented_error_shape(
     missing = client.get("/api/v1/no-such-thing", headers=headers)
     assert missing.status_code == 404
     assert missing.json()["code"] == "not_found"
-    assert "Такой страницы нет" in missing.json()["detail"]
+    assert "Такого адреса в API нет" in missing.json()["detail"]
     wrong = client.delete("/api/v1/orgs", headers=headers)
     assert wrong.status_code == 405
     assert wrong.json()["code"] == "method_not_allowed"
+    assert "не принимает такой метод" in wrong.json()["detail"]
     assert "GET" in wrong.headers["allow"]
 
 
