@@ -127,3 +127,18 @@ def test_an_active_pair_shows_its_planned_end_without_a_dash(
     assert page.status_code == 200
     assert '<span class="muted">по плану: ' in page.text
     assert '—<span class="muted">по плану' not in page.text
+
+
+def test_a_proposed_group_shows_compatibility_on_the_pages_one_scale(
+    client: TestClient, db: Database
+) -> None:
+    org = org_id(db, "s1")
+    mentor = person(db, org, "mentor", "m1", name="Петрова Анна Ивановна", capacity=3)
+    mentee = person(db, org, "mentee", "e1", name="Сидоров Олег Петрович")
+    proposal(db, org, mentee, mentor, score=0.55)
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1/groups")
+    assert page.status_code == 200
+    assert "Сидоров Олег Петрович" in page.text
+    assert "совместимость 55 из 100" in page.text  # as on the school page, not «(0.55)»
+    assert "(0.55)" not in page.text
