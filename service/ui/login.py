@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.core.deps import COOKIE, DbDep, SettingsDep
 from service.core.security import authenticate, close_web_session, open_web_session
 from service.core.throttle import LoginThrottle
-from service.ui.rendering import render
+from service.ui.rendering import back, render
 
 __all__ = ["router", "throttle"]
 
@@ -74,6 +74,6 @@ def logout(request: Request, db: DbDep, settings: SettingsDep) -> RedirectRespon
     """End the session: it no longer opens anything, even if the cookie was copied."""
     with db.write() as session:
         close_web_session(session, settings.secret_key, request.cookies.get(COOKIE))
-    response = RedirectResponse("/login", status_code=303)
+    response = back("/login", "Вы вышли. Чтобы продолжить работу, войдите снова.")
     response.delete_cookie(COOKIE)
     return response

@@ -142,3 +142,14 @@ def test_a_proposed_group_shows_compatibility_on_the_pages_one_scale(
     assert "Сидоров Олег Петрович" in page.text
     assert "совместимость 55 из 100" in page.text  # as on the school page, not «(0.55)»
     assert "(0.55)" not in page.text
+
+
+def test_logging_out_says_so_on_the_login_page(client: TestClient, db: Database) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    out = client.post("/logout")
+    assert out.status_code == 303
+    assert out.headers["location"] == "/login"
+    login = client.get("/login")
+    assert "Вы вышли" in login.text
+    assert client.get("/ui/orgs/s1").status_code == 303  # the session is over
+    assert "Вы вышли" not in client.get("/login").text  # said once
