@@ -23,7 +23,7 @@ from features.rules import allowed_pairs, organisation_codes
 from features.scoring import MIN_SCORE, score_pairs
 from features.spec import Spec
 
-__all__ = ["CompactScores", "pair_details", "stream_scores", "take"]
+__all__ = ["CompactScores", "join_answers", "pair_details", "stream_scores", "take"]
 
 CHUNK_MENTEES = 10_000
 """Mentees scored at once: the largest temporaries are this many mentees' pairs."""
@@ -35,8 +35,9 @@ class CompactScores:
 
     Attributes
     ----------
-    indptr : numpy.ndarray of int64, shape (n_mentees + 1,)
-        Pairs of mentee ``i`` are ``indptr[i]:indptr[i + 1]``.
+    indptr : numpy.ndarray of int32 (int64 past 2**31 - 1 pairs), shape (n_mentees + 1,)
+        Pairs of mentee ``i`` are ``indptr[i]:indptr[i + 1]``. Of the same type as ``mentor``
+        when it can be, so that a ``scipy.sparse`` matrix over them copies neither.
     mentor : numpy.ndarray of int32
         The mentor of each pair, increasing within a mentee.
     score : numpy.ndarray of float32
@@ -76,6 +77,35 @@ def take(answers: Answers, rows: Sequence[int] | np.ndarray | slice) -> Answers:
         values = answers.answers(key)
         columns[key] = [values[r] for r in picked]
     return Answers(answers.spec, answers.side, columns, [answers.rows[r] for r in picked])
+
+
+def join_answers(spec: Spec, side: str, parts: Sequence[Answers]) -> Answers:
+    """The answers of ``parts`` (of ``spec`` and ``side``, validated each) one after the other,
+    as :func:`features.answers_from_records` gives for all their records at once: records can be
+    read and validated a chunk at a time, never all held as dicts.
+
+    Raises
+    ------
+    ImportFailed
+        When a person (the identifying answer) is in two parts, as for records in one call.
+    """
+    from features.importer import ImportFailed, ImportIssue, _check_ids
+
+    if len(parts) == 1:
+        return parts[0]
+    side_spec = spec.side(side)
+    keys = [q.key for q in side_spec.questions]
+    columns: dict[str, list[object]] = {key: [] for key in keys}
+    for part in parts:
+        for key in keys:
+            columns[key] += part.answers(key)
+    rows = list(range(1, len(columns[side_spec.fields.id]) + 1))
+    issues: list[ImportIssue] = []
+    header = side_spec.question(side_spec.fields.id).header
+    _check_ids(columns, side_spec, rows, header, issues)
+    if issues:
+        raise ImportFailed(issues)
+    return Answers(spec, side, columns, rows)
 
 
 def _keys(answers: Answers) -> list[str]:
@@ -119,7 +149,8 @@ def stream_scores(
         counts[lo:hi] = np.bincount(found.mentee, minlength=hi - lo)
         mentor_parts.append(found.mentor.astype(np.int32))
         score_parts.append(score.astype(np.float32))
-    indptr = np.zeros(n + 1, dtype=np.int64)
+    total = int(counts.sum())
+    indptr = np.zeros(n + 1, dtype=np.int32 if total < np.iinfo(np.int32).max else np.int64)
     np.cumsum(counts, out=indptr[1:])
     mentor = _concatenate(mentor_parts, np.int32)
     score = _concatenate(score_parts, np.float32)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -52,15 +53,26 @@ class CompactScored(Scored):
 
 
 def score_compact(
-    spec_name: str, mentees: list[Member], mentors: list[Member], chunk: int | None = None
+    spec_name: str,
+    mentees: list[Member],
+    mentors: list[Member],
+    chunk: int | None = None,
+    answers: dict[str, Any] | None = None,
 ) -> CompactScored:
     """Score every allowed pair of ``mentees`` and ``mentors`` into 32-bit arrays, ``chunk``
-    mentees at a time (``features.streaming.CHUNK_MENTEES`` by default)."""
+    mentees at a time (``features.streaming.CHUNK_MENTEES`` by default). ``answers``: their
+    answers already read as columns ("mentees", "mentors" -> ``features.Answers``), instead of
+    the members' records."""
+    import scipy.sparse as sp
+
     from features.streaming import CHUNK_MENTEES, stream_scores
 
     spec = load_spec_named(spec_name)
-    mentor_answers = _answers(spec, "mentors", mentors)
-    mentee_answers = _answers(spec, "mentees", mentees)
+    if answers:
+        mentee_answers, mentor_answers = answers["mentees"], answers["mentors"]
+    else:
+        mentor_answers = _answers(spec, "mentors", mentors)
+        mentee_answers = _answers(spec, "mentees", mentees)
     compact = stream_scores(
         spec,
         mentor_answers,
@@ -68,6 +80,12 @@ def score_compact(
         mentee_orgs=[m.org_code for m in mentees],
         mentor_orgs=[m.org_code for m in mentors],
         chunk=chunk or CHUNK_MENTEES,
+    )
+    # float64 scores, as matching.Problem takes them: the problem shares this matrix instead of
+    # copying it (a float32 matrix cost 4 + 8 bytes a pair here and 8 + 8 more in the problem:
+    # int32 indices went int64 next to an int64 indptr). The values are the float32 ones.
+    scores = sp.csr_array(
+        (compact.score.astype(np.float64), compact.mentor, compact.indptr), shape=compact.shape
     )
     capacity = compact.capacity.copy()
     for j, mentor in enumerate(mentors):
@@ -77,7 +95,7 @@ def score_compact(
         spec_name,
         mentees,
         mentors,
-        compact.matrix(),
+        scores,
         capacity,
         None,
         mentee_answers,

@@ -29,6 +29,8 @@ import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -70,15 +72,21 @@ def solve_cohort(task: tuple[_Cohort, RunOptions]) -> Outcome:
     and forms are computed for the chosen pairs only."""
     cohort, options = task
     outcome = Outcome()
-    built = _build(cohort, options, score=score_compact)
+    built = _build(cohort, options, score=partial(score_compact, answers=cohort.answers))
     outcome.kept = sorted({pair_id for pair_id, _, _ in cohort.active})
     if built.problem is None or built.scored is None:
         return _one_side(cohort, outcome)
     scored, problem = built.scored, built.problem
     assert isinstance(scored, CompactScored)
     # The answers are in ``scored`` now: let the records go (the caller's cohort too).
-    scored.mentees = cohort.mentees = [dataclasses.replace(m, records={}) for m in cohort.mentees]
-    scored.mentors = cohort.mentors = [dataclasses.replace(m, records={}) for m in cohort.mentors]
+    if not cohort.answers:
+        scored.mentees = cohort.mentees = [
+            dataclasses.replace(m, records={}) for m in cohort.mentees
+        ]
+        scored.mentors = cohort.mentors = [
+            dataclasses.replace(m, records={}) for m in cohort.mentors
+        ]
+    cohort.answers = {}
     taken = np.asarray(problem.load, dtype=np.int64).copy()
     places = np.asarray(problem.capacity, dtype=np.int64).copy()
     pairs = solve(problem).pairs  # the solver splits it into its independent blocks
@@ -124,14 +132,18 @@ def _one_side(cohort: _Cohort, outcome: Outcome) -> Outcome:
     spec = load_spec_named(cohort.spec)
     paired = {mentee for _, mentee, _ in cohort.active}
     outcome.unmatched = [m.id for m in cohort.mentees if m.id not in paired]
+
+    def read(side: str, members: list[Member]) -> Any:
+        return cohort.answers[side] if cohort.answers else _answers(spec, side, members)
+
     if cohort.mentees:
-        remote = np.asarray(_answers(spec, "mentees", cohort.mentees).remote)
+        remote = np.asarray(read("mentees", cohort.mentees).remote)
         left = set(outcome.unmatched)
         outcome.remote_left = [
             m.id for k, m in enumerate(cohort.mentees) if remote[k] and m.id in left
         ]
     if cohort.mentors:
-        answers = _answers(spec, "mentors", cohort.mentors)
+        answers = read("mentors", cohort.mentors)
         places = np.where(answers.consent, answers.capacity, 0)
         load: defaultdict[int, int] = defaultdict(int)
         for _, _, mentor in cohort.active:
@@ -335,7 +347,7 @@ def run_region(
     without_consent: list[int] = []
     with db.read() as session:
         for org_ids in municipalities.values():
-            cohorts, missing = _cohorts(session, org_ids)
+            cohorts, missing = _cohorts(session, org_ids, columns=True)
             without_consent += missing
             blocks += [(cohort, options) for cohort in cohorts]
     first = solver.map_blocks(solve_cohort, blocks)

@@ -14,13 +14,15 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from features import waiting_priority
+from features import answers_from_records, waiting_priority
+from features.streaming import join_answers
 from matching import Problem, suggest
 from service.core.audit import record
 from service.core.db import Database, among
@@ -44,7 +46,7 @@ from service.core.security import Actor, organisation_for, visible_organisations
 from service.people.answered import answer_filters
 from service.people.external import served_codes
 from service.people.lookup import person_of
-from service.people.questionnaires import with_consent
+from service.people.questionnaires import load_spec_named, with_consent
 from service.people.waiting import waiting_since_of
 from service.runs.executor import Solver
 from service.runs.schemas import (
@@ -69,6 +71,10 @@ __all__ = [
 ]
 
 
+READ_CHUNK = 5_000
+"""People read (and their answers validated) at once by a run."""
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What a curator may choose for a run."""
@@ -88,6 +94,9 @@ class _Cohort:
     active: list[tuple[int, int, int]]  # (pair id, mentee id, mentor id)
     rejected: set[tuple[int, int]]
     rankings: dict[tuple[int, int], int] = field(default_factory=dict)  # (mentee, mentor) -> rank
+    # read as columns (``_cohorts(..., columns=True)``, a region's batch): "mentees" and
+    # "mentors" -> ``features.Answers``; the members then carry no records
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -99,15 +108,30 @@ def _members(
     side: Side,
     spec: str | None,
     served: dict[int, str | None] | None = None,
+    columns: list[Any] | None = None,
 ) -> list[Member]:
     """The consenting people of the schools ``org_ids`` on one side, and the external mentors
-    ``served`` (id -> the school's code when in person: they count as of it)."""
+    ``served`` (id -> the school's code when in person: they count as of it).
+
+    People are read ``READ_CHUNK`` at a time. ``columns``, a list, receives their answers as
+    one ``features.Answers`` (of ``spec``) built chunk by chunk, and the members carry no records:
+    a region's batch never holds a dict per person (about 4 KB each)."""
     served = served or {}
     within: ColumnElement[bool] = Person.org_id.in_(org_ids)
     if served:
         within = within | among(Person.id, served)
     query = (
-        select(Person, Answers.records, Organisation.code)
+        select(
+            Person.id,
+            Person.spec,
+            Person.side,
+            Person.capacity_limit,
+            Person.entered_at,
+            Person.demand,
+            Person.version,
+            Answers.records,
+            Organisation.code,
+        )
         .join(Answers, (Answers.person_id == Person.id) & (Answers.version == Person.version))
         .join(Organisation, Organisation.id == Person.org_id)
         .where(
@@ -120,20 +144,46 @@ def _members(
     )
     if spec is not None:
         query = query.where(Person.spec == spec)
-    rows = session.execute(query).all()
-    since = waiting_since_of(session, [row[0] for row in rows]) if side == Side.mentee else {}
+    people: list[tuple[Any, ...]] = []
+    parts: list[Any] = []
+    for rows in session.execute(query.execution_options(yield_per=READ_CHUNK)).partitions():
+        # consenting people only
+        records = [with_consent(row.spec, row.side, row.records, True) for row in rows]
+        if columns is not None:
+            assert spec is not None
+            parts.append(answers_from_records(load_spec_named(spec), f"{side.value}s", records))
+            records = [{} for _ in rows]
+        people += [
+            (
+                row.id,
+                served.get(row.id) or row.code,
+                record,
+                row.capacity_limit,
+                row.entered_at,
+                row.demand,
+                row.version,
+            )
+            for row, record in zip(rows, records, strict=True)
+        ]
+    if columns is not None:
+        assert spec is not None
+        columns.append(join_answers(load_spec_named(spec), f"{side.value}s", parts))
+    since = (
+        waiting_since_of(session, [_Entered(p[0], p[4]) for p in people])  # type: ignore[misc]
+        if side == Side.mentee
+        else {}
+    )
     return [
-        Member(
-            person.id,
-            served.get(person.id) or code,
-            with_consent(person.spec, person.side, records, True),  # consenting people only
-            person.capacity_limit,
-            since.get(person.id),
-            person.demand,
-            person.version,
-        )
-        for person, records, code in rows
+        Member(id, code, record, limit, since.get(id), demand, version)
+        for id, code, record, limit, _, demand, version in people
     ]
+
+
+class _Entered(NamedTuple):
+    """What ``waiting_since_of`` reads of a mentee."""
+
+    id: int
+    entered_at: datetime
 
 
 def _refuse_duplicates(session: Session, org_ids: list[int]) -> None:
@@ -183,7 +233,11 @@ def _refuse_too_big(cohorts: list[_Cohort], most: int | None) -> None:
         )
 
 
-def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[int]]:
+def _cohorts(
+    session: Session, org_ids: list[int], columns: bool = False
+) -> tuple[list[_Cohort], list[int]]:
+    """The run's people by spec and the mentees without consent; ``columns``: each cohort's
+    answers read as ``features.Answers`` (``_Cohort.answers``), its members without records."""
     specs = session.scalars(
         select(Person.spec).where(Person.org_id.in_(org_ids)).distinct().order_by(Person.spec)
     ).all()
@@ -226,17 +280,21 @@ def _cohorts(session: Session, org_ids: list[int]) -> tuple[list[_Cohort], list[
             )
         )
     }
-    cohorts = [
-        _Cohort(
+    cohorts = []
+    for spec in specs:
+        mentee_answers: list[Any] | None = [] if columns else None
+        mentor_answers: list[Any] | None = [] if columns else None
+        cohort = _Cohort(
             spec,
-            _members(session, org_ids, Side.mentee, spec),
-            _members(session, org_ids, Side.mentor, spec, served),
+            _members(session, org_ids, Side.mentee, spec, columns=mentee_answers),
+            _members(session, org_ids, Side.mentor, spec, served, columns=mentor_answers),
             [tuple(row) for row in active],  # type: ignore[misc]
             rejected,
             rankings,
         )
-        for spec in specs
-    ]
+        if mentee_answers and mentor_answers:
+            cohort.answers = {"mentees": mentee_answers[0], "mentors": mentor_answers[0]}
+        cohorts.append(cohort)
     return cohorts, without_consent
 
 
@@ -531,25 +589,7 @@ def _store_run(
             .values(status=ProposalStatus.superseded.value, status_reason="new_run")
         )
         _store_capacities(session, capacities)
-        org_of = dict(
-            session.execute(
-                select(Person.id, Person.org_id).where(among(Person.id, [f[0] for f in found]))
-            ).all()
-        )
-        rows = [
-            Proposal(
-                run_id=run.id,
-                org_id=org_of[mentee],
-                mentee_id=mentee,
-                mentor_id=mentor,
-                score=round(score, 6),
-                reasons=reasons,
-                form=form,
-            )
-            for mentee, mentor, score, reasons, form in found
-        ]
-        session.add_all(rows)
-        session.flush()
+        stored = _store_proposals(session, run.id, found)
         record(
             session,
             actor,
@@ -558,19 +598,80 @@ def _store_run(
             run.id,
             run.org_id,
             municipality=municipality,
-            proposed=len(rows),
+            proposed=len(stored),
             kept=len(kept),
             unmatched=len(unmatched),
             objective=options.objective,
         )
         return RunPublic(
             run_id=run.id,
-            proposals=[public(p) for p in rows],
+            proposals=stored,
             unmatched=unmatched,
             kept=sorted(kept),
             without_consent=len(without_consent),
             seconds=round(seconds, 4),
         )
+
+
+STORE_CHUNK = 5_000
+"""Proposals written by one statement (a region's run stores over a hundred thousand)."""
+
+
+def _store_proposals(
+    session: Session, run_id: int, found: list[tuple[int, int, float, list[str], str]]
+) -> list[ProposalPublic]:
+    """Write a run's proposals (``STORE_CHUNK`` rows a statement, no ORM object a row) and return
+    them as the API shows them, the names read once for all."""
+    school = aliased(Organisation)
+    people = {
+        row.id: row
+        for row in session.execute(
+            select(Person.id, Person.name, Person.org_id, school.name.label("school"))
+            .join(school, school.id == Person.org_id)
+            .where(among(Person.id, {person for pair in found for person in pair[:2]}))
+        )
+    }
+    out: list[ProposalPublic] = []
+    for lo in range(0, len(found), STORE_CHUNK):
+        values = [
+            {
+                "run_id": run_id,
+                "org_id": people[mentee].org_id,
+                "mentee_id": mentee,
+                "mentor_id": mentor,
+                "score": round(score, 6),
+                "reasons": reasons,
+                "form": form,
+            }
+            for mentee, mentor, score, reasons, form in found[lo : lo + STORE_CHUNK]
+        ]
+        written = session.execute(
+            insert(Proposal).returning(
+                Proposal.id, Proposal.status, Proposal.created_at, sort_by_parameter_order=True
+            ),
+            values,
+        ).all()
+        for value, row in zip(values, written, strict=True):
+            mentee, mentor = people[value["mentee_id"]], people[value["mentor_id"]]
+            out.append(
+                ProposalPublic(
+                    proposal_id=row.id,
+                    run_id=run_id,
+                    mentee_id=mentee.id,
+                    mentor_id=mentor.id,
+                    mentee_name=mentee.name,
+                    mentor_name=mentor.name,
+                    score=value["score"],
+                    reasons=[str(r) for r in value["reasons"]],
+                    form=value["form"],
+                    status=row.status,
+                    created_at=row.created_at,
+                    mentee_org=mentee.school,
+                    mentor_org=mentor.school,
+                    remote=mentee.org_id != mentor.org_id,
+                )
+            )
+    return out
 
 
 def _store_capacities(session: Session, capacities: dict[int, int]) -> None:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from service.app import create_app
 from service.core.db import Database
+from service.core.models import Organisation
 from tests.service.test_indicators import _in_region
 from tests.service.util import auth, school, settings_for, token
 
@@ -75,3 +77,89 @@ def test_a_region_batch_on_a_local_dask_cluster(db: Database) -> None:
     with TestClient(create_app(settings_for(db, dask_scheduler="local"), db)) as client:
         _region(db, client)
         _check(client, db)
+
+
+def _schools_of_a_city(db: Database, municipalities: dict[str, str]) -> None:
+    """Schools of ``make_city`` (pupils' questionnaires, some meeting remotely) in region R,
+    school code -> municipality."""
+    import io
+
+    import numpy as np
+
+    from experiments.cohorts import make_city
+    from service.accounts.accounts import add_organisation
+    from service.core.security import Actor
+    from service.people.people import import_answers
+
+    city = make_city(seed=5, spec="pupil", mentees=150, mentors=70, schools=len(municipalities))
+    names = sorted(set(city.mentee_orgs) | set(city.mentor_orgs))
+    with db.write() as session:
+        for code, name in zip(municipalities, names, strict=True):
+            add_organisation(session, code, name, municipalities[code], "R")
+    for code, name in zip(municipalities, names, strict=True):
+        for side, table, orgs in (("mentors", city.mentors_table, city.mentor_orgs),
+                                  ("mentees", city.mentees_table, city.mentee_orgs)):  # fmt: skip
+            buffer = io.StringIO()
+            table[np.asarray(orgs) == name].to_csv(buffer, index=False, sep=";")
+            data = buffer.getvalue().encode()
+            import_answers(db, Actor.command_line(), code, side, data, "x.csv", spec="pupil")
+
+
+def _pairs(run: dict) -> dict[tuple[int, int], tuple]:  # type: ignore[type-arg]
+    return {
+        (p["mentee_id"], p["mentor_id"]): (
+            p["score"],
+            p["reasons"],
+            p["form"],
+            p["mentee_org"],
+            p["mentor_org"],
+            p["remote"],
+            p["mentee_name"],
+        )
+        for p in run["proposals"]
+    }
+
+
+def test_a_region_batch_proposes_what_each_block_alone_does(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The region's batch reads answers, scores and stores in chunks (made tiny here): the pairs
+    inside a municipality are those its own batch proposes (the same scores, reasons and forms),
+    and a region of one municipality is solved as that municipality's batch is."""
+    import features.streaming
+    from service.runs import runs
+
+    monkeypatch.setattr(runs, "READ_CHUNK", 7)
+    monkeypatch.setattr(runs, "STORE_CHUNK", 5)
+    monkeypatch.setattr(features.streaming, "CHUNK_MENTEES", 9)
+    municipality = {"s1": "m1", "s2": "m1", "s3": "m2", "s4": "m2"}
+    _schools_of_a_city(db, municipality)
+    operator = auth(token(db, "region", None, region="R"))
+    with TestClient(create_app(settings_for(db), db)) as client:
+
+        def run(path: str) -> dict:  # type: ignore[type-arg]
+            response = client.post(f"/api/v1/{path}/matching-runs", headers=operator)
+            assert response.status_code == 201, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        people = {}
+        for code in municipality:
+            listed = client.get(f"/api/v1/orgs/{code}/people", headers=operator).json()
+            people.update({p["id"]: municipality[code] for p in listed})
+        blocks = {m: _pairs(run(f"municipalities/{m}")) for m in ("m1", "m2")}
+        region = run("regions/R")
+        whole = _pairs(region)
+        assert all(blocks.values())
+        assert len(region["unmatched"]) > 0
+        for m, alone in blocks.items():
+            inside = {k: v for k, v in whole.items() if people[k[0]] == people[k[1]] == m}
+            assert inside == alone
+        across = {k for k in whole if people[k[0]] != people[k[1]]}
+        assert all(whole[k][5] for k in across)  # remote pairs only between municipalities
+
+        with db.write() as session:
+            session.execute(update(Organisation).values(municipality="m1"))
+        one_block = run("municipalities/m1")
+        region = run("regions/R")
+        assert _pairs(region) == _pairs(one_block)
+        assert sorted(region["unmatched"]) == sorted(one_block["unmatched"])
