@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -81,8 +82,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def slot_key(day: int, part: Choice) -> str:
-    """Key of a weekly time slot, e.g. ``mon_evening``."""
-    return f"{DAYS[day][0]}_{part.key}"
+    """Key of a weekly time slot, e.g. ``mon_evening`` (one string object for every person's
+    answer: a region's answers hold hundreds of thousands)."""
+    return sys.intern(f"{DAYS[day][0]}_{part.key}")
 
 
 def _listing(labels: Sequence[str], limit: int = 12) -> str:

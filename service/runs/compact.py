@@ -3,8 +3,9 @@
 :func:`service.runs.scoring.score_members` keeps everything ``features`` computes for every
 allowed pair (component values, forms), which is what a school's run shows. A region's batch
 only needs each pair's score to solve: :func:`score_compact` scores the mentees chunk by chunk
-(``features.streaming``) into 32-bit arrays, 8 bytes a pair, and :meth:`CompactScored.details`
-gives reasons and forms afterwards, for the chosen pairs only.
+(``features.streaming``, 8 bytes a pair) into the matrix the solver's ``Problem`` takes as it is
+(float64 scores of float32 values, int32 indices: 12 bytes a pair, held once), and
+:meth:`CompactScored.details` gives reasons and forms afterwards, for the chosen pairs only.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ __all__ = ["CompactScored", "score_compact"]
 
 @dataclass
 class CompactScored(Scored):
-    """Scores of a cohort held as float32 CSR, without the component table.
+    """Scores of a cohort held as a CSR matrix, without the component table.
 
-    ``scores`` is a ``csr_array`` with float32 data and int32 indices; ``raw_capacity`` the
+    ``scores`` is a ``csr_array`` with float64 data (float32 values) and int32 indices and
+    indptr, which ``matching.Problem`` uses without a copy; ``raw_capacity`` the
     mentors' places before a curator's limit. :meth:`reasons` and :meth:`form` of one pair work
     but score its two people apart: ask :meth:`details` for many pairs at once.
     """
