@@ -10,6 +10,10 @@ only needs each pair's score to solve: :func:`score_compact` scores the mentees 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +23,24 @@ import numpy as np
 from service.people.questionnaires import load_spec_named
 from service.runs.scoring import Member, Scored, _answers
 
-__all__ = ["CompactScored", "score_compact"]
+__all__ = ["CompactScored", "give_back_large_blocks", "score_compact"]
+
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+
+
+@functools.cache
+def give_back_large_blocks() -> None:
+    """Have glibc's malloc map every block of 1 MB or more apart and unmap it when freed.
+
+    By default glibc raises that threshold to the size of each large block freed (up to 32 MB),
+    and the chunk-sized arrays of scoring then stay in the heap once freed, unusable for the
+    solver's larger ones: a region's batch peaked about 140 MB higher at 140,000 people
+    (``experiments/bench_region.py``). A fixed threshold also ends that adaptation. Nothing
+    happens where the C library is not glibc."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    with contextlib.suppress(OSError, AttributeError):  # a libc without mallopt
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, 1 << 20)
 
 
 @dataclass

@@ -43,7 +43,7 @@ from service.core.models import Answers, Organisation, Person, Side, utcnow
 from service.core.security import Actor, visible_organisations
 from service.people.questionnaires import with_consent
 from service.people.waiting import waiting_since_of
-from service.runs.compact import CompactScored, score_compact
+from service.runs.compact import CompactScored, give_back_large_blocks, score_compact
 from service.runs.executor import Solver
 from service.runs.runs import RunOptions, _build, _Cohort, _cohorts, _store_run
 from service.runs.schemas import RunPublic
@@ -71,6 +71,7 @@ def solve_cohort(task: tuple[_Cohort, RunOptions]) -> Outcome:
     Scores are kept as 32-bit arrays (``compact.score_compact``, mentees chunk by chunk); reasons
     and forms are computed for the chosen pairs only."""
     cohort, options = task
+    give_back_large_blocks()
     outcome = Outcome()
     built = _build(cohort, options, score=partial(score_compact, answers=cohort.answers))
     outcome.kept = sorted({pair_id for pair_id, _, _ in cohort.active})
