@@ -32,7 +32,7 @@ from service.pairs import routes as pair_routes
 from service.participation import pages as participation_pages
 from service.participation import pair_pages as participation_pair_pages
 from service.participation import routes as participation_routes
-from service.people import external_pages, external_routes
+from service.people import external_pages, external_routes, reading
 from service.people import pages as people_pages
 from service.people import routes as people_routes
 from service.runs import pages as run_pages
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         solver.close()
+        reading.close()  # workers still reading big imported files
         if db is None:
             database.dispose()
 

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -58,7 +58,7 @@ from service.core.models import (
 )
 from service.core.rules import MAX_CAPACITY
 from service.core.security import Actor, organisation_for
-from service.people import consents
+from service.people import consents, reading
 from service.people.answered import answered
 from service.people.lookup import person_of
 from service.people.questionnaires import forms_of, load_spec_named, post_of
@@ -85,35 +85,11 @@ __all__ = [
     "store_one",
 ]
 
+_Row = reading.Row
+
 log = logging.getLogger("nastavnik.service.people.people")
 
 SIDES = {"mentors": Side.mentor, "mentees": Side.mentee}
-
-
-def _plain(records: dict[str, Any]) -> dict[str, Any]:
-    # Compare answers as the database returns them (JSON), not as pandas produced them.
-    return json.loads(json.dumps(records, ensure_ascii=False, default=str))
-
-
-def _parse(data: bytes, spec_name: str, side: str, filename: str | None) -> Any:
-    from features import ImportFailed, read_answers
-
-    spec = load_spec_named(spec_name)
-    try:
-        return read_answers(data, spec, side=side, filename=filename)
-    except ImportFailed as exc:
-        errors = [
-            {"row": i.row, "column": i.column, "value": _value(i.value), "message": i.message}
-            for i in exc.issues
-        ]
-        raise Invalid(
-            f"Файл {filename or ''} не принят: проблем — {len(errors)}. Ничего не сохранено.",
-            errors,
-        ) from exc
-
-
-def _value(value: Any) -> Any:
-    return value if value is None or isinstance(value, int | float | str | bool) else str(value)
 
 
 def import_answers(
@@ -161,18 +137,17 @@ def _import(
     limits: Any,
     max_people: int | None,
 ) -> ImportPublic:
-    from features.limits import DEFAULT, applied
+    from features.limits import DEFAULT
 
-    with applied(limits or DEFAULT):
-        answers = _parse(data, spec, side, filename)
-    _COLLECTOR.settle()
     # Everything that needs no lock is done before the write transaction: the rows as they will
-    # be stored, the consents each row's answers give, other schools named in the file, the
-    # school's known people and their current answers.
-    rows = _rows(answers, side, spec)
+    # be stored (a big file's in a worker process, reading.read_file), the consents each row's
+    # answers give, other schools named in the file, the school's known people and their
+    # current answers.
+    read = reading.read_file(data, spec, side, filename, limits or DEFAULT)
+    rows = read.rows
     _COLLECTOR.settle()
     with db.read() as session:
-        _check_organisations(session, org, answers)
+        _check_organisations(session, org, read)
         organisation = organisation_for(session, actor, org)
         before = _Before.read(session, organisation.id, SIDES[side], rows)
         fresh = [r for r in rows if r.external_id not in before.known]
@@ -366,7 +341,7 @@ class _NewPeople:
                     "external_id": row.external_id,
                     "version": 1,
                     "spec": origin.spec,
-                    "records": EncodedJSON(json.dumps(row.records)),
+                    "records": EncodedJSON(row.encoded),
                     "import_id": origin.import_id,
                     "created_at": now,
                 }
@@ -464,30 +439,6 @@ def _sweep(db: Database) -> None:
         _discard(db, holder_id)
 
 
-def _rows(answers: Any, side: str, spec: str) -> list[_Row]:
-    """The file's rows as they are stored, with the consents each row's answers give."""
-    entries = _entry_times(answers)
-    capacity = getattr(answers, "capacity", None) if side == "mentors" else None
-    rows = []
-    for k, person_id in enumerate(answers.person_ids):
-        records = _plain(answers.records[k])
-        given = consents.from_answers(spec, SIDES[side].value, records)
-        minor = bool(answers.minor[k])
-        rows.append(
-            _Row(
-                str(person_id),
-                answers.names[k] if answers.names else None,
-                records,
-                minor,
-                entries[k],
-                None if capacity is None else int(capacity[k]),
-                given,
-                consents.summed_up(given, minor),
-            )
-        )
-    return rows
-
-
 def _organisation_key(name: str) -> str:
     """A school's name as compared with a file's organisation column: case, spaces, quotes and
     the letter ё do not matter (as for the rule, docs/rules.md#organisation)."""
@@ -496,10 +447,10 @@ def _organisation_key(name: str) -> str:
     return normalize(re.sub(r"[«»\"'“”„]", " ", name).replace("№", " № "))
 
 
-def _check_organisations(session: Session, org: str, answers: Any) -> None:
+def _check_organisations(session: Session, org: str, read: reading.Read) -> None:
     """Refuse rows whose organisation column names another school of the service, not this one
     (docs/rules.md#import-organisation): that school imports its own people."""
-    named = {value for value in answers.organisations if value}
+    named = {value for value in read.organisations if value}
     if not named:
         return
     schools = session.execute(
@@ -519,11 +470,7 @@ def _check_organisations(session: Session, org: str, answers: Any) -> None:
     }
     if not foreign:
         return
-    column = (
-        answers.spec.side(answers.side)
-        .question(answers.spec.side(answers.side).fields.organisation)
-        .header
-    )
+    column = read.organisation_column
     errors = [
         {
             "row": row,
@@ -532,7 +479,7 @@ def _check_organisations(session: Session, org: str, answers: Any) -> None:
             "message": f"это другая школа («{foreign[value]}»), а файл загружается в школу "
             f"«{here}»: её участников загружает её куратор; уберите строку из файла",
         }
-        for row, value in zip(answers.rows, answers.organisations, strict=True)
+        for row, value in zip(read.numbers, read.organisations, strict=True)
         if value in foreign
     ]
     raise Invalid(
@@ -803,20 +750,6 @@ class _Origin:
         return cls(batch.org_id, batch.side, batch.spec, batch.id, batch.user_id)
 
 
-@dataclass(frozen=True)
-class _Row:
-    """One person's row of an imported file."""
-
-    external_id: str
-    name: str | None
-    records: dict[str, Any]
-    minor: bool  # a parent's consent is needed, when the questionnaire asks for it
-    entered: datetime | None
-    capacity: int | None
-    consents: dict[str, bool]  # the consents these answers give, by kind
-    given: bool = False  # whether they are all a new person needs (computed ahead)
-
-
 def _upsert(
     session: Session,
     batch: _Origin,
@@ -933,13 +866,13 @@ def store_one(
         )
         state = consents.latest(session, [person.id]).get(person.id, {})
     capacity = getattr(answers, "capacity", None) if side == Side.mentor.value else None
-    records = _plain(answers.records[0])
+    records = reading.plain(answers.records[0])
     row = _Row(
         str(answers.person_ids[0]),
         answers.names[0] if answers.names else None,
-        records,
+        json.dumps(records),
         bool(answers.minor[0]),
-        _entry_times(answers)[0],
+        reading.entry_times(answers)[0],
         None if capacity is None else int(capacity[0]),
         consents.from_answers(spec, side, records),
     )
@@ -980,12 +913,6 @@ def _leave_out(session: Session, actor: Actor, people: list[Person]) -> list[int
             pairs_to_decide=pairs,
         )
     return [p.id for p in people]
-
-
-def _entry_times(answers: Any) -> list[datetime | None]:
-    """When each person entered the programme (the form's date), as UTC midnight."""
-    dates = getattr(answers, "entry_dates", None) or [None] * len(answers.person_ids)
-    return [None if d is None else datetime(d.year, d.month, d.day, tzinfo=UTC) for d in dates]
 
 
 def _agreed(person: Person) -> int:
