@@ -541,6 +541,7 @@ def _proposable(problem: Problem) -> Pairs:
     """Allowed, not forbidden, at least ``min_score``: without copies where nothing is filtered."""
     n, m = problem.n_mentees, problem.n_mentors
     scores, allowed = problem.scores, problem.allowed
+    start: IntArray | None = None  # row starts of the unfiltered pairs, where known
     if sp.issparse(scores):
         scores.sort_indices()
         start = scores.indptr.astype(np.int64, copy=False)
@@ -572,12 +573,23 @@ def _proposable(problem: Problem) -> Pairs:
     del below
     if problem.forbidden:
         rejected = np.array(sorted(problem.forbidden), dtype=np.int64).reshape(-1, 2)
-        position = _csr_find(_starts(mentee, n), mentor, rejected[:, 0], rejected[:, 1])
+        rows = _starts(mentee, n) if start is None else start
+        position = _csr_find(rows, mentor, rejected[:, 0], rejected[:, 1])
         keep = np.ones(len(mentee), dtype=bool) if keep is None else keep
         keep[position[position >= 0]] = False
-    if keep is not None:
-        mentee, mentor, score = mentee[keep], mentor[keep], score[keep]
-    return Pairs(_starts(mentee, n), mentee, mentor, score)
+    if keep is None:
+        return Pairs(_starts(mentee, n) if start is None else start, mentee, mentor, score)
+    mentee, mentor, score = mentee[keep], mentor[keep], score[keep]
+    if start is None:
+        return Pairs(_starts(mentee, n), mentee, mentor, score)
+    return Pairs(_kept_starts(start, keep), mentee, mentor, score)
+
+
+def _kept_starts(start: IntArray, keep: npt.NDArray[np.bool_]) -> IntArray:
+    """Row starts of the pairs ``keep`` leaves, from the row starts of all pairs: each start
+    moves back by the pairs dropped before it (no pass over the kept pairs' indices)."""
+    dropped = np.flatnonzero(~keep)
+    return start - np.searchsorted(dropped, start)
 
 
 def _starts(mentee: Int32Array, n: int) -> IntArray:

@@ -325,7 +325,20 @@ def _resolve(
         )
         if (reduced < 0).any():
             return None
-    used = np.asarray(network.result())[:n_arcs] > 0
+    flow = np.asarray(network.result())
+    hit = np.flatnonzero(flow[:n_arcs])  # the arcs with flow (one per pair of the answer)
+    del flow
+    # Their pairs: ``arc`` is increasing where rows keep their order, so a search of the hit
+    # arcs finds them; a pair found is the one of its arc (held pairs have distinct arcs, and
+    # only held arcs are open), so when all are found the answer is exact. Otherwise a pass.
+    found = np.searchsorted(arc, hit) if len(arc) else np.zeros(0, dtype=np.int64)
+    inside = found < len(arc)
+    if inside.all():
+        found_arc = arc[found]
+        if np.array_equal(found_arc, hit) and (everything or bool(held[found].all())):
+            return np.sort(found)
+    used = np.zeros(n_arcs, dtype=bool)
+    used[hit] = True
     if everything:
         return np.flatnonzero(used.take(arc))
     return np.flatnonzero(held & used.take(arc, mode="clip"))
