@@ -395,8 +395,14 @@ def _kept_components(
             return _components(start, mentor, score, n_mentors)  # not this problem's people
         kept[mentees], kept[n + mentors] = k, k
     degree = np.diff(start)
-    if len(states) == 1 and (kept[n:] >= 0).all() and (kept[:n][degree > 0] >= 0).all():
-        return kept.astype(np.int64)  # one kept block holds everybody: no pair can leave it
+    # One kept block holding every mentee with pairs: a pair leaves it only to a mentor it
+    # lacks (one pass over the pairs' mentors, none when it holds every mentor).
+    if (
+        len(states) == 1
+        and (kept[:n][degree > 0] >= 0).all()
+        and ((kept[n:] >= 0).all() or (kept[n:][mentor] >= 0).all())
+    ):
+        return kept.astype(np.int64)
     if not np.array_equal(np.repeat(kept[:n], degree), kept[n:][mentor]):
         return _components(start, mentor, score, n_mentors)  # a pair leaves a kept block
     label = kept.astype(np.int64)
