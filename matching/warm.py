@@ -125,13 +125,15 @@ def solve_network(
     # (0.05-0.1 s; the primal one 0.1-0.4 s).
     network.set_warm_repair(WARM_REPAIR)
     arc_mentee = block.mentee[edges]
+    arc_costs = np.asarray(network.get_edge_costs())
     state = NetworkState(
         network,
         mentees.copy(),
         mentors.copy(),
         _starts(arc_mentee, block.n_mentees),
         block.mentor[edges].astype(np.int32),
-        LastCosts(int(block.weight.max(initial=0)), int(network.get_edge_costs()[-1])),
+        # The costs just set, kept whole (the first warm re-solve then reads none back).
+        LastCosts(int(block.weight.max(initial=0)), int(arc_costs[-1]), arc_costs),
     )
     return picked, state, False
 
@@ -183,8 +185,15 @@ def _arcs(
     head = block.mentor if identity else node_mentor.astype(np.int32)[block.mentor]
     if not n_arcs:
         return np.zeros(len(head), dtype=np.int64), np.zeros(len(head), dtype=bool)
-    arc = np.repeat(first - start[:-1], degree)
-    arc += np.arange(len(arc), dtype=np.int64)
+    # Offsets: first[i], first[i] + 1, ... along the pairs of row i, as one running sum of
+    # ones with a jump at each row's first pair (one array, no index array beside it).
+    arc = np.ones(len(head), dtype=np.int64)
+    rows = np.flatnonzero(degree)
+    if len(rows):
+        jump = first[rows]
+        jump[1:] -= first[rows[:-1]] + degree[rows[:-1]] - 1
+        arc[start[rows]] = jump
+        np.cumsum(arc, out=arc)
     held = state.arc_mentor.take(arc, mode="clip") == head
     aligned = degree == last - first
     in_block = np.zeros(len(state.mentors), dtype=bool)
