@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,7 +43,7 @@ from service.runs.scoring import preload
 from service.ui import login
 from service.ui.headers import SecurityHeaders
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve_app"]
 
 log = logging.getLogger("nastavnik.service")
 
@@ -147,4 +148,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return Health(status="ok", database=database.dialect)
 
     log.info("application ready (database engine: %s)", database.dialect)
+    return app
+
+
+def serve_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    """Build the application of a server process (``nastavnik serve``, each of its workers).
+
+    Everything made at start-up (the application, the imported libraries: pandas, scikit-learn,
+    SQLAlchemy's mappers, hundreds of thousands of objects) lives as long as the process, so it
+    is moved out of the garbage collector's sight (``gc.freeze``): a full collection then walks
+    only what requests made since, instead of 0.3 s over the whole heap now and then inside a
+    request (measured with ``experiments.profile_load``).
+    """
+    app = create_app(settings, db)
+    gc.collect()
+    gc.freeze()
     return app

@@ -249,7 +249,7 @@ def serve(
     """Запустить сервис (API, страницы для кураторов, документация на /docs)."""
     import uvicorn
 
-    from service.app import create_app
+    from service.app import serve_app
     from service.core.config import get_settings
     from service.core.db import Database
 
@@ -280,7 +280,7 @@ def serve(
     keep_alive = 75
     if workers == 1:
         uvicorn.run(
-            create_app(settings, db),
+            serve_app(settings, db),
             host=host,
             port=port,
             log_level="info",
@@ -288,10 +288,10 @@ def serve(
         )
         return
     # Several processes: each builds its own application (and database pool) from the
-    # environment, as `create_app()` does; the schema is already migrated above.
+    # environment, as `serve_app()` does; the schema is already migrated above.
     db.dispose()
     uvicorn.run(
-        "service.app:create_app",
+        "service.app:serve_app",
         factory=True,
         workers=workers,
         host=host,
