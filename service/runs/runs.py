@@ -58,6 +58,7 @@ from service.runs.schemas import (
     UnmatchedPublic,
 )
 from service.runs.scoring import Member, Scored, score_members
+from service.runs.suggesting import school_mentors
 
 __all__ = [
     "PROPOSALS",
@@ -830,7 +831,9 @@ def suggestions(
     require_consent(mentee)
     member = _current_member(session, mentee)
     served = served_codes(session, [mentee.org_id])
-    mentors = _members(session, [mentee.org_id], Side.mentor, mentee.spec, served)
+    # the mentors of `_members`, their answers parsed once per process (service.runs.suggesting)
+    found = school_mentors(session, mentee.org_id, mentee.spec, served)
+    mentors = found.members
     load = _active_load(session, [m.id for m in mentors])
     current = set(
         session.scalars(
@@ -849,12 +852,8 @@ def suggestions(
     )
     if not mentors:
         return []
-    names = dict(
-        session.execute(
-            select(Person.id, Person.name).where(among(Person.id, [m.id for m in mentors]))
-        ).all()
-    )
-    scored = score_members(mentee.spec, [member], mentors)
+    names = found.names
+    scored = score_members(mentee.spec, [member], mentors, found.answers)
     loads = np.array([load.get(m.id, 0) for m in mentors], dtype=np.int64)
     problem = Problem(
         scored.scores,

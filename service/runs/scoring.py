@@ -15,7 +15,7 @@ import numpy as np
 
 from service.people.questionnaires import load_spec_named
 
-__all__ = ["Member", "Scored", "preload", "score_members"]
+__all__ = ["Member", "Scored", "mentor_answers", "preload", "score_members"]
 
 
 def preload() -> None:
@@ -78,14 +78,24 @@ def _answers(spec: Any, side: str, members: Sequence[Member]) -> Any:
     return answers_from_records(spec, side, [m.records for m in members])
 
 
-def score_members(spec_name: str, mentees: list[Member], mentors: list[Member]) -> Scored:
-    """Score every allowed pair of ``mentees`` and ``mentors`` (answers of spec ``spec_name``)."""
+def mentor_answers(spec_name: str, mentors: Sequence[Member]) -> Any:
+    """The mentors' answers (``features.Answers``) parsed from their records, for
+    :func:`score_members` (``service.runs.suggesting`` keeps them)."""
+    return _answers(load_spec_named(spec_name), "mentors", mentors)
+
+
+def score_members(
+    spec_name: str, mentees: list[Member], mentors: list[Member], parsed: Any = None
+) -> Scored:
+    """Score every allowed pair of ``mentees`` and ``mentors`` (answers of spec ``spec_name``);
+    ``parsed``: the mentors' answers already parsed (:func:`mentor_answers`), their records then
+    unused."""
     import scipy.sparse as sp
 
     from features import score_pairs
 
     spec = load_spec_named(spec_name)
-    mentor_answers = _answers(spec, "mentors", mentors)
+    mentor_answers = parsed if parsed is not None else _answers(spec, "mentors", mentors)
     mentee_answers = _answers(spec, "mentees", mentees)
     pair_scores = score_pairs(
         spec,

@@ -120,6 +120,25 @@ def test_suggestions_rank_mentors_with_reasons_and_only_with_consent(
     assert (refused.status_code, refused.json()["code"]) == (409, "no_consent")
 
 
+def test_suggestions_follow_a_mentors_new_answers(
+    loaded: tuple[TestClient, dict[str, str], dict[str, int]],
+) -> None:
+    # The mentors' parsed answers are kept between requests (service.runs.suggesting): a
+    # re-imported questionnaire must be what the next suggestions are scored with.
+    client, headers, ids = loaded
+    url = f"/api/v1/orgs/s1/mentees/{ids['ivanova']}/suggestions?k=5"
+    before = {s["mentor_id"]: s for s in client.get(url, headers=headers).json()}
+    assert any("методика" in r for r in before[ids["petrova"]]["reasons"])
+    mentors = (DATA / "mentors.csv").read_text(encoding="utf-8")
+    changed = mentors.replace(";Методика, ИКТ;Очно;", ";Воспитательная работа;Очно;", 1)
+    assert changed != mentors
+    body = _upload(client, headers, "s1", "mentors", changed.encode(), "mentors.csv")
+    assert (body["status"], body["updated"]) == (201, 1)
+    after = {s["mentor_id"]: s for s in client.get(url, headers=headers).json()}
+    assert not any("методика" in r for r in after.get(ids["petrova"], {"reasons": []})["reasons"])
+    assert after.get(ids["petrova"], {"score": 0})["score"] < before[ids["petrova"]]["score"]
+
+
 def test_a_run_keeps_confirmed_pairs_counts_load_and_never_repeats_a_rejection(
     loaded: tuple[TestClient, dict[str, str], dict[str, int]],
 ) -> None:
