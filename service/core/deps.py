@@ -76,13 +76,23 @@ def get_solver(request: Request) -> Any:
 def read_session(request: Request) -> Iterator[Session]:
     """One read transaction for the whole request: a page reads one snapshot."""
     with get_db(request).read() as session:
-        yield session
+        yield from _lent(request, session)
 
 
 def write_session(request: Request) -> Iterator[Session]:
     """One write transaction for the whole request: all of it is stored, or nothing."""
     with get_db(request).write() as session:
+        yield from _lent(request, session)
+
+
+def _lent(request: Request, session: Session) -> Iterator[Session]:
+    # The page's template reads through the request's own transaction while it is open
+    # (``request.state.session``: school names) instead of opening one more.
+    request.state.session = session
+    try:
         yield session
+    finally:
+        request.state.session = None
 
 
 DbDep = Annotated[Database, Depends(get_db)]

@@ -89,15 +89,40 @@ def waiting_list(
 def school_waiting(
     session: Session, org_id: int, now: datetime | None = None
 ) -> list[WaitingPublic]:
-    """The waiting list of one school, the longest wait first."""
-    mentees = session.scalars(
-        select(Person).where(
-            Person.org_id == org_id,
-            Person.side == Side.mentee.value,
-            Person.archived_at.is_(None),  # left the programme: waits for nobody
+    """The waiting list of one school, the longest wait first.
+
+    What :func:`waiting_list` says of the school's mentees, read as columns (no ORM object per
+    mentee, no list of ids sent back): the school page asks for it at every view.
+    """
+    now = now or utcnow()
+    mine = (
+        Person.org_id == org_id,
+        Person.side == Side.mentee.value,
+        Person.archived_at.is_(None),  # left the programme: waits for nobody
+    )
+    paired = (
+        select(Pair.id)
+        .where(Pair.mentee_id == Person.id, Pair.status == PairStatus.active.value)
+        .exists()
+    )
+    mentees = session.execute(
+        select(Person.id, Person.name, Person.entered_at).where(
+            *mine, Person.consent.is_(True), ~paired
         )
     ).all()
-    return waiting_list(session, mentees, now)
+    ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    for mentee_id, status, ended_at in session.execute(
+        select(Pair.mentee_id, Pair.status, Pair.ended_at)
+        .join(Person, Person.id == Pair.mentee_id)
+        .where(*mine, Pair.ended_at.is_not(None))
+    ):
+        ended[mentee_id].append((status, ended_at))
+    found = [
+        WaitingPublic(mentee_id=id_, name=name, since=start, days=(now - start).days)
+        for id_, name, entered_at in mentees
+        if (start := waiting_since(entered_at, ended.get(id_, ()))) is not None
+    ]
+    return sorted(found, key=lambda w: (-w.days, w.mentee_id))
 
 
 def waiting_among(

@@ -69,8 +69,14 @@ def _school_name(context: Any, code: str | None) -> str:
 
         from service.core.models import Organisation
 
-        with request.app.state.db.read() as session:
-            names[code] = session.scalar(select(Organisation.name).where(Organisation.code == code))
+        query = select(Organisation.name).where(Organisation.code == code)
+        session = getattr(request.state, "session", None)  # the page's own transaction
+        if session is not None and session.is_active:
+            known = session.info.get("organisations", {}).get(code)  # read by the page already
+            names[code] = known.name if known is not None else session.scalar(query)
+        else:
+            with request.app.state.db.read() as session:
+                names[code] = session.scalar(query)
     return str(names.get(code) or code)
 
 
