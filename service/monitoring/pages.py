@@ -18,7 +18,6 @@ from service.monitoring import feedback as responses
 from service.monitoring import orders, reports, surveys
 from service.monitoring.routes import document
 from service.pairs import pairs
-from service.people import people
 from service.runs.pages import OBJECTIVES
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, attempt, back, problems_of, render
@@ -155,7 +154,7 @@ def report(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         org=org,
         report=summary,
         waiting=waiting,
-        mentors={p.id: p for p in people.people(session, actor, org, "mentor")},
+        mentors=reports.mentor_names(session, actor, org),
         now=now,
         year=now.year,
         targets=SATISFACTION_TARGETS,

@@ -47,7 +47,7 @@ from service.people.people import forms_by_role
 from service.people.schemas import WaitingPublic
 from service.people.waiting import waiting_list
 
-__all__ = ["audit", "municipality", "municipality_report", "overview", "report"]
+__all__ = ["audit", "mentor_names", "municipality", "municipality_report", "overview", "report"]
 
 
 def _satisfaction(scores: list[float], target: float) -> Satisfaction:
@@ -109,6 +109,18 @@ def _read_orgs(session: Session, code: str, org_ids: list[int]) -> _School:
             response_pairs.append(pair_id)
     forms = forms_by_role(session, list(people))
     return _School(code, people, pairs, responses, forms, response_pairs)
+
+
+def mentor_names(session: Session, actor: Actor, org: str) -> dict[int, str | None]:
+    """The name of each mentor of school ``org`` (the report's table of load names them)."""
+    organisation = organisation_for(session, actor, org)
+    return dict(
+        session.execute(
+            select(Person.id, Person.name).where(
+                Person.org_id == organisation.id, Person.side == Side.mentor.value
+            )
+        ).all()
+    )
 
 
 def _form_of(school: _School, person: Person) -> str:

@@ -12,8 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from service.core.db import among
 from service.core.errors import Invalid
@@ -25,6 +25,7 @@ from service.people.schemas import WaitingPublic
 __all__ = [
     "WAITING_SORTS",
     "school_waiting",
+    "school_waiting_top",
     "waiting_among",
     "waiting_list",
     "waiting_page",
@@ -86,54 +87,110 @@ def waiting_list(
     return sorted(found, key=lambda w: (-w.days, w.mentee_id))
 
 
+def _school_rows(
+    session: Session, org_id: int, now: datetime
+) -> list[tuple[int, int, str | None, datetime]]:
+    """(days, mentee id, name, since) of a school's waiting mentees, the longest wait first.
+
+    One statement of columns, the ended pairs summed up by the database (the latest end, and
+    whether any was completed): the school page asks at every view.
+    """
+    current = aliased(Pair)
+    paired = (
+        select(current.id)
+        .where(current.mentee_id == Person.id, current.status == PairStatus.active.value)
+        .exists()
+    )
+    ended = Pair.ended_at.is_not(None)
+    rows = session.execute(
+        select(
+            Person.id,
+            Person.name,
+            Person.entered_at,
+            func.max(case((ended, Pair.ended_at))),
+            func.max(case((ended & (Pair.status == PairStatus.completed.value), 1), else_=0)),
+        )
+        .outerjoin(Pair, (Pair.mentee_id == Person.id) & ended)
+        .where(
+            Person.org_id == org_id,
+            Person.side == Side.mentee.value,
+            Person.archived_at.is_(None),  # left the programme: waits for nobody
+            Person.consent.is_(True),
+            ~paired,
+        )
+        .group_by(Person.id, Person.name, Person.entered_at)
+    ).all()
+    found = []
+    for id_, name, entered_at, last_end, completed in rows:
+        # waiting_since: from entering, or again from the latest end; never after completion
+        if completed:
+            continue
+        since = entered_at if last_end is None else max(entered_at, last_end)
+        found.append(((now - since).days, id_, name, since))
+    found.sort(key=lambda w: (-w[0], w[1]))
+    return found
+
+
+def _waiting(days: int, mentee_id: int, name: str | None, since: datetime) -> WaitingPublic:
+    # the database's own types: built without validating each of hundreds again
+    return WaitingPublic.model_construct(mentee_id=mentee_id, name=name, since=since, days=days)
+
+
 def school_waiting(
     session: Session, org_id: int, now: datetime | None = None
 ) -> list[WaitingPublic]:
-    """The waiting list of one school, the longest wait first.
+    """The waiting list of one school, the longest wait first (what :func:`waiting_list` says
+    of the school's mentees in the programme)."""
+    return [_waiting(*row) for row in _school_rows(session, org_id, now or utcnow())]
 
-    What :func:`waiting_list` says of the school's mentees, read as columns (no ORM object per
-    mentee, no list of ids sent back): the school page asks for it at every view.
-    """
-    now = now or utcnow()
-    mine = (
-        Person.org_id == org_id,
-        Person.side == Side.mentee.value,
-        Person.archived_at.is_(None),  # left the programme: waits for nobody
-    )
-    paired = (
-        select(Pair.id)
-        .where(Pair.mentee_id == Person.id, Pair.status == PairStatus.active.value)
-        .exists()
-    )
-    mentees = session.execute(
-        select(Person.id, Person.name, Person.entered_at).where(
-            *mine, Person.consent.is_(True), ~paired
-        )
-    ).all()
-    ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
-    for mentee_id, status, ended_at in session.execute(
-        select(Pair.mentee_id, Pair.status, Pair.ended_at)
-        .join(Person, Person.id == Pair.mentee_id)
-        .where(*mine, Pair.ended_at.is_not(None))
-    ):
-        ended[mentee_id].append((status, ended_at))
-    found = [
-        WaitingPublic(mentee_id=id_, name=name, since=start, days=(now - start).days)
-        for id_, name, entered_at in mentees
-        if (start := waiting_since(entered_at, ended.get(id_, ()))) is not None
-    ]
-    return sorted(found, key=lambda w: (-w.days, w.mentee_id))
+
+def school_waiting_top(
+    session: Session, org_id: int, shown: int, now: datetime | None = None
+) -> tuple[list[WaitingPublic], int]:
+    """The ``shown`` longest waiting mentees of a school and how many wait in all."""
+    rows = _school_rows(session, org_id, now or utcnow())
+    return [_waiting(*row) for row in rows[:shown]], len(rows)
 
 
 def waiting_among(
     session: Session, ids: Iterable[int], now: datetime | None = None
 ) -> list[WaitingPublic]:
     """The waiting list restricted to the people ``ids`` (a page of people, one mentee): what
-    :func:`school_waiting` says of them, without computing it for the whole school."""
-    people = session.scalars(
-        select(Person).where(among(Person.id, list(ids)), Person.archived_at.is_(None))
+    :func:`school_waiting` says of them, without computing it for the whole school.
+
+    Two statements of columns: the consenting mentees in the programme among ``ids``, then their
+    active and ended pairs (a page of people asks at every view)."""
+    now = now or utcnow()
+    mentees = session.execute(
+        select(Person.id, Person.name, Person.entered_at).where(
+            among(Person.id, list(ids)),
+            Person.archived_at.is_(None),
+            Person.side == Side.mentee.value,
+            Person.consent.is_(True),
+        )
     ).all()
-    return waiting_list(session, people, now)
+    paired: set[int] = set()
+    ended: dict[int, list[tuple[str, datetime | None]]] = defaultdict(list)
+    if mentees:
+        for mentee_id, status, ended_at in session.execute(
+            select(Pair.mentee_id, Pair.status, Pair.ended_at).where(
+                among(Pair.mentee_id, [m[0] for m in mentees]),
+                (Pair.status == PairStatus.active.value) | Pair.ended_at.is_not(None),
+            )
+        ):
+            if status == PairStatus.active.value:
+                paired.add(mentee_id)
+            if ended_at is not None:
+                ended[mentee_id].append((status, ended_at))
+    found = [
+        WaitingPublic.model_construct(
+            mentee_id=id_, name=name, since=start, days=(now - start).days
+        )
+        for id_, name, entered_at in mentees
+        if id_ not in paired
+        and (start := waiting_since(entered_at, ended.get(id_, ()))) is not None
+    ]
+    return sorted(found, key=lambda w: (-w.days, w.mentee_id))
 
 
 WAITING_SORTS = {"days": "дольше всех ждущие", "name": "по имени"}

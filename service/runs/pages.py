@@ -18,7 +18,7 @@ from service.core.security import organisation_for
 from service.people import people
 from service.people.answered import ANSWER_FILTERS
 from service.people.lookup import person_of
-from service.people.waiting import school_waiting, waiting_among
+from service.people.waiting import school_waiting_top, waiting_among
 from service.runs import runs
 from service.ui.forms import FormReader
 from service.ui.rendering import FormDep, back, render
@@ -69,7 +69,9 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         params.per_page,
     )  # fmt: skip
     mentors, mentees, paired = people.school_counts(session, actor, org)
-    waiting = school_waiting(session, organisation_for(session, actor, org).id)
+    waiting, waiting_total = school_waiting_top(
+        session, organisation_for(session, actor, org).id, WAITING_SHOWN
+    )
     return render(
         request,
         "school.html",
@@ -84,8 +86,8 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         mentors=mentors,
         mentees=mentees,
         paired=paired,
-        waiting=waiting[:WAITING_SHOWN],
-        waiting_total=len(waiting),
+        waiting=waiting,
+        waiting_total=waiting_total,
         within_days=ASSIGN_WITHIN_DAYS,
     )
 

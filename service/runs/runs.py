@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import ColumnElement, func, insert, select, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased
 
 from features import answers_from_records, waiting_priority
 from features.streaming import join_answers
@@ -724,6 +724,8 @@ def proposals(
 
 _Mentee = aliased(Person, name="mentee")
 _Mentor = aliased(Person, name="mentor")
+_MenteeOrg = aliased(Organisation, name="mentee_org")
+_MentorOrg = aliased(Organisation, name="mentor_org")
 
 PROPOSALS = Listing(
     search=[_Mentee.name, _Mentor.name],
@@ -754,19 +756,52 @@ def proposals_page(
 ) -> Page[ProposalPublic]:
     """One page of a school's proposals: searched by either name, filtered, sorted."""
     organisation = organisation_for(session, actor, org)
-    query = (
-        select(Proposal)
+    query: Any = (  # a row of several columns: paginate returns them as tuples
+        # the names as columns of the page's one statement, not four more objects a row
+        select(
+            Proposal,
+            _Mentee.name,
+            _Mentor.name,
+            _MenteeOrg.name,
+            _MentorOrg.name,
+            _Mentee.org_id != _Mentor.org_id,
+        )
         .join(_Mentee, _Mentee.id == Proposal.mentee_id)
         .join(_Mentor, _Mentor.id == Proposal.mentor_id)
+        .join(_MenteeOrg, _MenteeOrg.id == _Mentee.org_id)
+        .join(_MentorOrg, _MentorOrg.id == _Mentor.org_id)
         .where(Proposal.org_id == organisation.id)
-        .options(
-            # many-to-one: joined into the page's one statement (selectinload took four more)
-            joinedload(Proposal.mentee).joinedload(Person.org),
-            joinedload(Proposal.mentor).joinedload(Person.org),
-        )
     )
     found, total = paginate(session, query, PROPOSALS, params)
-    return page_of([public(p) for p in found], params, total)
+    return page_of([_public_row(*row) for row in found], params, total)
+
+
+def _public_row(
+    proposal: Proposal,
+    mentee_name: str | None,
+    mentor_name: str | None,
+    mentee_org: str,
+    mentor_org: str,
+    remote: bool,
+) -> ProposalPublic:
+    """:func:`public` of a proposal read with its names."""
+    return ProposalPublic(
+        proposal_id=proposal.id,
+        run_id=proposal.run_id,
+        mentee_id=proposal.mentee_id,
+        mentor_id=proposal.mentor_id,
+        mentee_name=mentee_name,
+        mentor_name=mentor_name,
+        score=proposal.score,
+        reasons=[str(r) for r in proposal.reasons],
+        form=proposal.form,
+        status=proposal.status,
+        status_reason=proposal.status_reason,
+        created_at=proposal.created_at,
+        mentee_org=mentee_org,
+        mentor_org=mentor_org,
+        remote=bool(remote),
+    )
 
 
 def require_consent(person: Person) -> None:

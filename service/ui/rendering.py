@@ -97,10 +97,17 @@ templates.env.globals.update(
 def _csrf_input(context: Any) -> Markup:
     """The hidden field every POST form of the pages carries: ``{{ csrf_input() }}`` right after
     ``<form method="post" ...>``. It holds the request's anti-forgery token, when one is set."""
-    token = getattr(context["request"].state, "csrf_token", None)
-    if not token:
-        return Markup("")
-    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+    state = context["request"].state
+    token = getattr(state, "csrf_token", None)
+    made = getattr(state, "csrf_field", None)  # a page has a form per row: made once
+    if made is not None and made[0] == token:
+        cached: Markup = made[1]
+        return cached
+    field = Markup("")
+    if token:
+        field = Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+    state.csrf_field = (token, field)
+    return field
 
 
 templates.env.globals["csrf_input"] = _csrf_input
