@@ -10,7 +10,9 @@ It copies the template (``CREATE DATABASE ... TEMPLATE``), starts ``nastavnik se
 worker) on the copy and sends, one after another, the reading requests of
 ``experiments/load_curators.py`` (the school page, its search, people pages and search, pairs,
 waiting list, report, a waiting mentee's suggestions page and API) for the largest schools and a
-middle one, signed in as each school's curator. Each endpoint is asked once per school first
+middle one, signed in as each school's curator; then, once per school, what the load test does
+besides reading (sign in, confirm, reject, import five pupils, and the first suggestions of a
+school the server has not scored yet). Each endpoint is asked once per school first
 (as a server that has been up a while: templates compiled, caches filled), then ``--repeat``
 times; the table gives the server's CPU time per request (all its threads, from
 ``/proc/<pid>/task/*/schedstat``, nanoseconds) and the client's wall time. ``--py-spy FILE``
@@ -73,6 +75,79 @@ def _py_spy() -> str:
     return str(found) if found.exists() else "py-spy"
 
 
+def _together(pid: int, plan: list[Any], repeat: int, concurrent: int) -> None:
+    """Send every request of ``plan`` ``repeat`` times, ``concurrent`` at a time (each client
+    in one thread at once): the server's CPU per request when requests overlap, as under load
+    (more objects alive at once: more work for the garbage collector)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    by_client: dict[int, list[Any]] = {}
+    for item in plan * repeat:
+        by_client.setdefault(id(item[0]), []).append(item)
+    lanes = list(by_client.values())
+
+    def lane(items: list[Any]) -> None:
+        for client, _, path, headers in items:
+            assert client.get(path, headers=headers).status_code == 200
+
+    before, started = _cpu_ns(pid), time.perf_counter()
+    with ThreadPoolExecutor(concurrent) as pool:
+        list(pool.map(lane, lanes))
+    used, elapsed = _cpu_ns(pid) - before, time.perf_counter() - started
+    count = len(plan) * repeat
+    print(f"{count} requests, {min(concurrent, len(lanes))} at a time: server CPU per request "
+          f"{used / count / 1e6:.1f} ms, {count / elapsed:.1f} requests/s")  # fmt: skip
+
+
+_OPEN = re.compile(r"/ui/proposals/(\d+)/confirm")
+
+
+def _writes(
+    base: str,
+    pid: int,
+    world: dict[str, Any],
+    chosen: list[dict[str, Any]],
+    others: list[dict[str, Any]],
+    cpu: dict[str, list[int]],
+    wall: dict[str, list[float]],
+) -> None:
+    """What the load test does besides reading, once per school: sign in, the first
+    suggestions of a school this server has not scored yet (``others``), confirm and reject
+    an open proposal, import five pupils (each form's redirect not followed)."""
+
+    def timed(name: str, client: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
+        before, started = _cpu_ns(pid), time.perf_counter()
+        answer = client.request(method, url, **kw)
+        wall.setdefault(name, []).append(time.perf_counter() - started)
+        cpu.setdefault(name, []).append(_cpu_ns(pid) - before)
+        return answer
+
+    for school in [*chosen, *others]:
+        client = httpx.Client(base_url=base, timeout=120, headers={"Origin": base})
+        login = {"login": school["login"], "password": school["password"]}
+        assert timed("sign in", client, "POST", "/login", data=login).status_code == 303
+        code = school["code"]
+        page = client.get(f"/ui/orgs/{code}").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf is not None
+        token = {"csrf_token": csrf.group(1), "org": code}
+        if school in others:
+            bearer = {"Authorization": f"Bearer {school['token']}"}
+            path = f"/api/v1/orgs/{code}/mentees/{_MENTEE.findall(page)[0]}/suggestions"
+            found = timed("suggestions, first", client, "GET", path, headers=bearer)
+            assert found.status_code == 200, found.text[:200]
+            continue
+        proposals = list(dict.fromkeys(_OPEN.findall(page)))
+        for decision, proposal in zip(("confirm", "reject"), proposals, strict=False):
+            url = f"/ui/proposals/{proposal}/{decision}"
+            assert timed(decision, client, "POST", url, data=token).status_code == 303
+        body = "\n".join([world["header"], *school["extra"][:5]]).encode()
+        done = timed("import 5 pupils", client, "POST", f"/ui/orgs/{code}/import",
+                     data=token | {"side": "mentees", "spec": "pupil"},
+                     files={"file": ("mentees.csv", body, "text/csv")})  # fmt: skip
+        assert done.status_code == 303, done.text[:200]
+
+
 def run(args: argparse.Namespace) -> None:
     """Copy the template, serve it, send the requests, print the table."""
     template = f"nastavnik_load_{args.schools}x{args.mentees}_{args.seed}"
@@ -125,6 +200,11 @@ def run(args: argparse.Namespace) -> None:
                     assert answer.status_code == 200, (path, answer.status_code)
                     cpu.setdefault(name, []).append(used)
                     wall.setdefault(name, []).append(elapsed)
+            if args.concurrent > 1:  # the same requests, several at a time: all together
+                _together(pid, plan, args.repeat, args.concurrent)
+            if not args.only or "writes" in args.only:
+                others = [s for s in schools if s not in chosen][: args.others]
+                _writes(base, pid, world, chosen, others, cpu, wall)
             if spy is not None:
                 spy.send_signal(2)  # py-spy writes its file on SIGINT
                 spy.wait(timeout=60)
@@ -157,7 +237,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--state", default="var/bench-load", help="where the world files are")
     parser.add_argument("--largest", type=int, default=3, help="largest schools measured")
     parser.add_argument("--repeat", type=int, default=10, help="requests per endpoint and school")
-    parser.add_argument("--only", action="append", help="this endpoint only (repeatable)")
+    parser.add_argument(
+        "--only", action="append", help="this endpoint only (repeatable; `writes`: the forms)"
+    )
+    parser.add_argument(
+        "--concurrent", type=int, default=1, help="also send the reads this many at a time"
+    )
+    parser.add_argument(
+        "--others", type=int, default=4, help="schools whose first suggestions are measured"
+    )
     parser.add_argument("--py-spy", help="record the server's stacks into this file")
     run(parser.parse_args(argv))
 
