@@ -61,13 +61,26 @@ def _endpoints(school: dict[str, Any], waiting: list[int]) -> dict[str, tuple[st
     }
 
 
-def _cpu_ns(pid: int) -> int:
-    """CPU time of every thread of process ``pid`` so far, in nanoseconds."""
-    total = 0
+def _threads_ns(pid: int) -> dict[int, int]:
+    """CPU time of each thread of process ``pid`` so far, in nanoseconds."""
+    found = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread that ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total
+            found[int(task.name)] = int((task / "schedstat").read_text().split()[0])
+    return found
+
+
+class _Cpu:
+    """The CPU time a process spends from now on (its threads come and go: an idle worker
+    thread that ends takes its own total with it, which must not count as time given back)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.before = pid, _threads_ns(pid)
+
+    def used(self) -> int:
+        """Nanoseconds since this was made."""
+        after = _threads_ns(self.pid)
+        return sum(ns - self.before.get(tid, 0) for tid, ns in after.items())
 
 
 def _py_spy() -> str:
@@ -90,10 +103,10 @@ def _together(pid: int, plan: list[Any], repeat: int, concurrent: int) -> None:
         for client, _, path, headers in items:
             assert client.get(path, headers=headers).status_code == 200
 
-    before, started = _cpu_ns(pid), time.perf_counter()
+    cpu_meter, started = _Cpu(pid), time.perf_counter()
     with ThreadPoolExecutor(concurrent) as pool:
         list(pool.map(lane, lanes))
-    used, elapsed = _cpu_ns(pid) - before, time.perf_counter() - started
+    used, elapsed = cpu_meter.used(), time.perf_counter() - started
     count = len(plan) * repeat
     print(f"{count} requests, {min(concurrent, len(lanes))} at a time: server CPU per request "
           f"{used / count / 1e6:.1f} ms, {count / elapsed:.1f} requests/s")  # fmt: skip
@@ -116,10 +129,10 @@ def _writes(
     an open proposal, import five pupils (each form's redirect not followed)."""
 
     def timed(name: str, client: httpx.Client, method: str, url: str, **kw: Any) -> httpx.Response:
-        before, started = _cpu_ns(pid), time.perf_counter()
+        cpu_meter, started = _Cpu(pid), time.perf_counter()
         answer = client.request(method, url, **kw)
         wall.setdefault(name, []).append(time.perf_counter() - started)
-        cpu.setdefault(name, []).append(_cpu_ns(pid) - before)
+        cpu.setdefault(name, []).append(cpu_meter.used())
         return answer
 
     for school in [*chosen, *others]:
@@ -194,9 +207,9 @@ def run(args: argparse.Namespace) -> None:
                 time.sleep(1.0)
             for _ in range(args.repeat):
                 for client, name, path, headers in plan:
-                    before, started = _cpu_ns(pid), time.perf_counter()
+                    cpu_meter, started = _Cpu(pid), time.perf_counter()
                     answer = client.get(path, headers=headers)
-                    elapsed, used = time.perf_counter() - started, _cpu_ns(pid) - before
+                    elapsed, used = time.perf_counter() - started, cpu_meter.used()
                     assert answer.status_code == 200, (path, answer.status_code)
                     cpu.setdefault(name, []).append(used)
                     wall.setdefault(name, []).append(elapsed)
