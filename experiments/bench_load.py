@@ -280,7 +280,13 @@ def _warm(base: str, world: dict[str, Any]) -> None:
         with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             for path in ("", "/people", "/pairs", "/report", "/waiting"):
                 client.get(f"/ui/orgs/{school['code']}{path}")
-            waiting = client.get(f"/api/v1/orgs/{school['code']}/waiting").json()
+            answer = client.get(f"/api/v1/orgs/{school['code']}/waiting")
+            if answer.status_code != 200:  # a world file of another template: tokens unknown
+                raise SystemExit(
+                    f"the prepared world does not match database {world['database']} "
+                    f"({answer.status_code} for {school['code']}): run again with --fresh"
+                )
+            waiting = answer.json()
             for mentee in [w["mentee_id"] for w in waiting[:2]]:
                 client.get(f"/ui/orgs/{school['code']}/mentees/{mentee}")
                 client.get(f"/api/v1/orgs/{school['code']}/mentees/{mentee}/suggestions")
