@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from sqlalchemy import text
 from service import handlers
 from service.accounts import pages as account_pages
 from service.accounts import routes as account_routes
+from service.core import collector
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.deps import UNSAFE, guard_page, ids_in_range
@@ -166,7 +166,5 @@ def serve_app(settings: Settings | None = None, db: Database | None = None) -> F
     45 -> 26-33 ms of server CPU per request; cyclic garbage is still collected).
     """
     app = create_app(settings, db)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 50, 100)
+    collector.freeze_startup()
     return app

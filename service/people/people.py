@@ -12,16 +12,13 @@ still appears whole or not at all.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -39,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.core import collector
 from service.core.audit import record
 from service.core.db import Database, EncodedJSON, among
 from service.core.errors import Conflict, Invalid, NotFound
@@ -122,7 +120,7 @@ def import_answers(
         raise NotFound("side", side)
     with db.read() as session:
         organisation_for(session, actor, org)  # another school's curator learns nothing
-    with _COLLECTOR.held():
+    with collector.heavy_work():
         return _import(db, actor, org, side, data, filename, spec, limits, max_people)
 
 
@@ -145,7 +143,7 @@ def _import(
     # current answers.
     read = reading.read_file(data, spec, side, filename, limits or DEFAULT)
     rows = read.rows
-    _COLLECTOR.settle()
+    collector.settle()  # what the file became, out of full collections (service.core.collector)
     with db.read() as session:
         _check_organisations(session, org, read)
         organisation = organisation_for(session, actor, org)
@@ -174,37 +172,6 @@ def _import(
             _discard(db, hidden.org_id)
 
 
-class _Collector:
-    """Python's cyclic garbage collector while imports run.
-
-    A big file becomes millions of Python objects; each full collection walks them all with the
-    interpreter lock held, and a server's other requests (another school's) stall for seconds.
-    An import freezes what it has built (``gc.freeze``: left out of collections, still freed
-    when no longer referenced) after each step that builds much, and the last import to end
-    gives them back to the collector (``gc.unfreeze``)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._running = 0
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        with self._lock:
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running -= 1
-                if not self._running:
-                    gc.unfreeze()
-
-    @staticmethod
-    def settle() -> None:
-        gc.freeze()
-
-
-_COLLECTOR = _Collector()
 _CHUNK = 2000  # new people per short transaction of a big import
 _PAGE = 250  # rows per INSERT statement: a few thousand parameters (PostgreSQL's limit is 65,535)
 # On SQLite, the pause after each chunk: a writer waiting for the lock retries every 100 ms
