@@ -225,6 +225,18 @@ def _pause(db: Database) -> None:
         time.sleep(_PAUSE)
 
 
+def _new_import(
+    session: Session, actor: Actor, org_id: int, side: str, spec: str, filename: str | None
+) -> Import:
+    """The record of an import (its counts are set when it is stored), flushed for its id."""
+    batch = Import(
+        org_id=org_id, side=SIDES[side].value, spec=spec, filename=filename, user_id=actor.user_id
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
 def _hide(
     db: Database,
     actor: Actor,
@@ -250,15 +262,7 @@ def _hide(
         )
         session.add(holder)
         session.flush()
-        batch = Import(
-            org_id=holder.id,
-            side=SIDES[side].value,
-            spec=spec,
-            filename=filename,
-            user_id=actor.user_id,
-        )
-        session.add(batch)
-        session.flush()
+        batch = _new_import(session, actor, holder.id, side, spec, filename)
         origin = _Origin.of(batch)
     hidden = _Hidden(origin.org_id, batch.id, frozenset(r.external_id for r in fresh))
     try:
@@ -478,15 +482,7 @@ def _store_file(
     """
     organisation = organisation_for(session, actor, org)
     if hidden is None:
-        batch = Import(
-            org_id=organisation.id,
-            side=SIDES[side].value,
-            spec=spec,
-            filename=filename,
-            user_id=actor.user_id,
-        )
-        session.add(batch)
-        session.flush()
+        batch = _new_import(session, actor, organisation.id, side, spec, filename)
     else:
         batch = session.get_one(Import, hidden.import_id)
     known = _known_people(session, organisation.id, SIDES[side], before.named)
