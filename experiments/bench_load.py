@@ -32,7 +32,6 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ import numpy as np
 import psutil
 import psycopg
 
-from experiments.bench_service import _cli, _command, _free_port
+from experiments.bench_service import _cli, _serving
 from experiments.cohorts import make_city
 
 __all__ = ["main", "prepare_world", "read_stats"]
@@ -198,7 +197,8 @@ def _prepare(args: argparse.Namespace, template: str, world_file: Path) -> dict[
     ]
     city = make_city(seed=args.seed, spec="pupil", mentees=args.schools * args.mentees,
                      mentors=int(args.schools * args.mentees * 0.4), schools=args.schools)  # fmt: skip
-    with _server(env, Path(tempfile.mkdtemp(prefix="nastavnik-load-")) / "prepare.log", 2) as base:
+    log = Path(tempfile.mkdtemp(prefix="nastavnik-load-")) / "prepare.log"
+    with _serving(env, log, 2) as (base, _):
         world = prepare_world(base, admin, codes, city)
     for school, login in zip(world["schools"], curators, strict=True):
         school.update(login)
@@ -212,35 +212,6 @@ def _prepare(args: argparse.Namespace, template: str, world_file: Path) -> dict[
 
 
 # -- the server and the load -----------------------------------------------------------------
-
-
-@contextmanager
-def _server(env: dict[str, str], log: Path, workers: int) -> Any:
-    port = _free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [*_command(), "serve", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"the server did not start; see {log}")
-                time.sleep(0.3)
-            _server.process = process  # type: ignore[attr-defined]
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
 
 
 def _cpu(processes: Sequence[psutil.Process]) -> dict[int, float]:
@@ -357,9 +328,8 @@ def run(args: argparse.Namespace) -> None:
         "NASTAVNIK_ENVIRONMENT": "development",
     }
     try:
-        with _server(env, out / "server.log", args.workers) as base:
+        with _serving(env, out / "server.log", args.workers) as (base, server):
             _warm(base, world)
-            server = _server.process  # type: ignore[attr-defined]
             processes = _tree(server.pid)
             cpu_before, db_before = _cpu(processes), _cpu(_backends(copy))
             load_before = _load()

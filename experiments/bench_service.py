@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -82,15 +82,20 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(env: dict[str, str], log: Path) -> Any:
+def _serving(
+    env: dict[str, str], log: Path, workers: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``nastavnik serve`` (``workers`` processes, else its default) until it answers
+    /health; yield its address and process, and stop it at the end."""
     port = _free_port()
+    command = [*_command(), "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [*_command(), "serve", "--port", str(port)], env=env, stdout=out, stderr=out
-        )
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 180
             while True:
                 try:
                     if httpx.get(f"{base}/health").status_code == 200:
@@ -100,10 +105,17 @@ def _server(env: dict[str, str], log: Path) -> Any:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"the server did not start; see {log}")
                 time.sleep(0.2)
-            yield base
+            yield base, process
         finally:
             process.terminate()
             process.wait(timeout=60)
+
+
+@contextmanager
+def _server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """:func:`_serving` when only the address is needed."""
+    with _serving(env, log) as (base, _):
+        yield base
 
 
 @dataclass

@@ -37,7 +37,8 @@ from typing import Any
 
 import httpx
 
-from experiments.bench_load import _admin, _exists, _server, _with_database
+from experiments.bench_load import _admin, _exists, _with_database
+from experiments.bench_service import _serving
 
 __all__ = ["main"]
 
@@ -182,8 +183,8 @@ def run(args: argparse.Namespace) -> None:
     log = Path(tempfile.mkdtemp(prefix="nastavnik-profile-")) / "server.log"
     spy = None
     try:
-        with _server(env, log, 1) as base:
-            pid = _server.process.pid  # type: ignore[attr-defined]
+        with _serving(env, log, 1) as (base, server):
+            pid = server.pid
             plan = []
             for school in chosen:
                 client = httpx.Client(base_url=base, timeout=120, headers={"Origin": base})
