@@ -125,7 +125,9 @@ def cost_scaling(block: Block) -> IntArray:
     """
     n, m = block.n_mentees, block.n_mentors
     bypass = None if block.maximize_count else 0
-    tails, heads, caps, costs = _network(block, block.mentee, block.mentor, -block.weight, bypass)
+    tails, heads = _arc_ends(block, None, bypass is not None)
+    caps = _arc_capacities(block, None, bypass is not None)
+    costs = _arc_costs(block, None, 0, bypass)
     flow = ortools_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     source, sink = n + m, n + m + 1
@@ -151,7 +153,11 @@ PRICING_MAX_SHARE = 0.4
 PRICING_RESERVE = 2
 """The network also holds, switched off, the pairs up to ``PRICING_RESERVE`` times those numbers:
 a pair priced in from there is switched on and the network re-solved warm."""
-_PRICING_CHUNK = 1 << 22
+_CHUNK = 1 << 22
+"""Pairs at a time in the passes over all pairs made before a network exists ..."""
+_PRICING_CHUNK = 1 << 20
+"""... and in pricing, while a network is held (the process's peak: about 28 bytes a pair of
+the chunk on top of it)."""
 KEEP_ALL_MAX_EDGES = 5_000_000
 """A block solved for a kept network (``keep``) holds every pair when it has at most this many
 (a cold solve of every pair costs about as much as pricing there, and a warm re-solve far less);
@@ -177,6 +183,10 @@ def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None
     optimal flow uses) and re-solved warm from the last basis, or in a network built anew. The
     answer is exact either way; only the work differs.
 
+    Memory (issue 14: a region's 23.7M pairs in under 3 GB): the pairs' costs are never held
+    whole (they are ``top - weight``, computed chunk by chunk or straight into the network's
+    arrays), and a network is let go before the next one is built.
+
     ``keep``, a list, receives the solved network and the edges its pair arcs stand for, so that
     ``matching.warm`` can re-solve a changed block from this basis; the network then holds every
     pair of a block of up to ``KEEP_ALL_MAX_EDGES`` (no pricing).
@@ -186,38 +196,32 @@ def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None
     if block.maximize_count:
         spread = top - int(block.weight.min(initial=0)) + 2 * block.place_penalty
         bypass = (min(block.n_units, block.n_slots) + 1) * spread + 1
-    costs = top - block.weight
+    n_edges = len(block.weight)
     # A network kept for warm re-solves holds every pair (up to KEEP_ALL_MAX_EDGES): the next
     # re-solve then finds each pair's arc by its offset and LEMON prices them all in one scan.
-    whole = len(costs) <= PRICING_MIN_EDGES or (
-        keep is not None and len(costs) <= KEEP_ALL_MAX_EDGES
-    )
-    active, reserve = (None, None) if whole else _first_subset(block, costs)
-    if (
-        active is None
-        or reserve is None
-        or (active | reserve).sum() > PRICING_MAX_SHARE * len(costs)
-    ):
-        network = _flow_network(block, block.mentee, block.mentor, costs, bypass)
+    whole = n_edges <= PRICING_MIN_EDGES or (keep is not None and n_edges <= KEEP_ALL_MAX_EDGES)
+    active, reserve = (None, None) if whole else _first_subset(block, top)
+    if active is None or reserve is None or (active | reserve).sum() > PRICING_MAX_SHARE * n_edges:
+        del active, reserve
+        network = _flow_network(block, None, top, bypass)
         network.solve()
         if keep is not None:
-            keep.append((network, np.arange(len(costs), dtype=np.int64)))
-        return np.flatnonzero(np.asarray(network.result())[: len(costs)] > 0)
+            keep.append((network, np.arange(n_edges, dtype=np.int64)))
+        return np.flatnonzero(np.asarray(network.result())[:n_edges] > 0)
     switched_off = bypass + 1  # never on an optimal flow: the bypass is always cheaper
     while True:
         edges = np.flatnonzero(active | reserve)
-        edge_costs = np.where(active[edges], costs[edges], switched_off)
-        network = _flow_network(block, block.mentee[edges], block.mentor[edges], edge_costs, bypass)
+        network = _flow_network(block, edges, top, bypass, (active, switched_off))
         arc_costs = network.get_edge_costs()
         network.solve()
         while True:
             potential = np.asarray(network.raw_potentials())
-            priced_in = _negative_reduced_costs(block, costs, potential, active)
+            priced_in = _negative_reduced_costs(block, top, potential, active)
             active[priced_in] = True
             if not len(priced_in) or not reserve[priced_in].all():
                 break
             arcs = np.searchsorted(edges, priced_in)
-            arc_costs[arcs] = costs[priced_in]
+            arc_costs[arcs] = top - block.weight[priced_in]
             network.set_edge_costs(arc_costs)
             network.solve()  # warm: from the last optimal basis
         if not len(priced_in):
@@ -225,20 +229,32 @@ def network_simplex(block: Block, keep: list[tuple[Any, IntArray]] | None = None
                 keep.append((network, edges))
             return edges[np.asarray(network.result())[: len(edges)] > 0]
         reserve &= ~active
+        # The next network is built from scratch: this one goes first (at the size of a
+        # region, two networks at once were the process's peak, ~0.8 GB more).
+        del network, arc_costs, potential, edges
 
 
-def _first_subset(
-    block: Block, costs: IntArray
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def _cost_buckets(block: Block, top: int) -> npt.NDArray[np.int8]:
+    """Each pair's cost ``top - weight`` in 64 buckets (its top bits), chunk by chunk."""
+    weight = block.weight
+    shift = max(0, (top - int(weight.min(initial=top))).bit_length() - 6)
+    bucket = np.empty(len(weight), dtype=np.int8)
+    for lo in range(0, len(weight), _CHUNK):
+        part = top - weight[lo : lo + _CHUNK]
+        part >>= shift
+        bucket[lo : lo + _CHUNK] = part  # 0..63
+    return bucket
+
+
+def _first_subset(block: Block, top: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """The pairs to start from (``PRICING_DEGREE`` cheapest of each mentee and
     ``PRICING_MENTOR_DEGREE`` of each mentor, all of them when fewer) and those held in reserve
     (up to ``PRICING_RESERVE`` times as many), as masks.
 
-    Costs go to 64 buckets (their top bits); a person keeps their pairs up to the first bucket
-    that brings them to the wanted number. No sort of all pairs is needed.
+    Costs (``top - weight``) go to 64 buckets (their top bits); a person keeps their pairs up to
+    the first bucket that brings them to the wanted number. No sort of all pairs is needed.
     """
-    shift = max(0, int(costs.max(initial=0)).bit_length() - 6)
-    bucket = (costs >> shift).astype(np.int8)  # 0..63
+    bucket = _cost_buckets(block, top)
     first, more = _bucket_limits(block.mentee, bucket, block.n_mentees, PRICING_DEGREE)
     active = bucket <= first[block.mentee]
     reserve = bucket <= more[block.mentee]
@@ -254,11 +270,14 @@ def _bucket_limits(
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int8]]:
     """The last bucket each person keeps to have ``wanted`` pairs, and ``PRICING_RESERVE``
     times as many (63, the last of all, when they have fewer)."""
-    key = person.astype(np.int64) << 6
-    key |= bucket
-    counts = np.bincount(key, minlength=size << 6).reshape(size, 64)
-    del key
-    total = np.cumsum(counts, axis=1, out=counts)
+    counts = np.zeros(size << 6, dtype=np.int64)
+    for lo in range(0, len(person), _CHUNK):  # the keys of a chunk at a time
+        key = person[lo : lo + _CHUNK].astype(np.int64)
+        key <<= 6
+        key |= bucket[lo : lo + _CHUNK]
+        counts += np.bincount(key, minlength=size << 6)
+    total = counts.reshape(size, 64)
+    np.cumsum(total, axis=1, out=total)
     limits = []
     for enough in (wanted, wanted * PRICING_RESERVE):
         reached = total >= enough
@@ -267,29 +286,45 @@ def _bucket_limits(
 
 
 def _negative_reduced_costs(
-    block: Block, costs: IntArray, potential: IntArray, subset: npt.NDArray[np.bool_]
+    block: Block, top: int, potential: IntArray, subset: npt.NDArray[np.bool_]
 ) -> IntArray:
-    """Pairs outside ``subset`` whose reduced cost is negative, in chunks of bounded memory."""
+    """Pairs outside ``subset`` whose reduced cost (``top - weight + pi[mentee] - pi[mentor]``)
+    is negative, in chunks of bounded memory."""
     n = block.n_mentees
     found = []
-    for lo in range(0, len(costs), _PRICING_CHUNK):
+    for lo in range(0, len(block.weight), _PRICING_CHUNK):
         hi = lo + _PRICING_CHUNK
-        reduced = costs[lo:hi] + potential[block.mentee[lo:hi]] - potential[n + block.mentor[lo:hi]]
+        reduced = potential[block.mentee[lo:hi]] - potential[n + block.mentor[lo:hi]]
+        reduced -= block.weight[lo:hi]
+        reduced += top
         found.append(lo + np.flatnonzero((reduced < 0) & ~subset[lo:hi]))
     return np.concatenate(found)
 
 
 def _flow_network(
-    block: Block, mentee: Int32Array, mentor: Int32Array, edge_costs: IntArray, bypass: int
+    block: Block,
+    edges: IntArray | None,
+    top: int,
+    bypass: int,
+    switched_off: tuple[npt.NDArray[np.bool_], int] | None = None,
 ) -> pylmcf.Graph:
-    """LEMON's network simplex, ready to solve, on the network of the given pairs."""
+    """LEMON's network simplex, ready to solve, on the network of the pairs ``edges`` (None:
+    all) at cost ``top - weight``; ``switched_off``: (a mask over all pairs of those that are
+    on, the cost of the others). The arrays LEMON copies are made one at a time and let go
+    as soon as it has them (LEMON keeps about 100 bytes an arc of its own)."""
     n, m = block.n_mentees, block.n_mentors
-    tails, heads, caps, costs = _network(block, mentee, mentor, edge_costs, bypass)
-    network = pylmcf.Graph(n + m + 2, tails, heads)  # _network lists arcs sorted, as LEMON wants
+    tails, heads = _arc_ends(block, edges)
+    network = pylmcf.Graph(n + m + 2, tails, heads)  # arcs come sorted, as LEMON wants
     del tails, heads
-    network.set_edge_capacities(caps)
+    network.set_edge_capacities(_arc_capacities(block, edges))
+    costs = _arc_costs(block, edges, top, bypass)
+    if switched_off is not None:
+        on, cost = switched_off
+        assert edges is not None
+        e = len(edges)
+        costs[:e][~on[edges]] = cost
     network.set_edge_costs(costs)
-    del caps, costs
+    del costs
     supply = np.zeros(n + m + 2, dtype=np.int64)
     units = block.n_units
     supply[n + m], supply[n + m + 1] = units, -units
@@ -298,50 +333,82 @@ def _flow_network(
     return network
 
 
-def _network(
-    block: Block,
-    mentee: Int32Array,
-    mentor: Int32Array,
-    edge_costs: IntArray,
-    bypass_cost: int | None,
-) -> tuple[Int32Array, Int32Array, IntArray, IntArray]:
-    """The flow network mentee -> mentor -> sink, source -> mentee (and source -> sink).
+# The flow network mentee -> mentor -> sink, source -> mentee (and source -> sink), made by the
+# three functions below for the pairs ``edges`` of a block (None: all of them), one array at a
+# time (LEMON copies each: the next is made once the last is let go).
+#
+# Every pair arc has capacity 1, so a mentee's units of ``demand`` (the capacity of its arc from
+# the source) go to distinct mentors. Nodes: mentees ``0..n-1``, mentors ``n..n+m-1``, source
+# ``n+m``, sink ``n+m+1``. Arc ``k`` is pair ``edges[k]`` (pairs are sorted by (mentee, mentor),
+# so arcs come sorted by (tail, head)). A mentor has one arc to the sink, or one per place when
+# places cost differently. The last arc is the bypass source -> sink when it has a cost.
 
-    Every pair arc has capacity 1, so a mentee's units of ``demand`` (the capacity of its arc from
-    the source) go to distinct mentors.
 
-    Nodes: mentees ``0..n-1``, mentors ``n..n+m-1``, source ``n+m``, sink ``n+m+1``. Arc ``e``
-    is pair ``e`` of ``mentee``, ``mentor`` (sorted by (mentee, mentor), so arcs come sorted by
-    (tail, head)). A mentor has one arc to the sink, or one per place when places cost
-    differently. The bypass arc source -> sink is added when ``bypass_cost`` is given. Returns
-    tails and heads (int32, as LEMON and OR-Tools take them), capacities and costs.
-    """
+def _slots(block: Block) -> tuple[IntArray, IntArray, IntArray]:
+    """The arcs mentor -> sink: (mentor node, capacity, cost) of each."""
     n, m = block.n_mentees, block.n_mentors
-    source, sink = n + m, n + m + 1
     if block.place_penalty:
         slot_mentor, place, _ = _places(block.free, block.used)
-        slot_tails, slot_caps = slot_mentor + n, np.ones_like(slot_mentor)
-        slot_costs = place * block.place_penalty
-    else:
-        slot_tails, slot_caps = np.arange(n, n + m, dtype=np.int64), block.free
-        slot_costs = np.zeros(m, dtype=np.int64)
-    extra = 0 if bypass_cost is None else 1
-    e, s = len(mentee), len(slot_tails)
-    total = e + s + n + extra
+        return slot_mentor + n, np.ones_like(slot_mentor), place * block.place_penalty
+    return np.arange(n, n + m, dtype=np.int64), block.free, np.zeros(m, dtype=np.int64)
+
+
+def _arc_count(block: Block, edges: IntArray | None, bypass: bool) -> tuple[int, int, int]:
+    """(pair arcs, mentor -> sink arcs, all arcs)."""
+    e = len(block.mentee) if edges is None else len(edges)
+    s = int(block.free.sum()) if block.place_penalty else block.n_mentors
+    return e, s, e + s + block.n_mentees + int(bypass)
+
+
+def _arc_ends(
+    block: Block, edges: IntArray | None, bypass: bool = True
+) -> tuple[Int32Array, Int32Array]:
+    """Tails and heads of the arcs (int32, as LEMON and OR-Tools take them)."""
+    n, m = block.n_mentees, block.n_mentors
+    source, sink = n + m, n + m + 1
+    e, s, total = _arc_count(block, edges, bypass)
     tails = np.empty(total, dtype=np.int32)
     heads = np.empty(total, dtype=np.int32)
-    caps = np.ones(total, dtype=np.int64)
-    costs = np.zeros(total, dtype=np.int64)
-    tails[:e], heads[:e], costs[:e] = mentee, mentor, edge_costs
+    if edges is None:
+        tails[:e], heads[:e] = block.mentee, block.mentor
+    else:  # straight into the network's arrays: no copy of the pairs' indices
+        np.take(block.mentee, edges, out=tails[:e])
+        np.take(block.mentor, edges, out=heads[:e])
     heads[:e] += n
-    tails[e : e + s], heads[e : e + s] = slot_tails, sink
-    caps[e : e + s], costs[e : e + s] = slot_caps, slot_costs
+    tails[e : e + s], heads[e : e + s] = _slots(block)[0], sink
     tails[e + s :], heads[e + s : e + s + n] = source, np.arange(n)
+    if bypass:
+        heads[-1] = sink
+    return tails, heads
+
+
+def _arc_capacities(block: Block, edges: IntArray | None, bypass: bool = True) -> IntArray:
+    """Capacities of the arcs (int64)."""
+    e, s, total = _arc_count(block, edges, bypass)
+    caps = np.ones(total, dtype=np.int64)
+    caps[e : e + s] = _slots(block)[1]
     if block.demand is not None:  # a mentee takes up to its demand, one unit per mentor
-        caps[e + s : e + s + n] = block.demand
-    if bypass_cost is not None:
-        heads[-1], caps[-1], costs[-1] = sink, block.n_units, bypass_cost
-    return tails, heads, caps, costs
+        caps[e + s : e + s + block.n_mentees] = block.demand
+    if bypass:
+        caps[-1] = block.n_units
+    return caps
+
+
+def _arc_costs(block: Block, edges: IntArray | None, top: int, bypass: int | None) -> IntArray:
+    """Costs of the arcs (int64): ``top - weight`` for a pair, the bypass cost (None: no
+    bypass arc)."""
+    e, s, total = _arc_count(block, edges, bypass is not None)
+    costs = np.zeros(total, dtype=np.int64)
+    pair_costs = costs[:e]
+    if edges is None:
+        pair_costs[:] = block.weight
+    else:
+        np.take(block.weight, edges, out=pair_costs)
+    np.subtract(top, pair_costs, out=pair_costs)
+    costs[e : e + s] = _slots(block)[2]
+    if bypass is not None:
+        costs[-1] = bypass
+    return costs
 
 
 def weight_bits(
