@@ -73,6 +73,31 @@ def test_pricing_adds_the_pairs_the_first_subset_missed(pricing: None) -> None:
     assert result.pairs == [(0, 1), (1, 2), (2, 0)]
 
 
+def test_pricing_that_builds_its_network_anew_stays_exact(
+    pricing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pairs priced in from outside the reserve: the network is let go and built again on the
+    # larger subset (each round's network freed before the next, issue 14).
+    built: list[bool] = []
+    flow_network = engines._flow_network
+
+    def counted(block: Any, edges: Any, *args: Any) -> Any:
+        built.append(edges is not None)
+        return flow_network(block, edges, *args)
+
+    monkeypatch.setattr(engines, "_flow_network", counted)
+    for seed in range(1, 5):
+        rng = np.random.default_rng(seed)
+        problem = Problem(rng.random((12, 6)).round(3), capacity=rng.integers(1, 3, 6))
+        built.clear()
+        result = solve(problem, engine="network_simplex")
+        assert built == [True, True]  # a subset, then a larger one
+        assert violations(problem, result.pairs) == []
+        best = solve(problem, engine="cost_scaling")
+        assert result.n_matched == best.n_matched
+        assert result.total_score == pytest.approx(best.total_score, abs=1e-9)
+
+
 @SETTINGS
 @given(problems(max_mentees=12, max_mentors=8))
 def test_map_gives_the_same_answer(problem: Problem) -> None:
