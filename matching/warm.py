@@ -59,6 +59,33 @@ class LastCosts:
 
 
 @dataclass
+class Scratch:
+    """Arrays a warm re-solve of a kept network writes into, allocated (and touched) once with
+    it: fresh arrays of the block's size would be mapped anew on every re-solve, and their first
+    touches cost as much as the work done in them. Used only under the state's lock."""
+
+    wide: IntArray  # one value per arc: the capacities set on LEMON, then a gather of costs
+    arc: IntArray  # the arc of each pair of the block
+    costs: IntArray  # the cost of each pair
+    held: npt.NDArray[np.bool_]  # whether the network holds each pair
+
+    @classmethod
+    def touched(cls, n_edges: int, n_arcs: int) -> Scratch:
+        return cls(
+            np.ones(n_edges, dtype=np.int64),
+            np.ones(n_arcs, dtype=np.int64),
+            np.ones(n_arcs, dtype=np.int64),
+            np.ones(n_arcs, dtype=bool),
+        )
+
+
+def _scratch(array: npt.NDArray[Any], size: int) -> npt.NDArray[Any]:
+    """The first ``size`` items of a scratch array, or a new array when it is too short (a block
+    with more pairs than its kept network)."""
+    return array[:size] if len(array) >= size else np.empty(size, dtype=array.dtype)
+
+
+@dataclass
 class NetworkState:
     """A solved block's network and what its nodes and pair arcs stand for (problem indices)."""
 
@@ -68,6 +95,7 @@ class NetworkState:
     arc_start: IntArray  # pair arcs arc_start[k]:arc_start[k + 1] leave mentee node k ...
     arc_mentor: Int32Array  # ... to mentor node n + arc_mentor[a] (sorted within each node)
     last: LastCosts  # shared with renumbered copies, as the network is
+    scratch: Scratch = field(repr=False)  # shared too
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def renumbered(self, mentee_new: IntArray, mentor_new: IntArray) -> NetworkState:
@@ -87,6 +115,7 @@ class NetworkState:
             self.arc_start,
             self.arc_mentor,
             self.last,
+            self.scratch,
             self.lock,
         )
 
@@ -134,6 +163,7 @@ def solve_network(
         block.mentor[edges].astype(np.int32),
         # The costs just set, kept whole (the first warm re-solve then reads none back).
         LastCosts(int(block.weight.max(initial=0)), int(arc_costs[-1]), arc_costs),
+        Scratch.touched(len(arc_costs), len(edges)),
     )
     return picked, state, False
 
@@ -187,14 +217,21 @@ def _arcs(
         return np.zeros(len(head), dtype=np.int64), np.zeros(len(head), dtype=bool)
     # Offsets: first[i], first[i] + 1, ... along the pairs of row i, as one running sum of
     # ones with a jump at each row's first pair (one array, no index array beside it).
-    arc = np.ones(len(head), dtype=np.int64)
+    scratch = state.scratch
+    arc = _scratch(scratch.arc, len(head))
+    arc.fill(1)
     rows = np.flatnonzero(degree)
     if len(rows):
         jump = first[rows]
         jump[1:] -= first[rows[:-1]] + degree[rows[:-1]] - 1
         arc[start[rows]] = jump
         np.cumsum(arc, out=arc)
-    held = state.arc_mentor.take(arc, mode="clip") == head
+    # The mentor of each arc found, into the capacities' scratch (free until they are set).
+    arc_mentor = np.take(
+        state.arc_mentor, arc, mode="clip", out=_scratch(scratch.wide.view(np.int32), len(arc))
+    )
+    held = np.equal(arc_mentor, head, out=_scratch(scratch.held, len(arc)))
+    del arc_mentor
     aligned = degree == last - first
     in_block = np.zeros(len(state.mentors), dtype=bool)
     in_block[node_mentor] = True
@@ -293,17 +330,17 @@ def _resolve(
     if network.no_edges() != n_arcs + old_m + old_n + 1:  # place arcs per mentor only
         return None
     top, bypass = _prices(block, state)
-    costs = top - block.weight
+    costs = np.subtract(top, block.weight, out=_scratch(state.scratch.costs, len(block.weight)))
     arc, held = _arcs(block, node_mentee, node_mentor, state)
     everything = bool(held.all())
     on = arc if everything else arc[held]
-    caps = np.zeros(n_arcs + old_m + old_n + 1, dtype=np.int64)
+    caps = state.scratch.wide
+    caps.fill(0)
     caps[on] = 1
     caps[n_arcs + node_mentor] = block.free
     caps[n_arcs + old_m + node_mentee] = 1
     caps[-1] = old_n
-    network.set_edge_capacities(caps)
-    del caps
+    network.set_edge_capacities(caps)  # copied: the scratch is free again
     # Arcs closed (capacity 0) keep their cost: a changed cost moves the potentials of the
     # basis, and LEMON then pivots more; unchanged costs let it take its fast path.
     last = state.last
@@ -311,7 +348,8 @@ def _resolve(
         last.arcs = np.asarray(network.get_edge_costs())
     arc_costs = last.arcs
     held_costs = costs if everything else costs[held]
-    if arc_costs[-1] != bypass or not np.array_equal(arc_costs[on], held_costs):
+    last_costs = np.take(arc_costs, on, out=caps[: len(on)])
+    if arc_costs[-1] != bypass or not np.array_equal(last_costs, held_costs):
         arc_costs[on] = held_costs
         arc_costs[-1] = bypass
         try:
@@ -319,7 +357,7 @@ def _resolve(
         except BaseException:
             last.arcs = None  # not what the network holds
             raise
-    del held_costs
+    del held_costs, last_costs, caps
     network.solve()  # warm: from the last basis
     last.top, last.bypass = top, bypass
     if not everything:
