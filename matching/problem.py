@@ -575,14 +575,44 @@ def _proposable(problem: Problem) -> Pairs:
         rejected = np.array(sorted(problem.forbidden), dtype=np.int64).reshape(-1, 2)
         rows = _starts(mentee, n) if start is None else start
         position = _csr_find(rows, mentor, rejected[:, 0], rejected[:, 1])
-        keep = np.ones(len(mentee), dtype=bool) if keep is None else keep
-        keep[position[position >= 0]] = False
+        position = np.unique(position[position >= 0])
+        if keep is None:  # only the rejected pairs go: copies of the rest, no mask
+            mentee, mentor, score = _without(position, mentee, mentor, score)
+            if start is None:
+                return Pairs(_starts(mentee, n), mentee, mentor, score)
+            return Pairs(start - np.searchsorted(position, start), mentee, mentor, score)
+        keep[position] = False
     if keep is None:
         return Pairs(_starts(mentee, n) if start is None else start, mentee, mentor, score)
     mentee, mentor, score = mentee[keep], mentor[keep], score[keep]
     if start is None:
         return Pairs(_starts(mentee, n), mentee, mentor, score)
     return Pairs(_kept_starts(start, keep), mentee, mentor, score)
+
+
+WITHOUT_MAX_RUNS = 4096
+"""``_without`` copies the runs between dropped positions when there are at most this many."""
+
+
+def _without(dropped: IntArray, *arrays: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+    """``arrays`` without the items at ``dropped`` (sorted, distinct positions). A few dropped
+    positions (a rejected pair, the rows of a confirmed mentee) leave a few runs, copied whole:
+    several times cheaper than a boolean mask over every item."""
+    if not len(dropped):
+        return list(arrays)
+    breaks = np.flatnonzero(np.diff(dropped) != 1)
+    first = np.concatenate([dropped[:1], dropped[breaks + 1]])  # of each run of dropped items
+    end = np.concatenate([dropped[breaks], dropped[-1:]]) + 1
+    if len(first) > WITHOUT_MAX_RUNS:
+        keep = np.ones(len(arrays[0]), dtype=bool)
+        keep[dropped] = False
+        return [array[keep] for array in arrays]
+    lows = [0, *end.tolist()]
+    highs = [*first.tolist(), len(arrays[0])]
+    return [
+        np.concatenate([array[lo:hi] for lo, hi in zip(lows, highs, strict=True)])
+        for array in arrays
+    ]
 
 
 def _kept_starts(start: IntArray, keep: npt.NDArray[np.bool_]) -> IntArray:

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from matching.engines import ENGINES, Block, weight_bits
-from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts
+from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts, _without
 from matching.warm import NetworkState, keeps, solve_network
 
 __all__ = [
@@ -205,23 +205,34 @@ def solve(
     # Pairs with a mentor without a free place can never be chosen: left out, except where a
     # kept network serves (there they keep its rows as they were, so each pair's arc is found by
     # its offset; their capacity is 0 either way).
-    keep = np.ones(len(pairs), dtype=bool) if states else (free > 0)[pairs.mentor]
+    # A mask over all pairs only where a test of every pair needs one.
+    keep = None if states else (free > 0)[pairs.mentor]
+    if problem.objective == "score":
+        paying = pairs.score + problem.priority[pairs.mentee] >= 0
+        keep = paying if keep is None else keep & paying
+        del paying
+    gone: list[IntArray] = []  # positions of pairs that go, whatever the mask says
     if problem.pinned:
         # The rows of mentees whose pins cover their demand go (a range each: no pass over all
         # pairs' mentees).
-        done = np.flatnonzero(problem.need <= 0)
-        keep[_rows_of(pairs.start, done)] = False
+        gone.append(_rows_of(pairs.start, np.flatnonzero(problem.need <= 0)))
         if not problem.single:  # a mentee's pinned mentor is not proposed again
             pinned = np.array(problem.pinned, dtype=np.int64)
             at = _csr_find(pairs.start, pairs.mentor, pinned[:, 0], pinned[:, 1])
-            keep[at[at >= 0]] = False
-    if problem.objective == "score":
-        keep &= pairs.score + problem.priority[pairs.mentee] >= 0
-    dropped = np.flatnonzero(~keep)
+            gone.append(at[at >= 0])
+    if keep is None:
+        dropped = np.unique(np.concatenate(gone)) if gone else np.zeros(0, dtype=np.int64)
+    else:
+        for positions in gone:
+            keep[positions] = False
+        dropped = np.flatnonzero(~keep)
     if not len(dropped):
         mentee, mentor, score, start = pairs.mentee, pairs.mentor, pairs.score, pairs.start
     else:
-        mentee, mentor, score = pairs.mentee[keep], pairs.mentor[keep], pairs.score[keep]
+        if keep is None:  # a few rows: copied by runs
+            mentee, mentor, score = _without(dropped, pairs.mentee, pairs.mentor, pairs.score)
+        else:
+            mentee, mentor, score = pairs.mentee[keep], pairs.mentor[keep], pairs.score[keep]
         start = pairs.start - np.searchsorted(dropped, pairs.start)  # each row moves back
     del keep, dropped
     one_block = problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS
@@ -529,12 +540,19 @@ def _states(warm: Matching) -> Iterator[NetworkState]:
             yield solved.state
 
 
+_COUNT_CHUNK = 1 << 18
+
+
 def _relabel(ids: Int32Array, size: int) -> tuple[IntArray, Int32Array]:
     """The distinct ids (sorted) and each id's position among them."""
     if len(ids) * 16 < size:  # a small block of a large problem: sorting is cheaper
         unique, inverse = np.unique(ids, return_inverse=True)
         return unique.astype(np.int64), inverse.astype(np.int32)
-    present = np.bincount(ids, minlength=size) > 0  # faster than a scatter of 32-bit ids
+    # Counted in chunks that stay in cache (bincount copies 32-bit ids to 64 bits first):
+    # faster than one count or a scatter of all ids.
+    present = np.zeros(size, dtype=bool)
+    for lo in range(0, len(ids), _COUNT_CHUNK):
+        present |= np.bincount(ids[lo : lo + _COUNT_CHUNK], minlength=size) > 0
     if present.all():  # every id: positions are the ids
         return np.arange(size, dtype=np.int64), ids
     position = (np.cumsum(present) - 1).astype(np.int32)
