@@ -238,13 +238,16 @@ def solve(
     one_block = problem.n_mentees * int(free.sum()) <= HUNGARIAN_MAX_CELLS
     # One school: finding components would cost more than it saves.
     label = None
+    # Which mentors have pairs, found once where kept networks serve (components and blocks
+    # both ask).
+    paired = _present(mentor, problem.n_mentors) if states else None
     if not one_block:
-        label = _kept_components(states, start, mentee, mentor, score, problem.n_mentors)
+        label = _kept_components(states, start, mentee, mentor, score, problem.n_mentors, paired)
     # A block whose network is kept is re-solved from it the next time, never reused whole:
     # its digest (a pass over all its pairs) is not needed, unless it may be solved elsewhere.
     digest_kept = not keep_networks or map is not None
     tasks: Iterable[_Task] = _tasks(
-        problem, engine, start, mentee, mentor, score, label, digest_kept
+        problem, engine, start, mentee, mentor, score, label, digest_kept, paired
     )
     reused: list[_Solved] = []
     if warm is not None:
@@ -387,11 +390,13 @@ def _kept_components(
     mentor: Int32Array,
     score: FloatArray,
     n_mentors: int,
+    paired: npt.NDArray[np.bool_] | None = None,
 ) -> IntArray:
     """A block label for every mentee and mentor such that no pair joins two blocks, as
     :func:`_components`, but without a pass of the component search over the pairs of the blocks
     whose networks were kept: their people keep one label each when no pair now leaves them
-    (checked for every pair), and only the other pairs are searched. A kept block that split
+    (checked for every pair), and only the other pairs are searched (``paired``: whether each
+    mentor has a pair, when known). A kept block that split
     is solved as one block (its parts are independent, so the answer is the same)."""
     n = len(start) - 1
     if not states:
@@ -411,7 +416,11 @@ def _kept_components(
     if (
         len(states) == 1
         and (kept[:n][degree > 0] >= 0).all()
-        and ((kept[n:] >= 0).all() or (kept[n:][mentor] >= 0).all())
+        and (
+            (kept[n:] >= 0).all()
+            or (paired is not None and bool(((kept[n:] >= 0) | ~paired).all()))
+            or (kept[n:][mentor] >= 0).all()
+        )
     ):
         return kept.astype(np.int64)
     if not np.array_equal(np.repeat(kept[:n], degree), kept[n:][mentor]):
@@ -439,6 +448,7 @@ def _tasks(
     score: FloatArray,
     label: IntArray | None,
     digest_kept: bool = True,
+    paired: npt.NDArray[np.bool_] | None = None,
 ) -> Iterator[_Task]:
     """The blocks to solve, one task each, made as they are asked for (``digest_kept``: False
     when a block whose network will be kept needs no digest)."""
@@ -471,7 +481,9 @@ def _tasks(
             )
             edges = offset + np.arange(size)
         block_mentor = mentor[edges]
-        mentors, local_mentor = _relabel(block_mentor, problem.n_mentors)
+        mentors, local_mentor = _relabel(
+            block_mentor, problem.n_mentors, paired if size == total else None
+        )
         del block_mentor
         if len(mentees) == n:  # every mentee: local indices are global ones
             local_mentee = mentee[edges]
@@ -543,16 +555,25 @@ def _states(warm: Matching) -> Iterator[NetworkState]:
 _COUNT_CHUNK = 1 << 18
 
 
-def _relabel(ids: Int32Array, size: int) -> tuple[IntArray, Int32Array]:
-    """The distinct ids (sorted) and each id's position among them."""
-    if len(ids) * 16 < size:  # a small block of a large problem: sorting is cheaper
-        unique, inverse = np.unique(ids, return_inverse=True)
-        return unique.astype(np.int64), inverse.astype(np.int32)
-    # Counted in chunks that stay in cache (bincount copies 32-bit ids to 64 bits first):
-    # faster than one count or a scatter of all ids.
+def _present(ids: Int32Array, size: int) -> npt.NDArray[np.bool_]:
+    """Whether each of ``0..size-1`` is among ``ids``: counted in chunks that stay in cache
+    (bincount copies 32-bit ids to 64 bits first), faster than one count or a scatter."""
     present = np.zeros(size, dtype=bool)
     for lo in range(0, len(ids), _COUNT_CHUNK):
         present |= np.bincount(ids[lo : lo + _COUNT_CHUNK], minlength=size) > 0
+    return present
+
+
+def _relabel(
+    ids: Int32Array, size: int, present: npt.NDArray[np.bool_] | None = None
+) -> tuple[IntArray, Int32Array]:
+    """The distinct ids (sorted) and each id's position among them (``present``: whether each
+    id is among them, when known)."""
+    if present is None and len(ids) * 16 < size:  # a small block of a large problem: sorting
+        unique, inverse = np.unique(ids, return_inverse=True)
+        return unique.astype(np.int64), inverse.astype(np.int32)
+    if present is None:
+        present = _present(ids, size)
     if present.all():  # every id: positions are the ids
         return np.arange(size, dtype=np.int64), ids
     position = (np.cumsum(present) - 1).astype(np.int32)
