@@ -228,3 +228,23 @@ def test_warm_solve_gives_the_cold_answer(first: Problem, second: Problem) -> No
         if (mentee, mentor) not in second.pinned:
             after = _with(second, forbidden=[*second.forbidden, (mentee, mentor)])
             assert solve(after, warm=previous) == solve(after)
+
+
+@pytest.mark.parametrize("n_rejected", [1, 30, 9_000])
+def test_rejected_pairs_leave_the_candidates_whether_few_or_many(n_rejected: int) -> None:
+    # A few rejected pairs are cut out by copying the runs between them, many with a mask: the
+    # candidates are the same either way (the sparse input's other pairs, in order).
+    rng = np.random.default_rng(n_rejected)
+    scores = sp.random_array((300, 120), density=0.6, format="csr", rng=rng)
+    rows, cols = scores.nonzero()
+    rejected = rng.choice(len(rows), n_rejected, replace=False)
+    forbidden = list(zip(rows[rejected].tolist(), cols[rejected].tolist(), strict=True))
+    problem = Problem(scores, capacity=np.full(120, 2), forbidden=forbidden)
+    kept = np.ones(len(rows), dtype=bool)
+    kept[rejected] = False
+    candidates = problem.candidates
+    assert candidates.mentee.tolist() == rows[kept].tolist()
+    assert candidates.mentor.tolist() == cols[kept].tolist()
+    assert np.array_equal(candidates.score, scores.toarray()[rows[kept], cols[kept]])
+    pairs = problem.proposable
+    assert np.array_equal(pairs.start, np.searchsorted(rows[kept], np.arange(301)))
