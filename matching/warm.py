@@ -235,14 +235,12 @@ def _arcs(
     aligned = degree == last - first
     in_block = np.zeros(len(state.mentors), dtype=bool)
     in_block[node_mentor] = True
-    dead = np.zeros(0, dtype=np.int64)
+    # Arcs to mentors the block lacks (gone) are skipped in their rows: rows with fewer pairs
+    # than arcs (found per row, no pass over all arcs), realigned when that is the difference.
+    touched = np.zeros(0, dtype=np.int64)
     if not in_block.all():
-        dead = np.flatnonzero(~in_block[state.arc_mentor])
-    if len(dead):  # arcs to mentors the block lacks (gone, or full): skipped in their rows
-        row_of_node = np.full(len(state.mentees), -1, dtype=np.int64)
-        row_of_node[node_mentee] = np.arange(len(node_mentee))
-        touched = row_of_node[np.searchsorted(state.arc_start, dead, side="right") - 1]
-        touched = np.unique(touched[touched >= 0])
+        touched = np.flatnonzero(degree < last - first)
+    if len(touched):
         length = (last - first)[touched]
         arcs = _ranges(first[touched], length)
         alive = in_block[state.arc_mentor[arcs]]
