@@ -514,6 +514,8 @@ def _tasks(
                 load_penalty=problem.load_penalty,
                 coverage=problem.objective == "coverage",
                 demand=need,
+                # Every pair: the block's rows start where the problem's do (no search).
+                row_start=np.append(start[mentees], total) if size == total else None,
                 **arrays,
             )
             continue
@@ -600,6 +602,7 @@ class _Task:
     """Mentors each mentee of the block still needs; None when every one needs one."""
     states: tuple[NetworkState | None, ...] = ()  # kept networks of an earlier answer
     keep_network: bool = False  # keep this block's network in the answer
+    row_start: IntArray | None = None  # where each mentee's pairs start, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,7 +670,7 @@ def _run(task: _Task) -> _Solved:
     state, was_warm = None, False
     if engine == "network_simplex" and (task.keep_network or task.states):
         picked, state, was_warm = solve_network(
-            block, task.mentees, task.mentors, list(task.states)
+            block, task.mentees, task.mentors, list(task.states), task.row_start
         )
     else:
         picked = ENGINES[engine](block)

@@ -132,16 +132,21 @@ def _lost() -> None:
 
 
 def solve_network(
-    block: Block, mentees: IntArray, mentors: IntArray, states: list[NetworkState | None]
+    block: Block,
+    mentees: IntArray,
+    mentors: IntArray,
+    states: list[NetworkState | None],
+    row_start: IntArray | None = None,
 ) -> tuple[IntArray, NetworkState | None, bool]:
     """Solve ``block`` (its people are ``mentees`` and ``mentors`` of the problem) with the
     network simplex, from one of ``states`` when one fits; return the chosen edges, the state to
-    keep for the next time (None for a small block) and whether it was re-solved warm."""
+    keep for the next time (None for a small block) and whether it was re-solved warm.
+    ``row_start``: where each mentee's pairs start in the block, when the caller knows."""
     for state in states:
         if state is None or not state.lock.acquire(blocking=False):
             continue
         try:
-            picked = _resolve(block, mentees, mentors, state)
+            picked = _resolve(block, mentees, mentors, state, row_start)
         finally:
             state.lock.release()
         if picked is not None:
@@ -194,7 +199,11 @@ def _nodes(nodes: IntArray, wanted: IntArray) -> IntArray | None:
 
 
 def _arcs(
-    block: Block, node_mentee: IntArray, node_mentor: IntArray, state: NetworkState
+    block: Block,
+    node_mentee: IntArray,
+    node_mentor: IntArray,
+    state: NetworkState,
+    row_start: IntArray | None = None,
 ) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """The arc of each pair of ``block`` in the kept network, and whether it has one.
 
@@ -206,8 +215,10 @@ def _arcs(
     over all pairs: a few passes, and work in proportion to the rows touched.
     """
     n_arcs = len(state.arc_mentor)
-    ids = np.arange(block.n_mentees + 1, dtype=block.mentee.dtype)  # no copy of the pairs
-    start = np.searchsorted(block.mentee, ids).astype(np.int64)  # pairs are sorted by mentee
+    if row_start is None:
+        ids = np.arange(block.n_mentees + 1, dtype=block.mentee.dtype)  # no copy of the pairs
+        row_start = np.searchsorted(block.mentee, ids).astype(np.int64)  # sorted by mentee
+    start = row_start
     degree = np.diff(start)
     first = state.arc_start[node_mentee]
     last = state.arc_start[node_mentee + 1]
@@ -328,7 +339,11 @@ def _same(values: IntArray, at: IntArray, expected: IntArray, scratch: IntArray)
 
 
 def _resolve(
-    block: Block, mentees: IntArray, mentors: IntArray, state: NetworkState
+    block: Block,
+    mentees: IntArray,
+    mentors: IntArray,
+    state: NetworkState,
+    row_start: IntArray | None = None,
 ) -> IntArray | None:
     """The block re-solved on the kept network, or None when it does not fit or the prices
     say the network lacks a pair the optimum needs."""
@@ -345,7 +360,7 @@ def _resolve(
         return None
     top, bypass = _prices(block, state)
     costs = np.subtract(top, block.weight, out=_scratch(state.scratch.costs, len(block.weight)))
-    arc, held = _arcs(block, node_mentee, node_mentor, state)
+    arc, held = _arcs(block, node_mentee, node_mentor, state, row_start)
     everything = bool(held.all())
     on = arc if everything else arc[held]
     caps = state.scratch.wide
