@@ -70,6 +70,7 @@ __all__ = [
     "Side",
     "User",
     "WebSession",
+    "places",
     "utcnow",
 ]
 
@@ -250,10 +251,16 @@ class Person(Base):
 
     def places(self) -> int:
         """Return how many mentees this mentor may have at once."""
-        capacity = MAX_CAPACITY if self.capacity is None else self.capacity
-        if self.capacity_limit is not None:
-            capacity = min(capacity, self.capacity_limit)
-        return capacity if self.consent else 0
+        return places(self.capacity, self.capacity_limit, self.consent)
+
+
+def places(capacity: int | None, capacity_limit: int | None, consent: bool) -> int:
+    """How many mentees a mentor may have at once, from their columns (:meth:`Person.places`)."""
+    if capacity is None:
+        capacity = MAX_CAPACITY
+    if capacity_limit is not None:
+        capacity = min(capacity, capacity_limit)
+    return capacity if consent else 0
 
 
 class Import(Base):

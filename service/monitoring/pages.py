@@ -146,7 +146,7 @@ def feedback_list(request: Request, org: str, session: SessionDep, actor: ActorD
 def report(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
     """The monitoring report: coverage, mentor load, waiting mentees, satisfaction and targets."""
     now = utcnow()
-    summary, waiting = reports.overview(session, actor, org, now)
+    summary, waiting, mentors = reports.overview(session, actor, org, now)
     return render(
         request,
         "report.html",
@@ -154,7 +154,7 @@ def report(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
         org=org,
         report=summary,
         waiting=waiting,
-        mentors=reports.mentor_names(session, actor, org),
+        mentors=mentors,
         now=now,
         year=now.year,
         targets=SATISFACTION_TARGETS,

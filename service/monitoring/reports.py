@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import NotFound
@@ -23,6 +23,7 @@ from service.core.models import (
     Proposal,
     ProposalStatus,
     Side,
+    places,
     utcnow,
 )
 from service.core.rules import ASSIGN_WITHIN_DAYS, form_title, satisfaction_target
@@ -43,11 +44,11 @@ from service.monitoring.schemas import (
     WaitingSummary,
 )
 from service.monitoring.surveys import satisfaction_value
-from service.people.people import forms_by_role
+from service.people.people import forms_counted
 from service.people.schemas import WaitingPublic
-from service.people.waiting import waiting_list
+from service.people.waiting import waiting_rows
 
-__all__ = ["audit", "mentor_names", "municipality", "municipality_report", "overview", "report"]
+__all__ = ["Overview", "audit", "municipality", "municipality_report", "overview", "report"]
 
 
 def _satisfaction(scores: list[float], target: float) -> Satisfaction:
@@ -60,136 +61,189 @@ def _satisfaction(scores: list[float], target: float) -> Satisfaction:
     )
 
 
+class _Mentor(NamedTuple):
+    id: int
+    org_id: int
+    name: str | None
+    consent: bool
+    places: int
+
+
+class _Pair(NamedTuple):
+    id: int
+    org_id: int
+    mentee_id: int
+    mentor_id: int
+    form: str
+    status: str
+
+
 @dataclass
 class _School:
-    """What a report reads of one school (or of several together), in the caller's transaction."""
+    """What a report reads of one school (or of several together), in the caller's transaction:
+    columns and counts, never whole rows of people or pairs."""
 
     code: str
-    people: Sequence[Person]
-    pairs: Sequence[Pair]
-    responses: list[tuple[str, float]]  # (author, satisfaction on the 1-10 scale)
-    forms: dict[int, tuple[str, ...]]  # each person's forms of mentoring (by role, or the pair's)
-    response_pairs: list[int] = field(default_factory=list)  # the pair of each response
+    mentees: Counter[int]  # school id -> its mentees
+    consenting: Counter[int]  # school id -> its mentees with consent
+    mentors: list[_Mentor]  # by id
+    pairs: list[_Pair]  # the pairs of their mentees or mentors
+    responses: list[tuple[int, str, float]]  # (pair, author, satisfaction on the 1-10 scale)
+    forms: Counter[tuple[int, str, tuple[str, ...]]]  # (school id, side, forms) -> people
+    waiting: list[tuple[int, int, str | None, datetime, int]]  # (days, mentee id, name, since,
+    # school id) of the waiting mentees, the longest wait first
 
     def part(self, code: str, org_id: int) -> _School:
         """What one of the schools read together holds: its people, the pairs of its mentees or
         mentors and their responses (as reading that school alone would give)."""
-        people = [p for p in self.people if p.org_id == org_id]
-        here = {p.id for p in people}
+        mentors = [m for m in self.mentors if m.org_id == org_id]
+        here = {m.id for m in mentors}
         pairs = [p for p in self.pairs if p.org_id == org_id or p.mentor_id in here]
         ids = {p.id for p in pairs}
-        kept = [k for k, pair in enumerate(self.response_pairs) if pair in ids]
-        return _School(code, people, pairs, [self.responses[k] for k in kept], self.forms,
-                       [self.response_pairs[k] for k in kept])  # fmt: skip
+        return _School(
+            code,
+            Counter({org_id: self.mentees[org_id]}),
+            Counter({org_id: self.consenting[org_id]}),
+            mentors,
+            pairs,
+            [r for r in self.responses if r[0] in ids],
+            Counter({k: n for k, n in self.forms.items() if k[0] == org_id}),
+            [w for w in self.waiting if w[4] == org_id],
+        )
 
 
-def _read(session: Session, actor: Actor, org: str) -> _School:
+def _read(session: Session, actor: Actor, org: str, now: datetime) -> _School:
     organisation = organisation_for(session, actor, org)
-    return _read_orgs(session, organisation.code, [organisation.id])
+    return _read_orgs(session, organisation.code, [organisation.id], now)
 
 
-def _read_orgs(session: Session, code: str, org_ids: list[int]) -> _School:
-    """Read schools ``org_ids`` as one: their people, the pairs of their mentees or mentors (a
-    virtual pair across two of them once) and the satisfaction answers of those pairs."""
-    people = session.scalars(
-        select(Person).where(Person.org_id.in_(org_ids)).order_by(Person.id)
-    ).all()
-    mentors = select(Person.id).where(Person.org_id.in_(org_ids), Person.side == Side.mentor.value)
-    theirs = Pair.org_id.in_(org_ids) | Pair.mentor_id.in_(mentors)
-    pairs = session.scalars(select(Pair).where(theirs)).all()
+def _read_orgs(session: Session, code: str, org_ids: list[int], now: datetime) -> _School:
+    """Read schools ``org_ids`` as one: counts of their mentees, their mentors, the pairs of their
+    mentees or mentors (a virtual pair across two of them once), the satisfaction answers of
+    those pairs, people by form and the waiting mentees.
+
+    Statements of columns and counts (a school's report is asked at every view): the whole
+    school is never read as objects."""
+    here = Person.org_id.in_(org_ids)
+    mentees: Counter[int] = Counter()
+    consenting: Counter[int] = Counter()
+    for org_id, n, agreed in session.execute(
+        select(Person.org_id, func.count(), func.count(case((Person.consent.is_(True), 1))))
+        .where(here, Person.side == Side.mentee.value)
+        .group_by(Person.org_id)
+    ):
+        mentees[org_id], consenting[org_id] = n, agreed
+    mentors = [
+        _Mentor(id_, org_id, name, consent, places(capacity, limit, consent))
+        for id_, org_id, name, consent, capacity, limit in session.execute(
+            select(Person.id, Person.org_id, Person.name, Person.consent, Person.capacity,
+                   Person.capacity_limit)
+            .where(here, Person.side == Side.mentor.value)
+            .order_by(Person.id)
+        )
+    ]  # fmt: skip
+    theirs = Pair.org_id.in_(org_ids) | Pair.mentor_id.in_(
+        select(Person.id).where(here, Person.side == Side.mentor.value)
+    )
+    pairs = [
+        _Pair(*row)
+        for row in session.execute(
+            select(
+                Pair.id, Pair.org_id, Pair.mentee_id, Pair.mentor_id, Pair.form, Pair.status
+            ).where(theirs)
+        )
+    ]
     rows = session.execute(
         select(Feedback.pair_id, Feedback.author, Feedback.score, Feedback.answers)
         .join(Pair, Pair.id == Feedback.pair_id)
         .where(Feedback.kind == "satisfaction", theirs)
     )
-    responses, response_pairs = [], []
-    for pair_id, author, score, answers in rows:
-        if (value := satisfaction_value(score, answers)) is not None:
-            responses.append((author, value))
-            response_pairs.append(pair_id)
-    forms = forms_by_role(session, list(people))
-    return _School(code, people, pairs, responses, forms, response_pairs)
-
-
-def mentor_names(session: Session, actor: Actor, org: str) -> dict[int, str | None]:
-    """The name of each mentor of school ``org`` (the report's table of load names them)."""
-    organisation = organisation_for(session, actor, org)
-    return dict(
-        session.execute(
-            select(Person.id, Person.name).where(
-                Person.org_id == organisation.id, Person.side == Side.mentor.value
-            )
-        ).all()
+    responses = [
+        (pair_id, author, value)
+        for pair_id, author, score, answers in rows
+        if (value := satisfaction_value(score, answers)) is not None
+    ]
+    return _School(
+        code,
+        mentees,
+        consenting,
+        mentors,
+        pairs,
+        responses,
+        forms_counted(session, org_ids),
+        waiting_rows(session, org_ids, now),
     )
-
-
-def _form_of(school: _School, person: Person) -> str:
-    """The form of mentoring a person is counted under: their active pair's, else the forms
-    their role fits (docs/rules.md#forms), never the questionnaire's type alone."""
-    return " / ".join(form_title(f) for f in school.forms.get(person.id) or (person.spec,))
 
 
 def report(session: Session, actor: Actor, org: str, now: datetime | None = None) -> ReportPublic:
     """Return the monitoring report of school ``org`` (no names: counts, ids and shares)."""
-    return overview(session, actor, org, now)[0]
-
-
-def overview(
-    session: Session, actor: Actor, org: str, now: datetime | None = None
-) -> tuple[ReportPublic, list[WaitingPublic]]:
-    """Return the report of school ``org`` and its waiting mentees (with names, for the pages)."""
     now = now or utcnow()
-    school = _read(session, actor, org)
-    waiting = waiting_list(session, school.people, now)
-    return _summary(school, waiting, now), waiting
+    return _summary(_read(session, actor, org, now), now)
 
 
-def _summary(school: _School, waiting: list[WaitingPublic], now: datetime) -> ReportPublic:
-    people, pairs = school.people, school.pairs
+class Overview(NamedTuple):
+    """A school's report with the names it leaves out, for the pages."""
+
+    report: ReportPublic
+    waiting: list[WaitingPublic]  # the waiting mentees, the longest wait first
+    mentor_names: dict[int, str | None]  # of the mentors of the report's table of load
+
+
+def overview(session: Session, actor: Actor, org: str, now: datetime | None = None) -> Overview:
+    """Return the report of school ``org``, its waiting mentees and its mentors' names."""
+    now = now or utcnow()
+    school = _read(session, actor, org, now)
+    waiting = [WaitingPublic(mentee_id=id_, name=name, since=since, days=days)
+               for days, id_, name, since, _ in school.waiting]  # fmt: skip
+    return Overview(_summary(school, now), waiting, {m.id: m.name for m in school.mentors})
+
+
+def _summary(school: _School, now: datetime) -> ReportPublic:
+    pairs, mentors = school.pairs, school.mentors
     active = [p for p in pairs if p.status == PairStatus.active.value]
     paired_mentees = {p.mentee_id for p in active}
-    mentees = [p for p in people if p.side == Side.mentee.value]
-    mentors = [p for p in people if p.side == Side.mentor.value]
     load = Counter(p.mentor_id for p in active)
-    waiting_days = sorted(w.days for w in waiting)
+    waiting_days = sorted(w[0] for w in school.waiting)
     target = satisfaction_target(now.year)
-    consenting = [m for m in mentees if m.consent]
+    consenting = sum(school.consenting.values())
     by_side = {
-        side: [v for a, v in school.responses if a == side]
+        side: [v for _, a, v in school.responses if a == side]
         for side in (Side.mentee.value, Side.mentor.value)
     }
+    # the form a person is counted under: their active pair's, else the forms their role fits
+    # (docs/rules.md#forms), never the questionnaire's type alone
+    people = Counter[tuple[str, str]]()
+    for (_, side, forms), n in school.forms.items():
+        people[(" / ".join(form_title(f) for f in forms), side)] += n
     return ReportPublic(
         org=school.code,
         generated_at=now,
         people=[
-            PeopleCount(form=form, role=role, count=n)
-            for (form, role), n in sorted(
-                Counter((_form_of(school, p), p.side) for p in people).items()
-            )
+            PeopleCount(form=form, role=role, count=n) for (form, role), n in sorted(people.items())
         ],
         pairs=[
             PairCount(form=form_title(form), status=status, count=n)
             for (form, status), n in sorted(Counter((p.form, p.status) for p in pairs).items())
         ],
         coverage=Coverage(
-            mentees=len(mentees),
-            mentees_with_consent=len(consenting),
+            mentees=sum(school.mentees.values()),
+            mentees_with_consent=consenting,
             mentees_with_pair=len(paired_mentees),
-            share=round(len(paired_mentees) / len(consenting), 4) if consenting else None,
+            share=round(len(paired_mentees) / consenting, 4) if consenting else None,
         ),
         mentor_load=MentorLoadSummary(
             mentors=len(mentors),
             active_pairs=len(active),
             by_mentor=[
                 MentorLoadRow(
-                    mentor_id=m.id, active=load.get(m.id, 0), capacity=m.places(), consent=m.consent
+                    mentor_id=m.id, active=load.get(m.id, 0), capacity=m.places, consent=m.consent
                 )
                 for m in mentors
             ],
-            full=sum(1 for m in mentors if m.consent and load.get(m.id, 0) >= m.places()),
+            full=sum(1 for m in mentors if m.consent and load.get(m.id, 0) >= m.places),
             # A mentor without consent has no places, but their pairs are not an overload: they
             # wait for the curator's decision (service.people.consents), counted apart.
-            over_capacity=sum(1 for m in mentors if m.consent and load.get(m.id, 0) > m.places()),
+            over_capacity=sum(1 for m in mentors if m.consent and load.get(m.id, 0) > m.places),
             without_consent=sum(1 for m in mentors if not m.consent and load.get(m.id, 0)),
         ),
         waiting=WaitingSummary(
@@ -298,14 +352,11 @@ def municipality_report(
     if not orgs:
         raise NotFound("municipality", name)
     now = now or utcnow()
-    together = _read_orgs(session, name, [o.id for o in orgs])  # read once, then split
-    waiting = waiting_list(session, together.people, now)
-    total = _summary(together, waiting, now)
+    together = _read_orgs(session, name, [o.id for o in orgs], now)  # read once, then split
+    total = _summary(together, now)
     schools = []
     for org in orgs:
-        school = together.part(org.code, org.id)
-        mentees = {p.id for p in school.people}
-        report = _summary(school, [w for w in waiting if w.mentee_id in mentees], now)
+        report = _summary(together.part(org.code, org.id), now)
         schools.append(_indicators(report, org.code, org.name))
     return MunicipalityReport(
         municipality=name,

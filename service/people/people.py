@@ -990,48 +990,67 @@ def _details(
     return details, forms
 
 
-def forms_by_role(session: Session, found: list[Person]) -> dict[int, tuple[str, ...]]:
-    """The forms of mentoring of each person (their active pair's, else those their role fits),
-    reading only the role and forms answers of their current questionnaires (a whole school's
-    report reads them all)."""
+def forms_counted(
+    session: Session, org_ids: list[int]
+) -> Counter[tuple[int, str, tuple[str, ...]]]:
+    """How many people of schools ``org_ids`` are counted under each form of mentoring, by
+    school and side: (org id, side, form keys) -> people. A person's forms are those of their
+    active pairs (in the order of the pairs), else those their role fits by the role and forms
+    answers of their current questionnaire, else their questionnaire's type alone (the report
+    of a school, docs/rules.md#forms).
+
+    Two statements of columns (a whole school's report asks at every view): the people in an
+    active pair with their pairs' forms, and the others grouped by the database by their role
+    and forms answers, so that each distinct answer is looked at once.
+    """
+    here = Person.org_id.in_(org_ids)
+    counted: Counter[tuple[int, str, tuple[str, ...]]] = Counter()
+    paired: dict[int, tuple[int, str, tuple[str, ...]]] = {}
+    in_pair = _ACTIVE & (Pair.form != "")
+    for joined in (Pair.mentee_id == Person.id, Pair.mentor_id == Person.id):
+        for person_id, org_id, side, form in session.execute(
+            select(Person.id, Person.org_id, Person.side, Pair.form)
+            .join(Pair, joined & in_pair)
+            .where(here)
+            .order_by(Pair.id)
+        ):
+            _, _, before = paired.get(person_id, (org_id, side, ()))
+            paired[person_id] = (org_id, side, before if form in before else (*before, form))
+    counted.update(paired.values())
     keys: set[str] = set()
-    for spec, side in {(p.spec, p.side) for p in found}:
+    for spec, side in session.execute(select(Person.spec, Person.side).where(here).distinct()):
         try:
             fields = load_spec_named(spec).side(f"{side}s").fields
         except Invalid:
             continue
         keys.update(k for k in (fields.role, fields.forms) if k)
     ordered = sorted(keys)
-    by_id = {p.id: p for p in found}
-    forms: dict[int, tuple[str, ...]] = {}
-    known: dict[tuple[Any, ...], tuple[str, ...]] = {}
-    ids = list(by_id)
-    for row in session.execute(
-        select(Answers.person_id, *(Answers.records[k].as_string() for k in ordered))
-        .join(Person, Person.id == Answers.person_id)
-        .where(among(Person.id, ids), Answers.version == Person.version)
-    ):
-        person = by_id[row[0]]
-        records = {k: _json_answer(v) for k, v in zip(ordered, row[1:], strict=True)}
-        key = (person.spec, person.side, *(str(records.get(k)) for k in ordered))
-        if key not in known:
-            try:
-                known[key] = forms_of(person.spec, f"{person.side}s", records)
-            except (KeyError, ValueError, Invalid):
-                known[key] = ()
-        forms[person.id] = known[key]
-    for mentee_id, mentor_id, form in session.execute(
-        select(Pair.mentee_id, Pair.mentor_id, Pair.form).where(
-            _ACTIVE, among(Pair.mentee_id, ids) | among(Pair.mentor_id, ids)
+    current = (Answers.person_id == Person.id) & (Answers.version == Person.version)
+    answers = (
+        select(
+            Person.org_id,
+            Person.side,
+            Person.spec,
+            Answers.id.is_not(None).label("answered"),
+            *(Answers.records[k].as_string().label(f"answer_{n}") for n, k in enumerate(ordered)),
         )
+        .outerjoin(Answers, current)
+        .where(here, ~exists().where(in_pair, (Pair.mentee_id == Person.id)
+                                      | (Pair.mentor_id == Person.id)))
+        .subquery()
+    )  # fmt: skip
+    for org_id, side, spec, answered_, *values, n in session.execute(
+        select(*answers.c, func.count()).group_by(*answers.c)
     ):
-        for person_id in (mentee_id, mentor_id):
-            if person_id in by_id and form:
-                paired = forms.get(-person_id, ())  # pair forms collected under -id first
-                forms[-person_id] = (*paired, form) if form not in paired else paired
-    for person_id in [k for k in forms if k < 0]:
-        forms[-person_id] = forms.pop(person_id)
-    return forms
+        forms: tuple[str, ...] = ()
+        if answered_:
+            records = {k: _json_answer(v) for k, v in zip(ordered, values, strict=True)}
+            try:
+                forms = forms_of(spec, f"{side}s", records)
+            except (KeyError, ValueError, Invalid):
+                forms = ()
+        counted[(org_id, side, forms or (spec,))] += n
+    return counted
 
 
 def _json_answer(value: Any) -> Any:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from service.core.db import among
@@ -29,6 +29,7 @@ __all__ = [
     "waiting_among",
     "waiting_list",
     "waiting_page",
+    "waiting_rows",
     "waiting_since",
     "waiting_since_of",
 ]
@@ -90,45 +91,66 @@ def waiting_list(
 def _school_rows(
     session: Session, org_id: int, now: datetime
 ) -> list[tuple[int, int, str | None, datetime]]:
-    """(days, mentee id, name, since) of a school's waiting mentees, the longest wait first.
+    """(days, mentee id, name, since) of a school's waiting mentees, the longest wait first."""
+    rows = _rows(session, [org_id], now, Person.archived_at.is_(None))  # left: waits for nobody
+    return [row[:4] for row in rows]
+
+
+_CURRENT = aliased(Pair)  # made once: an alias is costly to build at every view
+_PAIRED = (
+    select(_CURRENT.id)
+    .where(_CURRENT.mentee_id == Person.id, _CURRENT.status == PairStatus.active.value)
+    .exists()
+)
+
+
+def _rows(
+    session: Session, org_ids: list[int], now: datetime, *where: ColumnElement[bool]
+) -> list[tuple[int, int, str | None, datetime, int]]:
+    """(days, mentee id, name, since, org id) of the waiting mentees of schools ``org_ids``
+    (and ``where``), the longest wait first.
 
     One statement of columns, the ended pairs summed up by the database (the latest end, and
-    whether any was completed): the school page asks at every view.
+    whether any was completed): the school page and the report ask at every view.
     """
-    current = aliased(Pair)
-    paired = (
-        select(current.id)
-        .where(current.mentee_id == Person.id, current.status == PairStatus.active.value)
-        .exists()
-    )
     ended = Pair.ended_at.is_not(None)
     rows = session.execute(
         select(
             Person.id,
             Person.name,
             Person.entered_at,
+            Person.org_id,
             func.max(case((ended, Pair.ended_at))),
             func.max(case((ended & (Pair.status == PairStatus.completed.value), 1), else_=0)),
         )
         .outerjoin(Pair, (Pair.mentee_id == Person.id) & ended)
         .where(
-            Person.org_id == org_id,
+            Person.org_id.in_(org_ids),
             Person.side == Side.mentee.value,
-            Person.archived_at.is_(None),  # left the programme: waits for nobody
             Person.consent.is_(True),
-            ~paired,
+            ~_PAIRED,
+            *where,
         )
-        .group_by(Person.id, Person.name, Person.entered_at)
+        .group_by(Person.id, Person.name, Person.entered_at, Person.org_id)
     ).all()
     found = []
-    for id_, name, entered_at, last_end, completed in rows:
+    for id_, name, entered_at, org_id, last_end, completed in rows:
         # waiting_since: from entering, or again from the latest end; never after completion
         if completed:
             continue
         since = entered_at if last_end is None else max(entered_at, last_end)
-        found.append(((now - since).days, id_, name, since))
+        found.append(((now - since).days, id_, name, since, org_id))
     found.sort(key=lambda w: (-w[0], w[1]))
     return found
+
+
+def waiting_rows(
+    session: Session, org_ids: list[int], now: datetime | None = None
+) -> list[tuple[int, int, str | None, datetime, int]]:
+    """(days, mentee id, name, since, school id) of the waiting mentees of schools ``org_ids``,
+    the longest wait first: what :func:`waiting_list` says of all their people, those who left
+    the programme included (the monitoring report's count), in one statement of columns."""
+    return _rows(session, org_ids, now or utcnow())
 
 
 def _waiting(days: int, mentee_id: int, name: str | None, since: datetime) -> WaitingPublic:
