@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Integer, bindparam, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import ColumnElement, Engine, Executable, Integer, bindparam, create_engine, event
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "EncodedJSON", "alembic_config", "among", "upgrade"]
+__all__ = ["Database", "EncodedJSON", "alembic_config", "among", "columns", "upgrade"]
 
 _SQLITE_BUSY_MS = 30_000
 
@@ -101,6 +101,16 @@ def among(column: Any, values: Any) -> ColumnElement[bool]:
         bindparam("ids", ids, type_=Integer, expanding=True, literal_execute=True, unique=True)
     )
     return found
+
+
+def columns(
+    session: Session, statement: Executable, params: dict[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run a statement of columns in the session's transaction, its rows as the database gives
+    them: without the ORM's loading of each row (about half the cost of a statement of hundreds
+    of rows that a page runs at every view). Flushes first, as ``Session.execute`` does."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 class Database:

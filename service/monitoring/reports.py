@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from service.core.db import columns
 from service.core.errors import NotFound
 from service.core.models import (
     AuditEvent,
@@ -117,6 +118,36 @@ def _read(session: Session, actor: Actor, org: str, now: datetime) -> _School:
     return _read_orgs(session, organisation.code, [organisation.id], now)
 
 
+# The statements of a report, built once (building one and its cache key costs more than
+# running it): of the schools ``:org_ids``, the mentees counted, with consent too...
+_HERE = Person.org_id.in_(bindparam("org_ids", expanding=True))
+_MENTEES = (
+    select(Person.org_id, func.count(), func.count(case((Person.consent.is_(True), 1))))
+    .where(_HERE, Person.side == Side.mentee.value)
+    .group_by(Person.org_id)
+)
+# ... the mentors...
+_MENTORS = (
+    select(Person.id, Person.org_id, Person.name, Person.consent, Person.capacity,
+           Person.capacity_limit)
+    .where(_HERE, Person.side == Side.mentor.value)
+    .order_by(Person.id)
+)  # fmt: skip
+# ... the pairs of their mentees or mentors...
+_THEIRS = Pair.org_id.in_(bindparam("org_ids", expanding=True)) | Pair.mentor_id.in_(
+    select(Person.id).where(_HERE, Person.side == Side.mentor.value)
+)
+_PAIRS = select(Pair.id, Pair.org_id, Pair.mentee_id, Pair.mentor_id, Pair.form, Pair.status).where(
+    _THEIRS
+)
+# ... and the satisfaction answers of those pairs.
+_RESPONSES = (
+    select(Feedback.pair_id, Feedback.author, Feedback.score, Feedback.answers)
+    .join(Pair, Pair.id == Feedback.pair_id)
+    .where(Feedback.kind == "satisfaction", _THEIRS)
+)
+
+
 def _read_orgs(session: Session, code: str, org_ids: list[int], now: datetime) -> _School:
     """Read schools ``org_ids`` as one: counts of their mentees, their mentors, the pairs of their
     mentees or mentors (a virtual pair across two of them once), the satisfaction answers of
@@ -124,43 +155,19 @@ def _read_orgs(session: Session, code: str, org_ids: list[int], now: datetime) -
 
     Statements of columns and counts (a school's report is asked at every view): the whole
     school is never read as objects."""
-    here = Person.org_id.in_(org_ids)
+    schools = {"org_ids": org_ids}
     mentees: Counter[int] = Counter()
     consenting: Counter[int] = Counter()
-    for org_id, n, agreed in session.execute(
-        select(Person.org_id, func.count(), func.count(case((Person.consent.is_(True), 1))))
-        .where(here, Person.side == Side.mentee.value)
-        .group_by(Person.org_id)
-    ):
+    for org_id, n, agreed in columns(session, _MENTEES, schools):
         mentees[org_id], consenting[org_id] = n, agreed
     mentors = [
         _Mentor(id_, org_id, name, consent, places(capacity, limit, consent))
-        for id_, org_id, name, consent, capacity, limit in session.execute(
-            select(Person.id, Person.org_id, Person.name, Person.consent, Person.capacity,
-                   Person.capacity_limit)
-            .where(here, Person.side == Side.mentor.value)
-            .order_by(Person.id)
-        )
-    ]  # fmt: skip
-    theirs = Pair.org_id.in_(org_ids) | Pair.mentor_id.in_(
-        select(Person.id).where(here, Person.side == Side.mentor.value)
-    )
-    pairs = [
-        _Pair(*row)
-        for row in session.execute(
-            select(
-                Pair.id, Pair.org_id, Pair.mentee_id, Pair.mentor_id, Pair.form, Pair.status
-            ).where(theirs)
-        )
+        for id_, org_id, name, consent, capacity, limit in columns(session, _MENTORS, schools)
     ]
-    rows = session.execute(
-        select(Feedback.pair_id, Feedback.author, Feedback.score, Feedback.answers)
-        .join(Pair, Pair.id == Feedback.pair_id)
-        .where(Feedback.kind == "satisfaction", theirs)
-    )
+    pairs = [_Pair(*row) for row in columns(session, _PAIRS, schools)]
     responses = [
         (pair_id, author, value)
-        for pair_id, author, score, answers in rows
+        for pair_id, author, score, answers in columns(session, _RESPONSES, schools)
         if (value := satisfaction_value(score, answers)) is not None
     ]
     return _School(

@@ -21,9 +21,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
+    Select,
     Table,
     bindparam,
     delete,
@@ -38,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from service.core import collector
 from service.core.audit import record
-from service.core.db import Database, EncodedJSON, among
+from service.core.db import Database, EncodedJSON, among, columns
 from service.core.errors import Conflict, Invalid, NotFound
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
@@ -990,6 +992,44 @@ def _details(
     return details, forms
 
 
+_IN_PAIR = _ACTIVE & (Pair.form != "")  # a pair's form counts while it is active
+_SCHOOLS = Person.org_id.in_(bindparam("org_ids", expanding=True))
+# Statements of forms_counted, built once (building one and its cache key costs more than
+# running it): the forms of the active pairs of each person in one, as mentee and as mentor...
+_PAIR_FORMS = [
+    select(Person.id, Person.org_id, Person.side, Pair.form)
+    .join(Pair, joined & _IN_PAIR)
+    .where(_SCHOOLS)
+    .order_by(Pair.id)
+    for joined in (Pair.mentee_id == Person.id, Pair.mentor_id == Person.id)
+]
+# ... the kinds of questionnaire...
+_SPECS = select(Person.spec, Person.side).where(_SCHOOLS).distinct()
+
+
+@lru_cache(maxsize=16)
+def _by_answers(keys: tuple[str, ...]) -> Select[Any]:
+    """... and the people in no active pair grouped by their answers to questions ``keys`` of
+    their current questionnaire (``answered``: whether it is stored), counted."""
+    current = (Answers.person_id == Person.id) & (Answers.version == Person.version)
+    in_pair = exists().where(
+        _IN_PAIR, (Pair.mentee_id == Person.id) | (Pair.mentor_id == Person.id)
+    )
+    answers = (
+        select(
+            Person.org_id,
+            Person.side,
+            Person.spec,
+            Answers.id.is_not(None).label("answered"),
+            *(Answers.records[k].as_string().label(f"answer_{n}") for n, k in enumerate(keys)),
+        )
+        .outerjoin(Answers, current)
+        .where(_SCHOOLS, ~in_pair)
+        .subquery()
+    )
+    return select(*answers.c, func.count()).group_by(*answers.c)
+
+
 def forms_counted(
     session: Session, org_ids: list[int]
 ) -> Counter[tuple[int, str, tuple[str, ...]]]:
@@ -999,48 +1039,28 @@ def forms_counted(
     answers of their current questionnaire, else their questionnaire's type alone (the report
     of a school, docs/rules.md#forms).
 
-    Two statements of columns (a whole school's report asks at every view): the people in an
+    Statements of columns (a whole school's report asks at every view): the people in an
     active pair with their pairs' forms, and the others grouped by the database by their role
     and forms answers, so that each distinct answer is looked at once.
     """
-    here = Person.org_id.in_(org_ids)
+    schools = {"org_ids": org_ids}
     counted: Counter[tuple[int, str, tuple[str, ...]]] = Counter()
     paired: dict[int, tuple[int, str, tuple[str, ...]]] = {}
-    in_pair = _ACTIVE & (Pair.form != "")
-    for joined in (Pair.mentee_id == Person.id, Pair.mentor_id == Person.id):
-        for person_id, org_id, side, form in session.execute(
-            select(Person.id, Person.org_id, Person.side, Pair.form)
-            .join(Pair, joined & in_pair)
-            .where(here)
-            .order_by(Pair.id)
-        ):
+    for statement in _PAIR_FORMS:
+        for person_id, org_id, side, form in columns(session, statement, schools):
             _, _, before = paired.get(person_id, (org_id, side, ()))
             paired[person_id] = (org_id, side, before if form in before else (*before, form))
     counted.update(paired.values())
     keys: set[str] = set()
-    for spec, side in session.execute(select(Person.spec, Person.side).where(here).distinct()):
+    for spec, side in columns(session, _SPECS, schools):
         try:
             fields = load_spec_named(spec).side(f"{side}s").fields
         except Invalid:
             continue
         keys.update(k for k in (fields.role, fields.forms) if k)
-    ordered = sorted(keys)
-    current = (Answers.person_id == Person.id) & (Answers.version == Person.version)
-    answers = (
-        select(
-            Person.org_id,
-            Person.side,
-            Person.spec,
-            Answers.id.is_not(None).label("answered"),
-            *(Answers.records[k].as_string().label(f"answer_{n}") for n, k in enumerate(ordered)),
-        )
-        .outerjoin(Answers, current)
-        .where(here, ~exists().where(in_pair, (Pair.mentee_id == Person.id)
-                                      | (Pair.mentor_id == Person.id)))
-        .subquery()
-    )  # fmt: skip
-    for org_id, side, spec, answered_, *values, n in session.execute(
-        select(*answers.c, func.count()).group_by(*answers.c)
+    ordered = tuple(sorted(keys))
+    for org_id, side, spec, answered_, *values, n in columns(
+        session, _by_answers(ordered), schools
     ):
         forms: tuple[str, ...] = ()
         if answered_:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from service.core.db import among
+from service.core.db import among, columns
 from service.core.errors import Invalid
 from service.core.listing import ListParams, Page, fold, page_of
 from service.core.models import Pair, PairStatus, Person, Side, utcnow
@@ -92,29 +93,27 @@ def _school_rows(
     session: Session, org_id: int, now: datetime
 ) -> list[tuple[int, int, str | None, datetime]]:
     """(days, mentee id, name, since) of a school's waiting mentees, the longest wait first."""
-    rows = _rows(session, [org_id], now, Person.archived_at.is_(None))  # left: waits for nobody
-    return [row[:4] for row in rows]
+    return [row[:4] for row in _rows(session, _IN_PROGRAMME, [org_id], now)]
 
 
-_CURRENT = aliased(Pair)  # made once: an alias is costly to build at every view
-_PAIRED = (
-    select(_CURRENT.id)
-    .where(_CURRENT.mentee_id == Person.id, _CURRENT.status == PairStatus.active.value)
-    .exists()
-)
+_Waiting = Select[int, str | None, datetime, int, Any, Any]
 
 
-def _rows(
-    session: Session, org_ids: list[int], now: datetime, *where: ColumnElement[bool]
-) -> list[tuple[int, int, str | None, datetime, int]]:
-    """(days, mentee id, name, since, org id) of the waiting mentees of schools ``org_ids``
-    (and ``where``), the longest wait first.
+def _statement(*where: ColumnElement[bool]) -> _Waiting:
+    """The waiting mentees of the schools ``:org_ids`` (and ``where``): one statement of columns,
+    the ended pairs summed up by the database (the latest end, and whether any was completed).
 
-    One statement of columns, the ended pairs summed up by the database (the latest end, and
-    whether any was completed): the school page and the report ask at every view.
+    Built once, at import: the school page, the waiting page and the report ask at every view,
+    and building a statement and its cache key costs more than running it.
     """
+    current = aliased(Pair)
+    paired = (
+        select(current.id)
+        .where(current.mentee_id == Person.id, current.status == PairStatus.active.value)
+        .exists()
+    )
     ended = Pair.ended_at.is_not(None)
-    rows = session.execute(
+    return (
         select(
             Person.id,
             Person.name,
@@ -125,16 +124,29 @@ def _rows(
         )
         .outerjoin(Pair, (Pair.mentee_id == Person.id) & ended)
         .where(
-            Person.org_id.in_(org_ids),
+            Person.org_id.in_(bindparam("org_ids", expanding=True)),
             Person.side == Side.mentee.value,
             Person.consent.is_(True),
-            ~_PAIRED,
+            ~paired,
             *where,
         )
         .group_by(Person.id, Person.name, Person.entered_at, Person.org_id)
-    ).all()
+    )
+
+
+_IN_PROGRAMME = _statement(Person.archived_at.is_(None))  # left the programme: waits for nobody
+_ALL = _statement()
+
+
+def _rows(
+    session: Session, statement: _Waiting, org_ids: list[int], now: datetime
+) -> list[tuple[int, int, str | None, datetime, int]]:
+    """(days, mentee id, name, since, org id) of the waiting mentees ``statement`` reads of
+    schools ``org_ids``, the longest wait first."""
     found = []
-    for id_, name, entered_at, org_id, last_end, completed in rows:
+    for id_, name, entered_at, org_id, last_end, completed in columns(
+        session, statement, {"org_ids": org_ids}
+    ):
         # waiting_since: from entering, or again from the latest end; never after completion
         if completed:
             continue
@@ -150,7 +162,7 @@ def waiting_rows(
     """(days, mentee id, name, since, school id) of the waiting mentees of schools ``org_ids``,
     the longest wait first: what :func:`waiting_list` says of all their people, those who left
     the programme included (the monitoring report's count), in one statement of columns."""
-    return _rows(session, org_ids, now or utcnow())
+    return _rows(session, _ALL, org_ids, now or utcnow())
 
 
 def _waiting(days: int, mentee_id: int, name: str | None, since: datetime) -> WaitingPublic:
