@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from pydantic import TypeAdapter
 from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
@@ -205,6 +206,9 @@ def overview(session: Session, actor: Actor, org: str, now: datetime | None = No
     return Overview(_summary(school, now), waiting, {m.id: m.name for m in school.mentors})
 
 
+_LOAD_ROWS = TypeAdapter(list[MentorLoadRow])  # a school's hundreds of rows validated at once
+
+
 def _summary(school: _School, now: datetime) -> ReportPublic:
     pairs, mentors = school.pairs, school.mentors
     active = [p for p in pairs if p.status == PairStatus.active.value]
@@ -241,12 +245,17 @@ def _summary(school: _School, now: datetime) -> ReportPublic:
         mentor_load=MentorLoadSummary(
             mentors=len(mentors),
             active_pairs=len(active),
-            by_mentor=[
-                MentorLoadRow(
-                    mentor_id=m.id, active=load.get(m.id, 0), capacity=m.places, consent=m.consent
-                )
-                for m in mentors
-            ],
+            by_mentor=_LOAD_ROWS.validate_python(
+                [
+                    {
+                        "mentor_id": m.id,
+                        "active": load.get(m.id, 0),
+                        "capacity": m.places,
+                        "consent": m.consent,
+                    }
+                    for m in mentors
+                ]
+            ),
             full=sum(1 for m in mentors if m.consent and load.get(m.id, 0) >= m.places),
             # A mentor without consent has no places, but their pairs are not an overload: they
             # wait for the curator's decision (service.people.consents), counted apart.
