@@ -145,7 +145,8 @@ def _import(
     # current answers.
     read = reading.read_file(data, spec, side, filename, limits or DEFAULT)
     rows = read.rows
-    collector.settle()  # what the file became, out of full collections (service.core.collector)
+    if len(rows) > _CHUNK:  # what a big file became, out of full collections (core.collector)
+        collector.settle()
     with db.read() as session:
         _check_organisations(session, org, read)
         organisation = organisation_for(session, actor, org)
