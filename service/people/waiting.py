@@ -135,7 +135,6 @@ def _statement(*where: ColumnElement[bool]) -> _Waiting:
 
 
 _IN_PROGRAMME = _statement(Person.archived_at.is_(None))  # left the programme: waits for nobody
-_ALL = _statement()
 
 
 def _rows(
@@ -160,9 +159,10 @@ def waiting_rows(
     session: Session, org_ids: list[int], now: datetime | None = None
 ) -> list[tuple[int, int, str | None, datetime, int]]:
     """(days, mentee id, name, since, school id) of the waiting mentees of schools ``org_ids``,
-    the longest wait first: what :func:`waiting_list` says of all their people, those who left
-    the programme included (the monitoring report's count), in one statement of columns."""
-    return _rows(session, _ALL, org_ids, now or utcnow())
+    the longest wait first: what :func:`school_waiting` says of each school (those who left the
+    programme wait for nobody, so the report counts the same mentees as the school's waiting
+    list), in one statement of columns."""
+    return _rows(session, _IN_PROGRAMME, org_ids, now or utcnow())
 
 
 def _waiting(days: int, mentee_id: int, name: str | None, since: datetime) -> WaitingPublic:
