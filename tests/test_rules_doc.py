@@ -6,6 +6,7 @@ not in the repository; these tests keep the citations and the page in step.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -74,3 +75,101 @@ def test_code_cites_the_rules_page_not_the_source_documents(top: str) -> None:
         if SEED_PARAGRAPH.search(line)
     ]
     assert direct == []
+
+
+# An "Enforced in" paragraph cites code as `path.py` followed by the symbols defined there:
+# `service/pairs/pairs.py` `end_pair`, `PairPublic.missing_consent` (...); `matching/problem.py` ...
+# A symbol counts while only commas, spaces and "and" separate it from the path or the previous
+# symbol (a "(" may open the list right after the path); anything else (prose, "/", ";") ends it.
+SPAN = re.compile(r"`([^`\n]+)`")
+PY_PATH = re.compile(r"[\w./*-]+\.py")
+SYMBOL = re.compile(r"([A-Za-z_]\w*)(?:\.([A-Za-z_]\w*))?(?:\(.*\))?")
+SEPARATOR = re.compile(r"[\s,]*(?:and\s+)?")
+AFTER_PATH = re.compile(r"\s*\(?")
+ANCHOR = re.compile(r'<a id="([^"]+)"></a>')
+
+
+def _citations() -> list[tuple[str, str, str | None]]:
+    """(anchor, path, symbol or None) for every path and symbol of the "Enforced in" paragraphs."""
+    found: list[tuple[str, str, str | None]] = []
+    anchor = "(before the first anchor)"
+    for paragraph in re.split(r"\n\s*\n", RULES.read_text(encoding="utf-8")):
+        anchors = ANCHOR.findall(paragraph)
+        anchor = anchors[-1] if anchors else anchor
+        if "Enforced in" not in paragraph:
+            continue
+        text = paragraph[paragraph.index("Enforced in") :]
+        path: str | None = None
+        after_path = False
+        end = 0
+        for span in SPAN.finditer(text):
+            gap = text[end : span.start()]
+            end = span.end()
+            if PY_PATH.fullmatch(span[1]):
+                path = span[1]
+                found.append((anchor, path, None))
+                after_path = True
+                continue
+            if path is not None and (
+                SEPARATOR.fullmatch(gap) or (after_path and AFTER_PATH.fullmatch(gap))
+            ):
+                symbol = SYMBOL.fullmatch(span[1])
+                if symbol:
+                    found.append((anchor, path, symbol[1] + (f".{symbol[2]}" if symbol[2] else "")))
+                    after_path = False
+                    continue
+            path = None
+    return found
+
+
+def _names(body: list[ast.stmt]) -> set[str]:
+    """Names a module or class body defines: functions, classes, assignments."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def _defines(path: Path, symbol: str) -> bool:
+    """Whether the module at ``path`` defines ``name`` or ``Class.attribute`` at its top level."""
+    module = ast.parse(path.read_text(encoding="utf-8"))
+    name, _, attribute = symbol.partition(".")
+    if not attribute:
+        return name in _names(module.body)
+    classes = [n for n in module.body if isinstance(n, ast.ClassDef) and n.name == name]
+    return any(attribute in _names(c.body) for c in classes)
+
+
+def test_the_parser_finds_the_citations() -> None:
+    cited = _citations()
+    assert ("capacity", "matching/problem.py", "Problem.__init__") in cited
+    assert ("capacity", "matching/problem.py", "MAX_CAPACITY") in cited
+    # Prose inside parentheses after a symbol is not a citation.
+    assert all(symbol != "Conflict" for _, _, symbol in cited)
+
+
+def test_every_python_file_the_page_names_exists() -> None:
+    text = RULES.read_text(encoding="utf-8")
+    missing = sorted(
+        {s for s in SPAN.findall(text) if PY_PATH.fullmatch(s) and not (ROOT / s).is_file()}
+    )
+    assert missing == [], "docs/rules.md names files that are not in the repository: " + ", ".join(
+        missing
+    )
+
+
+def test_every_cited_file_and_symbol_exists() -> None:
+    wrong = []
+    for anchor, cited, symbol in _citations():
+        path = ROOT / cited
+        if symbol is None:
+            if not any(ROOT.glob(cited)):
+                wrong.append(f"#{anchor}: `{cited}` does not exist")
+        elif path.is_file() and not _defines(path, symbol):
+            wrong.append(f"#{anchor}: `{cited}` does not define `{symbol}`")
+    assert wrong == [], "docs/rules.md cites code that is not there:\n" + "\n".join(wrong)
