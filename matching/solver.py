@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from matching.engines import ENGINES, Block, weight_bits
 from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts, _without
-from matching.warm import NetworkState, keeps, solve_network
+from matching.warm import NetworkState, Source, keeps, resolve_decisions, solve_network
 
 __all__ = [
     "HUNGARIAN_MAX_CELLS",
@@ -199,6 +199,10 @@ def solve(
     >>> in_pool == result
     True
     """
+    if warm is not None:
+        decided = _decided(problem, warm, keep_networks)
+        if decided is not None:
+            return decided
     pairs = problem.proposable
     free = problem.free
     states = () if warm is None else tuple(_states(warm))
@@ -263,6 +267,18 @@ def solve(
     solved = builtins.map(_run, tasks) if map is None else map(_run, tasks)
     results = itertools.chain(reused, solved)
 
+    out = _matching(problem, results, len(reused))
+    if keep_networks and map is None and len(out.solved_blocks) == 1:
+        # One block holding every pair, solved cold: the next problem that differs only by the
+        # curator's decisions re-solves it in place (``_decided``).
+        (only,) = out.solved_blocks.values()
+        if only.state is not None and not only.warm:
+            only.state.source = Source.of(problem, only.state, only.resolution, SCORE_BITS)
+    return out
+
+
+def _matching(problem: Problem, results: Iterable[_Solved], reused: int = 0) -> Matching:
+    """The answer made of the blocks' answers and the pinned pairs."""
     chosen_mentee: list[IntArray] = [np.array([e[0] for e in problem.pinned], dtype=np.int64)]
     chosen_mentor: list[IntArray] = [np.array([e[1] for e in problem.pinned], dtype=np.int64)]
     chosen_score = [problem.lookup(chosen_mentee[0], chosen_mentor[0])[1]]
@@ -291,11 +307,40 @@ def solve(
             "blocks": sum(engines.values()),
             "engines": dict(engines),
             "resolution": resolution,
-            "reused": len(reused),
+            "reused": reused,
             "warm": sum(answer.warm for answer in answers.values()),
+            "in_place": sum(answer.in_place for answer in answers.values()),
         },
         solved_blocks=answers,
     )
+
+
+def _decided(problem: Problem, warm: Matching, keep_networks: bool) -> Matching | None:
+    """``problem`` solved on the kept network of ``warm``'s one block with the curator's new
+    decisions applied in place (``matching.warm.resolve_decisions``), when its score matrix and
+    rules are those of the cold solve that kept it; None otherwise."""
+    if len(warm.solved_blocks) != 1:
+        return None
+    (last,) = warm.solved_blocks.values()
+    state = last.state
+    if state is None or state.source is None:
+        return None
+    entries = resolve_decisions(problem, state)
+    if entries is None:
+        return None
+    scores = problem.scores
+    answer = _Solved(
+        key=last.key,
+        mentee=np.searchsorted(scores.indptr, entries, side="right") - 1,
+        mentor=scores.indices[entries].astype(np.int64),
+        score=scores.data[entries],
+        engine="network_simplex",
+        resolution=last.resolution,
+        state=state if keep_networks else None,
+        warm=True,
+        in_place=True,
+    )
+    return _matching(problem, [answer])
 
 
 def blocks(problem: Problem) -> list[SubProblem]:
@@ -617,6 +662,7 @@ class _Solved:
     resolution: float
     state: NetworkState | None = field(default=None, compare=False, repr=False)
     warm: bool = False  # re-solved from a kept network
+    in_place: bool = False  # ... with the decisions applied to it directly (``_decided``)
 
 
 def _engine(engine: Engine, n: int, slots: int, demand: IntArray | None) -> str:

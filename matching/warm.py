@@ -24,6 +24,7 @@ indices: a caller that renumbers people only makes the start worse, never the an
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,15 +32,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from matching.engines import Block, network_simplex
-from matching.problem import Int32Array, _csr_find, _starts
+from matching.engines import Block, network_simplex, weight_bits
+from matching.problem import FloatArray, Int32Array, Problem, _csr_find, _starts
 
-__all__ = ["NetworkState", "keeps", "solve_network"]
+__all__ = ["NetworkState", "Source", "keeps", "resolve_decisions", "solve_network"]
 
 IntArray = npt.NDArray[np.int64]
 
 KEEP_MIN_EDGES = 50_000
 """Blocks with fewer pairs are not kept: a cold solve costs little there."""
+
+SCALE_ARCS = 64
+"""Pairs of the largest gains a ``Source`` keeps: while one stays open, the weights' scale does."""
 
 MAX_BYPASS = 1 << 60
 """The largest bypass cost kept from the last solve (LEMON takes costs up to 2**62)."""
@@ -56,6 +60,7 @@ class LastCosts:
     top: int
     bypass: int
     arcs: IntArray | None = field(default=None, repr=False)
+    version: int = 0  # counts the costs set since: a ``Source`` knows the costs of its version
 
 
 @dataclass
@@ -99,6 +104,7 @@ class NetworkState:
     last: LastCosts  # shared with renumbered copies, as the network is
     scratch: Scratch = field(repr=False)  # shared too
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    source: Source | None = field(default=None, repr=False)  # set by a cold solve (solver)
 
     def renumbered(self, mentee_new: IntArray, mentor_new: IntArray) -> NetworkState:
         """The same network (and lock) for a problem whose people were renumbered: old index
@@ -129,6 +135,212 @@ class NetworkState:
 
 def _lost() -> None:
     return None
+
+
+def _same_memory(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> bool:
+    """Whether two arrays are views of the same items (one array, maybe wrapped anew)."""
+    return (
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.strides == b.strides
+    )
+
+
+@dataclass
+class Source:
+    """The problem a kept network was solved cold for, when its one block held every pair: the
+    next problem with the same score matrix (the same memory, not changed in place, as the
+    service's score cache passes it when nobody left) differs only by the curator's decisions
+    and places, and ``resolve_decisions`` applies them to the network directly, with no pass
+    over the pairs (no problem pairs, block, integer weights, arcs or cost check).
+
+    The network's pair arcs are the matrix entries ``arc_entry`` (increasing): those at least
+    ``min_score``, not ``forbidden`` and to a mentor with a free place (``closed``: mentors
+    without one, whose pairs have no arc). Their costs are those of ``version`` of the costs
+    (integer weights at the scale of the largest gain, which no bit limit narrowed: any of
+    ``scale_arcs`` left open keeps it)."""
+
+    data: FloatArray  # the score matrix's arrays (held: their memory identifies it)
+    indices: npt.NDArray[Any]
+    indptr: npt.NDArray[Any]
+    min_score: float
+    forbidden: frozenset[tuple[int, int]]
+    closed: npt.NDArray[np.bool_]  # per mentor of the problem
+    priority: FloatArray
+    arc_entry: IntArray
+    node_of_mentee: IntArray  # per mentee of the problem (-1: no node)
+    scale_arcs: IntArray  # pairs of the largest gains (within a factor 2: the same scale)
+    bits: int  # the bits of the weights (the cap: no block size narrowed them)
+    spread: int  # ``top`` minus the lowest weight of the cold block
+    version: int
+
+    @classmethod
+    def of(
+        cls, problem: Problem, state: NetworkState, resolution: float, cap: int
+    ) -> Source | None:
+        """The source of ``state``, just solved cold for ``problem`` as its one block holding
+        every pair (``resolution``: of its weights, ``cap``: the most bits weights take); None
+        when the fast path cannot serve it (other rules, or the arcs are not the entries that
+        the rules leave, checked)."""
+        scores = problem.scores
+        if (
+            getattr(scores, "format", None) != "csr"
+            or problem.allowed is not None
+            or problem.objective != "coverage"
+            or not problem.single
+            or problem.load_penalty
+            or state.last.arcs is None
+            or (state.mentees < 0).any()
+            or (state.mentors < 0).any()
+        ):
+            return None
+        data, indices, indptr = scores.data, scores.indices, scores.indptr
+        keep = data >= problem.min_score
+        if problem.forbidden:
+            pairs = np.array(sorted(problem.forbidden), dtype=np.int64).reshape(-1, 2)
+            entries = _csr_find(indptr, indices, pairs[:, 0], pairs[:, 1])
+            keep[entries[entries >= 0]] = False
+        arc_entry = np.flatnonzero(keep)
+        n_arcs = len(state.arc_mentor)
+        # A cold solve leaves out the pairs of mentors without a free place; a block solved
+        # cold in a warm run holds them (at capacity 0).
+        closed = np.zeros(problem.n_mentors, dtype=bool)
+        if len(arc_entry) != n_arcs:
+            closed = problem.free <= 0
+            keep &= ~closed[indices]
+            arc_entry = np.flatnonzero(keep)
+        count = np.diff(np.searchsorted(arc_entry, indptr))  # arcs of each mentee's row
+        if (
+            len(arc_entry) != n_arcs
+            or not np.array_equal(count[state.mentees], np.diff(state.arc_start))
+            or not np.array_equal(state.mentors[state.arc_mentor], indices[arc_entry])
+        ):
+            return None
+        node_of_mentee = np.full(problem.n_mentees, -1, dtype=np.int64)
+        node_of_mentee[state.mentees] = np.arange(len(state.mentees))
+        gain = data[arc_entry]
+        if problem.priority.any():
+            gain = gain + problem.priority[np.repeat(state.mentees, np.diff(state.arc_start))]
+        size = np.abs(gain)
+        top = float(size.max(initial=0))
+        if top <= 0 or resolution <= 0:
+            return None
+        exponent = -(math.frexp(resolution)[1] - 1)  # resolution is 2**-exponent
+        if exponent + math.ceil(math.log2(top)) != cap:
+            return None
+        # The scale holds while the largest gain stays in (top / 2, top]: a few pairs there.
+        scale_arcs = np.flatnonzero(size > math.ldexp(1.0, math.ceil(math.log2(top)) - 1))
+        del size, gain
+        last = state.last
+        costs = last.arcs
+        assert costs is not None  # checked above
+        lowest = min(0, last.top - int(costs[:n_arcs].max(initial=last.top)))
+        return cls(
+            data,
+            indices,
+            indptr,
+            problem.min_score,
+            problem.forbidden,
+            closed,
+            problem.priority.copy(),
+            arc_entry,
+            node_of_mentee,
+            scale_arcs[:SCALE_ARCS],
+            cap,
+            last.top - lowest,
+            last.version,
+        )
+
+    def serves(self, problem: Problem) -> bool:
+        """Whether ``problem`` is this one's matrix and rules, with decisions that close arcs
+        only (no pair or place the network lacks)."""
+        scores = problem.scores
+        return (
+            problem.objective == "coverage"
+            and problem.single
+            and not problem.load_penalty
+            and problem.allowed is None
+            and problem.min_score == self.min_score
+            and isinstance(getattr(scores, "data", None), np.ndarray)
+            and getattr(scores, "format", None) == "csr"
+            and _same_memory(scores.data, self.data)
+            and _same_memory(scores.indices, self.indices)
+            and _same_memory(scores.indptr, self.indptr)
+            and self.forbidden <= problem.forbidden
+            and np.array_equal(problem.priority, self.priority)
+            and not ((problem.free > 0) & self.closed).any()
+        )
+
+
+def resolve_decisions(problem: Problem, state: NetworkState) -> IntArray | None:
+    """The matrix entries of the optimal pairs of ``problem`` (which ``state.source`` serves),
+    re-solved on the kept network with the new decisions applied in place: a new rejected pair's
+    arc closed, a confirmed mentee's arc from the source closed, each mentor's arc to the sink
+    at its free places. None when it does not serve or the weights' scale would change (a cold
+    solve would then weigh the pairs otherwise): the caller takes the general warm path.
+
+    The network then is the cold block of ``problem`` with some arcs closed: the same pairs with
+    the same weights (up to the shift ``top``), a bypass that still exceeds any exchange, so its
+    optimum is ``problem``'s (exact, as a cold solve)."""
+    source = state.source
+    if source is None or not source.serves(problem) or not state.lock.acquire(blocking=False):
+        return None
+    try:
+        return _decide(problem, state, source)
+    finally:
+        state.lock.release()
+
+
+def _decide(problem: Problem, state: NetworkState, source: Source) -> IntArray | None:
+    network, last = state.network, state.last
+    n_arcs, old_m, old_n = len(state.arc_mentor), len(state.mentors), len(state.mentees)
+    if last.version != source.version or network.no_edges() != n_arcs + old_m + old_n + 1:
+        return None
+    free = np.maximum(problem.free, 0)
+    mentor_free = free[state.mentors]
+    slots = int(mentor_free.sum())
+    # The scale of the weights: a block of at most old_n mentees, old_m mentors and these slots
+    # keeps the bits of the cold one (the cap), and its largest gain when that pair stays open.
+    bits = weight_bits("network_simplex", old_n, old_m, 1, min(old_n, max(3 * old_m, slots)))
+    if bits < source.bits or (min(old_n, slots) + 1) * source.spread + 1 > last.bypass:
+        return None
+    rejected = sorted(problem.forbidden - source.forbidden)
+    closed_arcs = np.zeros(0, dtype=np.int64)
+    if rejected:
+        pairs = np.array(rejected, dtype=np.int64).reshape(-1, 2)
+        entries = _csr_find(source.indptr, source.indices, pairs[:, 0], pairs[:, 1])
+        entries = entries[entries >= 0]
+        closed_arcs = np.searchsorted(source.arc_entry, entries)
+        inside = closed_arcs < n_arcs
+        closed_arcs = closed_arcs[inside]
+        closed_arcs = closed_arcs[source.arc_entry[closed_arcs] == entries[inside]]
+    pinned = np.array([mentee for mentee, _ in problem.pinned], dtype=np.int64)
+    closed_nodes = source.node_of_mentee[pinned]
+    closed_nodes = closed_nodes[closed_nodes >= 0]
+    scale = source.scale_arcs
+    scale_node = np.searchsorted(state.arc_start, scale, side="right") - 1
+    kept = (
+        ~np.isin(scale, closed_arcs)
+        & ~np.isin(scale_node, closed_nodes)
+        & (mentor_free[state.arc_mentor[scale]] > 0)
+    )
+    if not kept.any():
+        return None  # the largest gains leave the block: a cold solve would weigh anew
+    caps = state.scratch.wide
+    caps[:n_arcs] = 1
+    caps[closed_arcs] = 0
+    caps[n_arcs : n_arcs + old_m] = mentor_free
+    mentee_caps = caps[n_arcs + old_m : n_arcs + old_m + old_n]
+    mentee_caps.fill(1)
+    mentee_caps[closed_nodes] = 0
+    caps[-1] = old_n
+    network.set_edge_capacities(caps)  # copied: the scratch is free again
+    network.solve()  # warm: from the last basis
+    flow = np.asarray(network.result())
+    hit = np.flatnonzero(np.not_equal(flow[:n_arcs], 0, out=state.scratch.flowing))
+    del flow
+    return source.arc_entry[hit]
 
 
 def solve_network(
@@ -380,6 +592,7 @@ def _resolve(
     if arc_costs[-1] != bypass or not _same(arc_costs, on, held_costs, caps):
         arc_costs[on] = held_costs
         arc_costs[-1] = bypass
+        last.version += 1  # the costs of a ``Source`` no longer hold
         try:
             network.set_edge_costs(arc_costs)
         except BaseException:

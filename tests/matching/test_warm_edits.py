@@ -203,3 +203,110 @@ def test_chains_of_edits_re_solved_warm_have_the_cold_optimum(
         last = warm
     if kept:  # the chain did run from kept networks
         assert warm_runs > 0
+
+
+def _decisions(rng: np.random.Generator, city: _Municipality, last: Matching) -> str:
+    """One of the curator's decisions (the people and their scores stay as they were)."""
+    proposed = [p for p in last.pairs if p not in city.pinned]
+    kind = str(rng.choice(["reject", "reject", "confirm", "confirm", "end", "places", "best"]))
+    if kind == "best":  # the best-scoring pair rejected: the weights' scale may change
+        allowed = np.argwhere(~np.isnan(city.scores))
+        best = allowed[np.argmax(city.scores[allowed[:, 0], allowed[:, 1]])]
+        pair = (int(best[0]), int(best[1]))
+        if pair not in city.pinned:
+            city.forbidden.add(pair)
+        return kind
+    if kind == "places":
+        for j in rng.choice(len(city.capacity), 2, replace=False):
+            taken = city.capacity[j] - _places_left(city, int(j))
+            city.capacity[j] = int(rng.integers(taken, 4))
+        return kind
+    if kind == "end":
+        if city.pinned:
+            pinned = sorted(city.pinned)
+            city.pinned.discard(pinned[int(rng.integers(len(pinned)))])
+        return kind
+    if kind == "reject" and proposed:
+        for k in rng.choice(len(proposed), min(len(proposed), 3), replace=False):
+            city.forbidden.add(proposed[int(k)])
+    elif kind == "confirm" and proposed:
+        for k in rng.choice(len(proposed), min(len(proposed), 4), replace=False):
+            pair = proposed[int(k)]
+            if _places_left(city, pair[1]) > 0 and _need_left(city, pair[0]) > 0:
+                city.pinned.add(pair)
+    return kind
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_decisions_applied_in_place_to_the_kept_network_have_the_cold_optimum(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Runs whose score matrix is the one of the cold solve that kept the network (the service's
+    cache passes it as it is when nobody left): the curator's decisions are applied to the kept
+    network in place (``info["in_place"]``), and each answer has a cold solve's optimum."""
+    monkeypatch.setattr(matching.warm, "KEEP_MIN_EDGES", 50)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_MENTEES", 0)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_CELLS", 0)
+    rng = np.random.default_rng(7000 + seed)
+    n, m = int(rng.integers(40, 90)), int(rng.integers(12, 30))
+    allowed = rng.random((n, m)) < 0.5  # one block: every mentee and mentor joined
+    scores = np.where(allowed, np.round(rng.random((n, m)), 2), np.nan)
+    city = _Municipality(
+        scores=scores,
+        capacity=rng.integers(0, 4, size=m),
+        demand=None,
+        objective="coverage",
+        priority=np.round(rng.random(n), 1) * (rng.random(n) < 0.2) if seed % 3 == 0 else None,
+    )
+    matrix = city.problem().scores  # the same matrix for every run, as the cache gives it
+
+    def problem() -> Problem:
+        return Problem(
+            matrix,
+            city.capacity,
+            min_score=0.1,
+            pinned=sorted(city.pinned),
+            forbidden=sorted(city.forbidden),
+            priority=city.priority,
+        )
+
+    last = solve(problem(), keep_networks=True)
+    assert last.info["blocks"] == 1
+    kinds: list[str] = []
+    in_place = 0
+    for _ in range(10):
+        kinds.append(_decisions(rng, city, last))
+        changed = problem()
+        warm = solve(changed, warm=last, keep_networks=True)
+        cold = solve(problem())
+        _same_optimum(changed, warm, cold, f"after {kinds}")
+        assert violations(changed, warm.pairs) == [], f"after {kinds}"
+        assert not {p for p in warm.pairs if p in city.forbidden}, f"after {kinds}"
+        assert set(city.pinned) <= set(warm.pairs), f"after {kinds}"
+        in_place += warm.info["in_place"]
+        last = warm
+    assert in_place > 0, kinds  # the chain did take the in-place path
+
+
+def test_a_new_score_matrix_is_not_applied_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equal scores in a new matrix (a re-import) take the general warm path: only the same
+    matrix is known to hold the same pairs and scores."""
+    monkeypatch.setattr(matching.warm, "KEEP_MIN_EDGES", 50)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_MENTEES", 0)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_CELLS", 0)
+    rng = np.random.default_rng(5)
+    scores = np.round(rng.random((60, 20)), 2)
+    capacity = np.full(20, 2)
+    matrix = sp.csr_array(scores)
+    last = solve(Problem(matrix, capacity), keep_networks=True)
+    pair = last.pairs[0]
+    same = solve(Problem(matrix, capacity, forbidden=[pair]), warm=last, keep_networks=True)
+    assert same.info["in_place"] == 1
+    copy = sp.csr_array(scores.copy())
+    other = solve(Problem(copy, capacity, forbidden=[pair]), warm=same, keep_networks=True)
+    assert other.info["in_place"] == 0
+    assert other.info["warm"] == 1
+    cold = solve(Problem(copy, capacity, forbidden=[pair]))
+    assert other.n_matched == cold.n_matched == same.n_matched
+    assert other.total_score == pytest.approx(cold.total_score, abs=1e-9)
+    assert same.total_score == pytest.approx(cold.total_score, abs=1e-9)
