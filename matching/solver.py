@@ -318,24 +318,24 @@ def _matching(problem: Problem, results: Iterable[_Solved], reused: int = 0) -> 
 def _decided(problem: Problem, warm: Matching, keep_networks: bool) -> Matching | None:
     """``problem`` solved on the kept network of ``warm``'s one block with the curator's new
     decisions applied in place (``matching.warm.resolve_decisions``), when its score matrix and
-    rules are those of the cold solve that kept it; None otherwise."""
+    rules are those of the cold solve that kept it (people who left taken out); None otherwise."""
     if len(warm.solved_blocks) != 1:
         return None
     (last,) = warm.solved_blocks.values()
     state = last.state
     if state is None or state.source is None:
         return None
-    entries = resolve_decisions(problem, state)
-    if entries is None:
+    source = state.source
+    arcs = resolve_decisions(problem, state)
+    if arcs is None:
         return None
-    scores = problem.scores
     answer = _Solved(
         key=last.key,
-        mentee=np.searchsorted(scores.indptr, entries, side="right") - 1,
-        mentor=scores.indices[entries].astype(np.int64),
-        score=scores.data[entries],
+        mentee=state.mentees[np.searchsorted(state.arc_start, arcs, side="right") - 1],
+        mentor=state.mentors[state.arc_mentor[arcs]],
+        score=source.data[source.arc_entry[arcs]],  # the cold matrix's (checked the same)
         engine="network_simplex",
-        resolution=last.resolution,
+        resolution=source.resolution,
         state=state if keep_networks else None,
         warm=True,
         in_place=True,

@@ -24,6 +24,7 @@ indices: a caller that renumbers people only makes the start worse, never the an
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class NetworkState:
             self.last,
             self.scratch,
             self.lock,
+            None if self.source is None else self.source.renumbered(mentee_new, mentor_new),
         )
 
     def __reduce__(self) -> tuple[Any, tuple[()]]:
@@ -149,31 +151,38 @@ def _same_memory(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> bool:
 
 @dataclass
 class Source:
-    """The problem a kept network was solved cold for, when its one block held every pair: the
+    """The problem a kept network was solved cold for, when its one block held every pair. The
     next problem with the same score matrix (the same memory, not changed in place, as the
-    service's score cache passes it when nobody left) differs only by the curator's decisions
-    and places, and ``resolve_decisions`` applies them to the network directly, with no pass
-    over the pairs (no problem pairs, block, integer weights, arcs or cost check).
+    service's score cache passes it when nobody left), or that matrix without the rows and
+    columns of people who left (checked item by item, ``Matching.renumbered``), differs only by
+    the curator's decisions and places: ``resolve_decisions`` applies them to the network
+    directly, with no pass over the pairs in the first case and a few in the second (no problem
+    pairs, block, integer weights, arcs or cost check).
 
-    The network's pair arcs are the matrix entries ``arc_entry`` (increasing): those at least
-    ``min_score``, not ``forbidden`` and to a mentor with a free place (``closed``: mentors
-    without one, whose pairs have no arc). Their costs are those of ``version`` of the costs
-    (integer weights at the scale of the largest gain, which no bit limit narrowed: any of
-    ``scale_arcs`` left open keeps it)."""
+    The network's pair arcs are the entries ``arc_entry`` (increasing) of the cold matrix: those
+    at least ``min_score``, not ``forbidden``, of a mentee not confirmed then and to a mentor
+    with a free place then (``closed_mentees``, ``closed_mentors``: those whose pairs have no
+    arc). Their costs are those of ``version`` of
+    the costs (integer weights at the scale of the largest gain, which no bit limit narrowed:
+    any of ``scale_arcs`` left open keeps it)."""
 
-    data: FloatArray  # the score matrix's arrays (held: their memory identifies it)
+    data: FloatArray  # the cold score matrix's arrays (held: their memory identifies it)
     indices: npt.NDArray[Any]
     indptr: npt.NDArray[Any]
     min_score: float
-    forbidden: frozenset[tuple[int, int]]
-    closed: npt.NDArray[np.bool_]  # per mentor of the problem
-    priority: FloatArray
+    forbidden: frozenset[tuple[int, int]]  # in the indices of the people now
+    closed_mentees: IntArray  # confirmed at the cold solve: their pairs have no arc (indices now)
+    closed_mentors: IntArray  # without a free place then: their pairs have no arc (indices now)
+    priority: FloatArray  # per mentee node
     arc_entry: IntArray
-    node_of_mentee: IntArray  # per mentee of the problem (-1: no node)
     scale_arcs: IntArray  # pairs of the largest gains (within a factor 2: the same scale)
     bits: int  # the bits of the weights (the cap: no block size narrowed them)
     spread: int  # ``top`` minus the lowest weight of the cold block
     version: int
+    resolution: float  # of the weights: 2**-exponent
+    shape: tuple[int, int]  # of the cold matrix
+    moved: tuple[IntArray, IntArray] | None = None  # each cold row's and column's index now
+    seen: tuple[npt.NDArray[Any], ...] = ()  # a matrix checked to be the cold one moved
 
     @classmethod
     def of(
@@ -184,13 +193,14 @@ class Source:
         when the fast path cannot serve it (other rules, or the arcs are not the entries that
         the rules leave, checked)."""
         scores = problem.scores
+        costs = state.last.arcs
         if (
             getattr(scores, "format", None) != "csr"
             or problem.allowed is not None
             or problem.objective != "coverage"
             or not problem.single
             or problem.load_penalty
-            or state.last.arcs is None
+            or costs is None
             or (state.mentees < 0).any()
             or (state.mentors < 0).any()
         ):
@@ -201,6 +211,9 @@ class Source:
             pairs = np.array(sorted(problem.forbidden), dtype=np.int64).reshape(-1, 2)
             entries = _csr_find(indptr, indices, pairs[:, 0], pairs[:, 1])
             keep[entries[entries >= 0]] = False
+        # Mentees whose pins cover their demand have no pairs in the block.
+        closed_mentees = np.flatnonzero(problem.need <= 0)
+        keep[_ranges(indptr[closed_mentees], np.diff(indptr)[closed_mentees])] = False
         arc_entry = np.flatnonzero(keep)
         n_arcs = len(state.arc_mentor)
         # A cold solve leaves out the pairs of mentors without a free place; a block solved
@@ -217,8 +230,6 @@ class Source:
             or not np.array_equal(state.mentors[state.arc_mentor], indices[arc_entry])
         ):
             return None
-        node_of_mentee = np.full(problem.n_mentees, -1, dtype=np.int64)
-        node_of_mentee[state.mentees] = np.arange(len(state.mentees))
         gain = data[arc_entry]
         if problem.priority.any():
             gain = gain + problem.priority[np.repeat(state.mentees, np.diff(state.arc_start))]
@@ -233,8 +244,6 @@ class Source:
         scale_arcs = np.flatnonzero(size > math.ldexp(1.0, math.ceil(math.log2(top)) - 1))
         del size, gain
         last = state.last
-        costs = last.arcs
-        assert costs is not None  # checked above
         lowest = min(0, last.top - int(costs[:n_arcs].max(initial=last.top)))
         return cls(
             data,
@@ -242,49 +251,105 @@ class Source:
             indptr,
             problem.min_score,
             problem.forbidden,
-            closed,
-            problem.priority.copy(),
+            closed_mentees,
+            np.flatnonzero(closed),
+            problem.priority[state.mentees],
             arc_entry,
-            node_of_mentee,
             scale_arcs[:SCALE_ARCS],
             cap,
             last.top - lowest,
             last.version,
+            resolution,
+            (problem.n_mentees, problem.n_mentors),
         )
 
-    def serves(self, problem: Problem) -> bool:
-        """Whether ``problem`` is this one's matrix and rules, with decisions that close arcs
-        only (no pair or place the network lacks)."""
-        scores = problem.scores
-        return (
-            problem.objective == "coverage"
-            and problem.single
-            and not problem.load_penalty
-            and problem.allowed is None
-            and problem.min_score == self.min_score
-            and isinstance(getattr(scores, "data", None), np.ndarray)
-            and getattr(scores, "format", None) == "csr"
-            and _same_memory(scores.data, self.data)
-            and _same_memory(scores.indices, self.indices)
-            and _same_memory(scores.indptr, self.indptr)
-            and self.forbidden <= problem.forbidden
-            and np.array_equal(problem.priority, self.priority)
-            and not ((problem.free > 0) & self.closed).any()
+    def renumbered(self, mentee_new: IntArray, mentor_new: IntArray) -> Source:
+        """This source for a problem whose people were renumbered (``NetworkState.renumbered``)."""
+        rows, columns = self.moved or (np.arange(self.shape[0]), np.arange(self.shape[1]))
+
+        def moved(index: IntArray, new: IntArray) -> IntArray:
+            out = np.full(len(index), -1, dtype=np.int64)
+            known = (index >= 0) & (index < len(new))
+            out[known] = new[index[known]]
+            return out
+
+        def pair(i: int, j: int) -> tuple[int, int]:
+            inside = i < len(mentee_new) and j < len(mentor_new)
+            return (int(mentee_new[i]), int(mentor_new[j])) if inside else (-1, -1)
+
+        forbidden = {pair(i, j) for i, j in self.forbidden}
+        forbidden = {(i, j) for i, j in forbidden if i >= 0 and j >= 0}
+        mentees = moved(self.closed_mentees, mentee_new)
+        mentors = moved(self.closed_mentors, mentor_new)
+        return dataclasses.replace(
+            self,
+            forbidden=frozenset(forbidden),
+            closed_mentees=mentees[mentees >= 0],
+            closed_mentors=mentors[mentors >= 0],
+            moved=(moved(rows, mentee_new), moved(columns, mentor_new)),
+            seen=(),
         )
+
+    def matrix(self, scores: Any) -> bool:
+        """Whether ``scores`` is the cold matrix (the same memory), or it without the rows and
+        columns of people who left (``moved``), item by item."""
+        if getattr(scores, "format", None) != "csr" or not isinstance(scores.data, np.ndarray):
+            return False
+        arrays = (scores.data, scores.indices, scores.indptr)
+        if self.moved is None:
+            return all(map(_same_memory, arrays, (self.data, self.indices, self.indptr)))
+        if self.seen and all(map(_same_memory, arrays, self.seen)):
+            return True
+        rows, columns = self.moved
+        row_kept, column_kept = rows >= 0, columns >= 0
+        n_new, m_new = int(row_kept.sum()), int(column_kept.sum())
+        if (
+            scores.shape != (n_new, m_new)
+            or not np.array_equal(rows[row_kept], np.arange(n_new))
+            or not np.array_equal(columns[column_kept], np.arange(m_new))
+        ):
+            return False  # not the cold matrix without some rows and columns, in order
+        keep = column_kept[self.indices]
+        if not row_kept.all():
+            keep &= np.repeat(row_kept, np.diff(self.indptr))
+        counted = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=counted[1:])
+        start = counted[self.indptr]
+        indptr = np.zeros(n_new + 1, dtype=np.int64)
+        np.cumsum(np.diff(start)[row_kept], out=indptr[1:])
+        if (
+            not np.array_equal(scores.indptr, indptr)
+            or not np.array_equal(scores.data, self.data[keep])
+            or not np.array_equal(scores.indices, columns[self.indices[keep]])
+        ):
+            return False
+        self.seen = arrays
+        return True
 
 
 def resolve_decisions(problem: Problem, state: NetworkState) -> IntArray | None:
-    """The matrix entries of the optimal pairs of ``problem`` (which ``state.source`` serves),
-    re-solved on the kept network with the new decisions applied in place: a new rejected pair's
-    arc closed, a confirmed mentee's arc from the source closed, each mentor's arc to the sink
-    at its free places. None when it does not serve or the weights' scale would change (a cold
-    solve would then weigh the pairs otherwise): the caller takes the general warm path.
+    """The network arcs of the optimal pairs of ``problem``, re-solved on the kept network with
+    the new decisions applied in place: a new rejected pair's arc closed, a confirmed (or gone)
+    mentee's arc from the source closed, each mentor's arc to the sink at its free places (none
+    for a mentor who left). None when ``state.source`` does not serve ``problem`` or the
+    weights' scale would change (a cold solve would then weigh the pairs otherwise): the caller
+    takes the general warm path.
 
     The network then is the cold block of ``problem`` with some arcs closed: the same pairs with
     the same weights (up to the shift ``top``), a bypass that still exceeds any exchange, so its
     optimum is ``problem``'s (exact, as a cold solve)."""
     source = state.source
-    if source is None or not source.serves(problem) or not state.lock.acquire(blocking=False):
+    if (
+        source is None
+        or problem.objective != "coverage"
+        or not problem.single
+        or problem.load_penalty
+        or problem.allowed is not None
+        or problem.min_score != source.min_score
+        or not source.forbidden <= problem.forbidden
+        or not source.matrix(problem.scores)
+        or not state.lock.acquire(blocking=False)
+    ):
         return None
     try:
         return _decide(problem, state, source)
@@ -297,26 +362,36 @@ def _decide(problem: Problem, state: NetworkState, source: Source) -> IntArray |
     n_arcs, old_m, old_n = len(state.arc_mentor), len(state.mentors), len(state.mentees)
     if last.version != source.version or network.no_edges() != n_arcs + old_m + old_n + 1:
         return None
-    free = np.maximum(problem.free, 0)
-    mentor_free = free[state.mentors]
+    here = state.mentees >= 0  # mentee nodes of people still here
+    if not np.array_equal(problem.priority[state.mentees[here]], source.priority[here]):
+        return None
+    present = state.mentors >= 0
+    mentor_free = np.zeros(old_m, dtype=np.int64)
+    mentor_free[present] = np.maximum(problem.free[state.mentors[present]], 0)
+    if (problem.free[source.closed_mentors] > 0).any() or (
+        problem.need[source.closed_mentees] > 0
+    ).any():
+        return None  # a place or a mentee opened whose pairs the network lacks
     slots = int(mentor_free.sum())
     # The scale of the weights: a block of at most old_n mentees, old_m mentors and these slots
     # keeps the bits of the cold one (the cap), and its largest gain when that pair stays open.
     bits = weight_bits("network_simplex", old_n, old_m, 1, min(old_n, max(3 * old_m, slots)))
     if bits < source.bits or (min(old_n, slots) + 1) * source.spread + 1 > last.bypass:
         return None
+    node_of_mentee = np.full(problem.n_mentees, -1, dtype=np.int64)
+    node_of_mentee[state.mentees[here]] = np.flatnonzero(here)
     rejected = sorted(problem.forbidden - source.forbidden)
     closed_arcs = np.zeros(0, dtype=np.int64)
     if rejected:
         pairs = np.array(rejected, dtype=np.int64).reshape(-1, 2)
-        entries = _csr_find(source.indptr, source.indices, pairs[:, 0], pairs[:, 1])
-        entries = entries[entries >= 0]
-        closed_arcs = np.searchsorted(source.arc_entry, entries)
-        inside = closed_arcs < n_arcs
-        closed_arcs = closed_arcs[inside]
-        closed_arcs = closed_arcs[source.arc_entry[closed_arcs] == entries[inside]]
+        node_of_mentor = np.full(problem.n_mentors, -1, dtype=np.int64)
+        node_of_mentor[state.mentors[present]] = np.flatnonzero(present)
+        rows, heads = node_of_mentee[pairs[:, 0]], node_of_mentor[pairs[:, 1]]
+        inside = (rows >= 0) & (heads >= 0)
+        closed_arcs = _csr_find(state.arc_start, state.arc_mentor, rows[inside], heads[inside])
+        closed_arcs = closed_arcs[closed_arcs >= 0]
     pinned = np.array([mentee for mentee, _ in problem.pinned], dtype=np.int64)
-    closed_nodes = source.node_of_mentee[pinned]
+    closed_nodes = np.concatenate([node_of_mentee[pinned], np.flatnonzero(~here)])
     closed_nodes = closed_nodes[closed_nodes >= 0]
     scale = source.scale_arcs
     scale_node = np.searchsorted(state.arc_start, scale, side="right") - 1
@@ -338,9 +413,7 @@ def _decide(problem: Problem, state: NetworkState, source: Source) -> IntArray |
     network.set_edge_capacities(caps)  # copied: the scratch is free again
     network.solve()  # warm: from the last basis
     flow = np.asarray(network.result())
-    hit = np.flatnonzero(np.not_equal(flow[:n_arcs], 0, out=state.scratch.flowing))
-    del flow
-    return source.arc_entry[hit]
+    return np.flatnonzero(np.not_equal(flow[:n_arcs], 0, out=state.scratch.flowing))
 
 
 def solve_network(

@@ -208,7 +208,11 @@ def test_chains_of_edits_re_solved_warm_have_the_cold_optimum(
 def _decisions(rng: np.random.Generator, city: _Municipality, last: Matching) -> str:
     """One of the curator's decisions (the people and their scores stay as they were)."""
     proposed = [p for p in last.pairs if p not in city.pinned]
-    kind = str(rng.choice(["reject", "reject", "confirm", "confirm", "end", "places", "best"]))
+    kind = str(
+        rng.choice(["reject", "reject", "confirm", "confirm", "end", "places", "best", "leaves"])
+    )
+    if kind == "leaves":  # a mentor or a mentee leaves: handled by the caller
+        return str(rng.choice(["mentor leaves", "mentee leaves"]))
     if kind == "best":  # the best-scoring pair rejected: the weights' scale may change
         allowed = np.argwhere(~np.isnan(city.scores))
         best = allowed[np.argmax(city.scores[allowed[:, 0], allowed[:, 1]])]
@@ -237,13 +241,12 @@ def _decisions(rng: np.random.Generator, city: _Municipality, last: Matching) ->
     return kind
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_decisions_applied_in_place_to_the_kept_network_have_the_cold_optimum(
-    monkeypatch: pytest.MonkeyPatch, seed: int
-) -> None:
+def _chain_in_place(monkeypatch: pytest.MonkeyPatch, seed: int) -> int:
     """Runs whose score matrix is the one of the cold solve that kept the network (the service's
     cache passes it as it is when nobody left): the curator's decisions are applied to the kept
-    network in place (``info["in_place"]``), and each answer has a cold solve's optimum."""
+    network in place (``info["in_place"]``), and each answer has a cold solve's optimum. People
+    leave too: the cache's matrix without their row or column (``Matching.renumbered``). Returns
+    the runs after someone left that were re-solved in place."""
     monkeypatch.setattr(matching.warm, "KEEP_MIN_EDGES", 50)
     monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_MENTEES", 0)
     monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_CELLS", 0)
@@ -259,6 +262,9 @@ def test_decisions_applied_in_place_to_the_kept_network_have_the_cold_optimum(
         priority=np.round(rng.random(n), 1) * (rng.random(n) < 0.2) if seed % 3 == 0 else None,
     )
     matrix = city.problem().scores  # the same matrix for every run, as the cache gives it
+    if seed % 2:  # the cold run already has confirmed pairs (their mentees' pairs left out)
+        first = solve(city.problem()).pairs
+        city.pinned = {first[int(k)] for k in rng.choice(len(first), min(len(first), 3))}
 
     def problem() -> Problem:
         return Problem(
@@ -273,19 +279,61 @@ def test_decisions_applied_in_place_to_the_kept_network_have_the_cold_optimum(
     last = solve(problem(), keep_networks=True)
     assert last.info["blocks"] == 1
     kinds: list[str] = []
-    in_place = 0
+    in_place = moved = 0
     for _ in range(10):
         kinds.append(_decisions(rng, city, last))
+        start = last
+        if kinds[-1].endswith("leaves"):  # the cache's matrix without their row or column
+            n, m = matrix.shape
+            mentees, mentors = np.arange(n), np.arange(m)
+            if kinds[-1] == "mentor leaves":
+                gone = int(rng.integers(m))
+                mentors = np.where(mentors < gone, mentors, mentors - 1)
+                mentors[gone] = -1
+                matrix = matrix[:, mentors >= 0]
+                city.capacity = city.capacity[mentors >= 0]
+                city.scores = city.scores[:, mentors >= 0]
+            else:
+                gone = int(rng.integers(n))
+                mentees = np.where(mentees < gone, mentees, mentees - 1)
+                mentees[gone] = -1
+                matrix = matrix[mentees >= 0]
+                city.scores = city.scores[mentees >= 0]
+                city.priority = None if city.priority is None else city.priority[mentees >= 0]
+            city.pinned = {
+                (int(mentees[i]), int(mentors[j]))
+                for i, j in city.pinned
+                if mentees[i] >= 0 and mentors[j] >= 0
+            }
+            city.forbidden = {
+                (int(mentees[i]), int(mentors[j]))
+                for i, j in city.forbidden
+                if mentees[i] >= 0 and mentors[j] >= 0
+            }
+            start = last.renumbered(mentees, mentors)
         changed = problem()
-        warm = solve(changed, warm=last, keep_networks=True)
+        warm = solve(changed, warm=start, keep_networks=True)
         cold = solve(problem())
         _same_optimum(changed, warm, cold, f"after {kinds}")
         assert violations(changed, warm.pairs) == [], f"after {kinds}"
         assert not {p for p in warm.pairs if p in city.forbidden}, f"after {kinds}"
         assert set(city.pinned) <= set(warm.pairs), f"after {kinds}"
         in_place += warm.info["in_place"]
+        moved += warm.info["in_place"] and kinds[-1].endswith("leaves")
         last = warm
     assert in_place > 0, kinds  # the chain did take the in-place path
+    return moved
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_decisions_applied_in_place_to_the_kept_network_have_the_cold_optimum(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    _chain_in_place(monkeypatch, seed)
+
+
+def test_runs_after_people_left_are_applied_in_place_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sum(_chain_in_place(monkeypatch, seed) for seed in range(12, 24)) > 0
 
 
 def test_a_new_score_matrix_is_not_applied_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
