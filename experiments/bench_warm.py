@@ -128,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cold_cpu, warm_cpu, cold_wall, warm_wall = np.median(runs, axis=0).tolist()
         print(
             f"| {name} | {cold_cpu:.2f} | {warm_cpu:.3f} | {warm_cpu / cold_cpu:.3f} | "
-            f"{cold_wall:.2f} | {warm_wall:.3f} | yes (warm blocks {warm.info['warm']}) |",
+            f"{cold_wall:.2f} | {warm_wall:.3f} | yes (warm blocks {warm.info['warm']}, "
+            f"in place {warm.info['in_place']}) |",
             flush=True,
         )
         total_cold += cold_cpu
