@@ -175,7 +175,11 @@ def solve(
         not change (same people, pairs, scores, places, priorities) take their answer from it;
         only the touched blocks are solved: a large one from the network kept in ``warm``
         (``keep_networks=True``, see :mod:`matching.warm`), re-solved from its last basis when the new
-        block has no person the old one lacked. The answer is as good as without ``warm``:
+        block has no person the old one lacked. When the old answer's one block held every pair
+        and the new problem has the same score matrix (the same memory, not changed in place),
+        or it without the rows and columns of people who left, only the curator's decisions
+        and places are applied to that network (``info["in_place"]``, no pass over the
+        pairs). The answer is as good as without ``warm``:
         as many pairs and the same total (among equal optima the pairs chosen may differ).
     keep_networks : bool, default False
         Keep the network of each large block in the answer, for a later
