@@ -93,8 +93,13 @@ class Invalid(ServiceError):
 
     status = 422
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__("invalid", message, {"errors": errors or []})
+    def __init__(
+        self,
+        message: str,
+        errors: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__("invalid", message, {**(extra or {}), "errors": errors or []})
 
     @property
     def errors(self) -> list[dict[str, Any]]:

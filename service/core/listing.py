@@ -36,6 +36,7 @@ __all__ = [
     "fold",
     "page_of",
     "paginate",
+    "unknown_sort",
 ]
 
 T = TypeVar("T")
@@ -128,25 +129,29 @@ class Listing:
 
     ``sorts`` maps a sort key to its ORDER BY columns; ``-key`` sorts the other way. The first
     sort key is the default unless ``default_sort`` says otherwise (with or without ``-``).
+    ``sort_columns`` names each sort key's column as the curator reads it (a bad sort is refused
+    naming those); ``sort_titles`` are the choices of the page's «Порядок» list.
     """
 
     search: Sequence[Column]
     sorts: Mapping[str, Sequence[Column]]
+    sort_columns: Mapping[str, str]
     filters: Mapping[str, Filter] = field(default_factory=dict)
     default_sort: str | None = None
     sort_titles: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        untitled = set(self.sorts) ^ set(self.sort_columns)
+        if untitled:
+            raise ValueError(f"sort keys without a column title (or titles of no key): {untitled}")
+
     def order(self, sort: str | None) -> list[Any]:
-        """The ORDER BY of a sort key (a bad key is refused, naming the ones there are)."""
+        """The ORDER BY of a sort key (a bad key is refused, naming the columns there are)."""
         key = sort or self.default_sort or next(iter(self.sorts))
         descending = key.startswith("-")
         columns = self.sorts.get(key.removeprefix("-"))
         if columns is None:
-            allowed = ", ".join(self.sorts)
-            raise Invalid(
-                f"Неизвестный порядок сортировки «{key}»; возможны: {allowed}.",
-                [{"row": None, "column": "sort", "value": key, "message": f"возможны: {allowed}"}],
-            )
+            raise unknown_sort(key, self.sort_columns)
         return [c.desc() if descending else c.asc() for c in columns]
 
     def where(self, params: ListParams) -> list[ColumnElement[bool]]:
@@ -157,6 +162,21 @@ class Listing:
                 or_(*(func.replace(func.lower(c), "ё", "е").contains(word) for c in self.search))
             )
         return conditions
+
+
+def unknown_sort(key: str, columns: Mapping[str, str]) -> Invalid:
+    """The error of a sort ``key`` that is none of ``columns`` (sort key -> its column's title).
+
+    A curator reads the columns by their Russian titles; a program finds the keys it may send
+    in the answer's ``allowed_sorts`` (``-key`` sorts the other way).
+    """
+    named = ", ".join(f"«{title}»" for title in columns.values())
+    return Invalid(
+        f"Неизвестный порядок сортировки «{key}». Список можно упорядочить по столбцам "
+        f"{named} — по возрастанию или по убыванию.",
+        [{"row": None, "column": "Порядок", "value": key, "message": f"можно по столбцам {named}"}],
+        {"allowed_sorts": [k for base in columns for k in (base, "-" + base)]},
+    )
 
 
 def choice(column: Column, allowed: Mapping[str, Any], label: str) -> Filter:

@@ -22,7 +22,8 @@ class ErrorOut(BaseModel):
     """An error answer: a code for programs, a Russian message for people, every problem listed.
 
     An error may add fields of its own (``mentor_id``, ``taken``, ``capacity`` of ``mentor_full``;
-    ``pair_id`` of ``already_decided`` and ``mentee_has_pair``; ...).
+    ``pair_id`` of ``already_decided`` and ``mentee_has_pair``; ``allowed_sorts`` of a bad ``sort``
+    of a list; ...).
     """
 
     model_config = ConfigDict(extra="allow")

@@ -103,6 +103,7 @@ FEEDBACK = Listing(
         "score": [Feedback.score, Feedback.id],
         "mentee": [_Mentee.name, Feedback.id],
     },
+    sort_columns={"created": "Дата", "score": "Оценка", "mentee": "Наставляемый"},
     filters={
         "kind": choice(Feedback.kind, {"feedback": "feedback", "satisfaction": "satisfaction"},
                        "Вид ответа"),

@@ -190,6 +190,7 @@ PAIRS = Listing(
         "mentee": [_Mentee.name, Pair.id],
         "mentor": [_Mentor.name, Pair.id],
     },
+    sort_columns={"started": "Дата начала", "mentee": "Наставляемый", "mentor": "Наставник"},
     filters={
         "status": choice(Pair.status, {s.value: s.value for s in PairStatus}, "Состояние"),
         "form": lambda value: Pair.form == value,

@@ -943,6 +943,7 @@ _HAS_PAIR = exists().where(_ACTIVE, (Pair.mentee_id == Person.id) | (Pair.mentor
 PEOPLE = Listing(
     search=[Person.name, Person.external_id],
     sorts={"name": [Person.name, Person.id], "entered": [Person.entered_at, Person.id]},
+    sort_columns={"name": "Участник", "entered": "Дата вступления"},
     filters={
         "side": choice(Person.side, {s.value: s.value for s in Side}, "Кто"),
         "consent": choice(Person.consent, {"yes": True, "no": False}, "Согласие"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from service.core.db import among, columns
 from service.core.errors import Invalid
-from service.core.listing import ListParams, Page, fold, page_of
+from service.core.listing import ListParams, Page, fold, page_of, unknown_sort
 from service.core.models import Pair, PairStatus, Person, Side, utcnow
 from service.people.answered import answered
 from service.people.schemas import WaitingPublic
@@ -263,10 +263,7 @@ def waiting_page(
             found = [w for w in found if w.mentee_id in chosen]
     key = params.sort or "days"
     if key.removeprefix("-") not in WAITING_SORTS:
-        raise Invalid(
-            f"Неизвестный порядок сортировки «{key}»; возможны: days, name.",
-            [{"row": None, "column": "sort", "value": key, "message": "возможны: days, name"}],
-        )
+        raise unknown_sort(key, {"days": "Дней ожидания", "name": "Наставляемый"})
     if key.removeprefix("-") == "name":
         found = sorted(found, key=lambda w: (fold(w.name or ""), w.mentee_id))
     if key.startswith("-"):

