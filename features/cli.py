@@ -189,6 +189,8 @@ def _summary(
 ) -> None:
     import numpy as np
 
+    from features.numbers import number
+
     pairs, unmatched = tables.pairs, tables.unmatched
     late = int((unmatched["Дней ожидания"].fillna(0) > 30).sum()) if len(unmatched) else 0
     no_consent = int((~scores.mentees.consent).sum()), int((~scores.mentors.consent).sum())
@@ -202,7 +204,10 @@ def _summary(
     )
     if len(pairs):
         score = pairs["Оценка"].to_numpy(dtype=float)
-        typer.echo(f"Оценка пар: средняя {np.mean(score):.2f}, наименьшая {np.min(score):.2f}.")
+        typer.echo(
+            f"Оценка пар: средняя {number(np.mean(score), 2)}, "
+            f"наименьшая {number(np.min(score), 2)}."
+        )
     _groups_summary(scores, chosen, grouped or {})
     if any(no_consent):
         typer.echo(
@@ -217,6 +222,7 @@ def _groups_summary(scores: Any, pairs: Any, grouped: dict[str, Any]) -> None:
     import numpy as np
 
     from features.groups import group_sizes
+    from features.numbers import number, percent
     from features.text import plural
 
     parts = []
@@ -225,7 +231,7 @@ def _groups_summary(scores: Any, pairs: Any, grouped: dict[str, Any]) -> None:
         if groups:
             parts.append(
                 f"{form} — {len(groups)} {plural(len(groups), 'группа', 'группы', 'групп')}, "
-                f"в среднем {np.mean(groups):.1f} наставляемых (наибольшая {max(groups)})"
+                f"в среднем {number(float(np.mean(groups)))} наставляемых (наибольшая {max(groups)})"
             )
     if parts:
         typer.echo("Группы: " + "; ".join(parts) + ".")
@@ -238,9 +244,10 @@ def _groups_summary(scores: Any, pairs: Any, grouped: dict[str, Any]) -> None:
         )
     if grouped:
         typer.echo(
-            f"Сплочённость групп (вес {grouped['weight']:g}): {grouped['cohesion']:.2f}; "
-            f"до лучшего возможного не больше {grouped['gap']:.2f} "
-            f"({grouped['gap'] / max(abs(grouped['bound']), 1e-9):.1%} верхней границы)."
+            f"Сплочённость групп (вес {number(grouped['weight'], 3)}): "
+            f"{number(grouped['cohesion'], 2)}; до лучшего возможного не больше "
+            f"{number(grouped['gap'], 2)} "
+            f"({percent(grouped['gap'] / max(abs(grouped['bound']), 1e-9))} верхней границы)."
         )
 
 

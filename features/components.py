@@ -22,6 +22,7 @@ from features.encoders import (
     weighted_answers,
 )
 from features.importer import person_id
+from features.numbers import number
 from features.parse import DAYS
 from features.spec import Component, Question, importance_range
 from features.text import in_sentence, join_items, render
@@ -270,7 +271,7 @@ def _answer_label(question: Question, answers: Answers, person: int) -> str:
         return ""
     if question.type == "single":
         return in_sentence(question.label_of(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return number(value, 2, group=False) if isinstance(value, float) else str(value)
 
 
 class LevelScorer(Scorer):

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from features.numbers import number, size
+
 __all__ = [
     "DEFAULT",
     "UNLIMITED",
@@ -82,17 +84,13 @@ def _refuse(message: str) -> Exception:
     return TableError(message)
 
 
-def _size(value: float) -> str:
-    return f"{value / _MB:.1f} МБ" if value >= _MB / 10 else f"{int(value)} байт"
-
-
 def check_upload(data: bytes, limits: Limits | None = None) -> None:
     """Refuse a file larger than ``upload_bytes``."""
     limits = limits or current()
     if len(data) > limits.upload_bytes:
         raise _refuse(
-            f"файл слишком большой: {_size(len(data))}, а принимается не больше "
-            f"{_size(limits.upload_bytes)}; разделите выгрузку на части"
+            f"файл слишком большой: {size(len(data))}, а принимается не больше "
+            f"{size(limits.upload_bytes)}; разделите выгрузку на части"
         )
 
 
@@ -110,8 +108,8 @@ def check_xlsx(data: bytes, limits: Limits | None = None) -> None:
         raise _refuse(NOT_XLSX) from None
     if unpacked > limits.unpacked_bytes:
         raise _refuse(
-            f"XLSX распаковывается в {_size(unpacked)}, а допускается не больше "
-            f"{_size(limits.unpacked_bytes)}: сохраните таблицу заново или как CSV"
+            f"XLSX распаковывается в {size(unpacked)}, а допускается не больше "
+            f"{size(limits.unpacked_bytes)}: сохраните таблицу заново или как CSV"
         )
 
 
@@ -146,7 +144,7 @@ class Budget:
         spent = time.monotonic() - self.started
         if spent > self.limits.seconds:
             raise _refuse(
-                f"файл читается слишком долго (больше {self.limits.seconds:g} с): чтение "
+                f"файл читается слишком долго (больше {number(self.limits.seconds)} с): чтение "
                 "остановлено; разделите файл на части или сохраните как CSV"
             )
 

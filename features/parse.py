@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from features.numbers import number
 from features.spec import Choice, Question
 from features.text import normalize
 
@@ -260,7 +261,7 @@ class QuestionParser:
             return number
         expected = [accepted_spellings(c) for c in self.question.choices]
         if lowest is not None and highest is not None:
-            expected.append(f"число от {lowest:g} до {highest:g}")
+            expected.append(f"число от {_bound(lowest)} до {_bound(highest)}")
         raise BadAnswer(f"ожидалось одно из: {', '.join(expected)}")
 
     def _number(self, raw: object) -> float | int:
@@ -286,11 +287,11 @@ class QuestionParser:
         question = self.question
         kind = "целое число" if question.integer else "число"
         if question.min is not None and question.max is not None:
-            return f"ожидалось {kind} от {question.min:g} до {question.max:g}"
+            return f"ожидалось {kind} от {_bound(question.min)} до {_bound(question.max)}"
         if question.min is not None:
-            return f"ожидалось {kind} не меньше {question.min:g}"
+            return f"ожидалось {kind} не меньше {_bound(question.min)}"
         if question.max is not None:
-            return f"ожидалось {kind} не больше {question.max:g}"
+            return f"ожидалось {kind} не больше {_bound(question.max)}"
         return f"ожидалось {kind}"
 
     def _date(self, raw: object) -> dt.date:
@@ -382,3 +383,8 @@ def _day_numbers(word: str) -> set[int] | None:
         if word.startswith(prefix):
             return set(days)
     return None
+
+
+def _bound(value: float) -> str:
+    """A question's bound as a curator reads it: «0,5», «40», a year «1940» (no groups)."""
+    return number(value, 2, group=False)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from features import numbers
 from features.scoring import PairScores
 from features.text import plural
 
@@ -352,7 +353,7 @@ def _notes(scores: PairScores, min_score: float) -> dict[str, dict[str, str]]:
             + (f"; вопросы {asked}" if asked else "")
             + f". Вес в оценке — {round(100 * c.weight / total)} %."
         )
-    floor = f" или все возможные пары ниже {min_score:g}" if min_score > 0 else ""
+    floor = f" или все возможные пары ниже {numbers.number(min_score, 3)}" if min_score > 0 else ""
     unmatched = {
         "№": "Номер по порядку: дольше всех ждущие — вверху.",
         "Наставляемый": "ФИО наставляемого из анкеты.",

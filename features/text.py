@@ -7,6 +7,8 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from features.numbers import number
+
 __all__ = ["in_sentence", "join_items", "normalize", "plural", "render"]
 
 _SPACES = re.compile(r"\s+")
@@ -87,7 +89,7 @@ class _ReasonFormatter(string.Formatter):
 
 
 def _number(value: float) -> str:
-    return f"{value:g}".replace(".", ",") if isinstance(value, float) else str(value)
+    return number(value, 2, group=False) if isinstance(value, float) else str(value)
 
 
 _FORMATTER = _ReasonFormatter()

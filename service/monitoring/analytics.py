@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from features.numbers import percent, signed
 from service.core.models import Side, utcnow
 from service.core.security import Actor
 from service.monitoring import bases, charts, indicators, statistics
@@ -33,13 +34,12 @@ class Statement:
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
+    """An indicator's value, stored in percent (0 to 100): «20 %», «18,6 %»."""
+    return "—" if value is None else percent(value / 100)
 
 
 def _gap(item: IndicatorPublic) -> str:
-    if item.gap is None:
-        return "—"
-    return f"{item.gap:+.1f} п. п.".replace(".", ",")
+    return "—" if item.gap is None else f"{signed(item.gap)} п. п."
 
 
 def _table(document: Any, header: list[str], rows: list[list[str]]) -> None:

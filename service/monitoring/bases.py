@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from features.numbers import number
 from service.core.models import (
     Answers,
     CuratorAppointment,
@@ -173,7 +174,7 @@ def _result(
     values = scores.get((pair.id, side))
     if values:
         mean = sum(values) / len(values)
-        words.append(f"удовлетворённость {mean:.1f} из 10".replace(".", ","))
+        words.append(f"удовлетворённость {number(mean)} из 10")
     written = (reports or {}).get(pair.id, {})
     for author, title in ((Side.mentee.value, "наставляемого"), (Side.mentor.value, "наставника")):
         if written.get(author):

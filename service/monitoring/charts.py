@@ -9,6 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from features.numbers import number
 from service.monitoring.schemas import IndicatorPublic
 
 __all__ = [
@@ -73,7 +74,7 @@ def indicators_chart(items: Sequence[IndicatorPublic], fmt: Format = "svg") -> b
             zorder=3,
         )
         for x, item in enumerate(items):
-            text = "нет данных" if item.value is None else f"{item.value:.1f}".replace(".", ",")
+            text = "нет данных" if item.value is None else number(item.value)
             axes.annotate(text, (x, values[x]), ha="center", va="bottom", fontsize=8)
         axes.set_xticks(range(len(items)), labels, fontsize=8)
         axes.set_ylabel("%")

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from features.numbers import percent
 from service.core.errors import Invalid, NotFound
 from service.core.models import (
     Answers,
@@ -448,10 +449,6 @@ def denominators(session: Session, actor: Actor, org: str) -> list[DenominatorsP
     return [_public(school, row) for row in rows]
 
 
-def _percent(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")
-
-
 def check_denominators(
     school: Organisation, year: int, values: DenominatorsCreate, counts: _Counts, row: int | None
 ) -> list[dict[str, Any]]:
@@ -471,14 +468,14 @@ def check_denominators(
     for key, (base, what) in _SHARES.items():
         numerator, denominator = counts.numerator(key), getattr(values, base)
         if numerator > denominator:
-            share = "бесконечность" if not denominator else _percent(100 * numerator / denominator)
+            share = "бесконечность" if not denominator else percent(numerator / denominator)
             problems.append(
                 {
                     "row": row,
                     "column": DENOMINATOR_TITLES[base],
                     "value": denominator,
                     "message": f"{where}: {what} в программе уже {numerator}, а указано всего "
-                    f"{denominator}; доля была бы {share} % — больше 100 %",
+                    f"{denominator}; доля была бы {share} — больше 100 %",
                 }
             )
     return problems

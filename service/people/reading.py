@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from features.numbers import number
 from service.core.errors import Invalid
 from service.people import consents
 
@@ -230,7 +231,7 @@ def _in_worker(
                             "row": None,
                             "column": None,
                             "value": None,
-                            "message": f"файл читается слишком долго (больше {limits.seconds:g} "
+                            "message": f"файл читается слишком долго (больше {number(limits.seconds)} "
                             "с): чтение остановлено; разделите файл на части или сохраните как CSV",
                         }
                     ],

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 
+from features.numbers import size
 from service.core.deps import ActorDep, DbDep, ListDep, SessionDep, SettingsDep, WriteSessionDep
 from service.core.errors import Invalid
 from service.core.listing import Page
@@ -54,10 +55,10 @@ class SideFilter(StrEnum):
 def read_upload(file: UploadFile, limit: int = MAX_UPLOAD_BYTES) -> bytes:
     """Read an uploaded file, refusing one larger than ``limit`` before reading all of it."""
     if file.size is not None and file.size > limit:
-        raise Invalid(f"Файл больше {limit / 2**20:.1f} МБ: разделите выгрузку на части.")
+        raise Invalid(f"Файл больше {size(limit)}: разделите выгрузку на части.")
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise Invalid(f"Файл больше {limit / 2**20:.1f} МБ: разделите выгрузку на части.")
+        raise Invalid(f"Файл больше {size(limit)}: разделите выгрузку на части.")
     return data
 
 

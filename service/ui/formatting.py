@@ -1,6 +1,7 @@
 """Numbers, shares and days as a Russian reader expects them, by Babel (CLDR): decimal commas,
 a space before «%», whole days with the right plural («1 день», «3 дня», «813 дней»), scores on
-one scale («52 из 100»).
+one scale («52 из 100»). Numbers, shares, differences and sizes come from ``features.numbers``, the
+one helper of the service's messages and documents too.
 
 Examples
 --------
@@ -11,26 +12,12 @@ Examples
 from __future__ import annotations
 
 from babel import Locale
-from babel.numbers import format_decimal, format_percent
 
-__all__ = ["days", "number", "percent", "plural", "score100"]
+from features.numbers import number, percent, signed, size
+
+__all__ = ["days", "number", "percent", "plural", "score100", "signed", "size"]
 
 _RU = Locale("ru")
-
-
-def number(value: float | int | None, digits: int = 1) -> str:
-    """A number with a decimal comma and at most ``digits`` decimals («—» for none)."""
-    if value is None:
-        return "—"
-    return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0", locale=_RU)
-
-
-def percent(share: float | None, digits: int = 1) -> str:
-    """A share in [0, 1] as a percentage: «18,6 %»."""
-    if share is None:
-        return "—"
-    pattern = "#,##0." + "#" * digits + " %" if digits else "#,##0 %"
-    return format_percent(share, format=pattern, locale=_RU)
 
 
 def plural(n: int, one: str, few: str, many: str) -> str:

@@ -90,6 +90,8 @@ templates.env.globals.update(
     percent=formatting.percent,
     days=formatting.days,
     plural=formatting.plural,
+    signed=formatting.signed,
+    size=formatting.size,
 )
 
 

@@ -187,14 +187,14 @@ def test_results_are_written_into_the_bases_when_a_pair_ends(
     today = f"{datetime.now(settings_for(db).zone):%d.%m.%Y}"
     assert (olga[10], oleg_row[10]) == (today, today)  # the end dates are written in
     assert olga[11] == (
-        "программа наставничества завершена; удовлетворённость 9,0 из 10; "
+        "программа наставничества завершена; удовлетворённость 9 из 10; "
         "итоговый отчёт наставляемого: «Научилась планировать уроки» (оценка 10 из 10); "
         "итоговый отчёт наставника: «Ольга ведёт уроки сама» (оценка 10 из 10)"
     )
     assert oleg_row[11] == "по просьбе наставляемого"
     mentors = _sheets(client.get("/api/v1/orgs/s1/bases/mentors", headers=admin).content)["База"]
     results = mentors[2][10]
-    assert "Иванова Ольга: программа наставничества завершена; удовлетворённость 8,0" in results
+    assert "Иванова Ольга: программа наставничества завершена; удовлетворённость 8 из 10" in results
     assert "Сидоров Олег: по просьбе наставляемого" in results
 
 

@@ -75,3 +75,29 @@ def test_a_bad_sort_is_refused_in_russian_naming_the_columns(
     assert "Неизвестный порядок сортировки «age»" in text
     assert all(f"«{title}»" in text for title in columns)
     assert not _KEYS.search(text.split("Неизвестный порядок", 1)[1].split(".", 2)[1])
+
+
+@pytest.mark.parametrize(("limit", "shown"), [(int(1.5 * 2**20), "1,5 МБ"), (2 * 2**20, "2 МБ")])
+def test_a_file_too_big_names_the_limit_with_a_decimal_comma(
+    db: Database, limit: int, shown: str
+) -> None:
+    school(db, "s1", "m1")
+    value = token(db, "curator", "s1")
+    big = b"a;b\n" * (limit // 4 + 1)
+    with TestClient(create_app(settings_for(db, upload_bytes=limit), db)) as client:
+        answer = client.post(
+            "/api/v1/orgs/s1/imports/mentors",
+            files={"file": ("big.csv", big)},
+            data={"spec": "teacher"},
+            headers=auth(value),
+        )
+        assert answer.status_code == 422
+        assert answer.json()["detail"] == f"Файл больше {shown}: разделите выгрузку на части."
+        sign_in(client, db, value)
+        page = client.post(
+            "/ui/orgs/s1/import", files={"file": ("big.csv", big)}, data={"side": "mentors"}
+        )
+        assert page.status_code == 422
+        text = _text(page.text)
+        assert f"Файл больше {shown}:" in text
+        assert not re.search(r"\d\.\d+ МБ|,0 МБ", text)

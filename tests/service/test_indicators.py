@@ -316,9 +316,9 @@ def test_the_indicators_page_enters_denominators_and_shows_definitions(
     page = _text(client.get(f"/ui/orgs/s1/indicators?year={YEAR}").text)
     assert "2024/25 учебный год" in page
     assert "Доля обучающихся 10–19 лет" in page
-    assert "20,0 %" in page
-    assert "70,0 %" in page
-    assert "-50,0 п. п." in page
+    assert "20 %" in page
+    assert "70 %" in page
+    assert "−50 п. п." in page
     assert "делённые на число обучающихся 10–19 лет" in page
 
 
@@ -425,8 +425,8 @@ def test_the_statement_of_a_school_and_of_a_municipality_opens_in_python_docx(
         ]
         assert len(rows) == 7
         assert len(document.inline_shapes) == 3  # indicators, trend, satisfaction
-    # the municipality's: 4 + 2 pupil mentees of 20 + 10 pupils -> 20,0 %; s2 has its own line
-    assert rows[1][1:4] == ["6", "30", "20,0 %"]
+    # the municipality's: 4 + 2 pupil mentees of 20 + 10 pupils -> 20 %; s2 has its own line
+    assert rows[1][1:4] == ["6", "30", "20 %"]
     schools = [[c.text for c in row.cells] for row in document.tables[-1].rows]
     assert [r[0] for r in schools[1:]] == ["Школа s1", "Школа s2"]
 
