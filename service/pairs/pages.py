@@ -93,11 +93,9 @@ def decide(
             f"{pair.mentor_name or 'наставник'}."
         )
     elif decision == "reject":
-        pairs.reject(session, actor, proposal_id)
-        message = "Предложение отклонено; эта пара больше не будет предложена."
+        message = pairs.decided_message(pairs.reject(session, actor, proposal_id))
     elif decision == "undo-reject":
-        pairs.undo_reject(session, actor, proposal_id)
-        message = "Отклонение отменено: предложение снова ожидает решения."
+        message = pairs.decided_message(pairs.undo_reject(session, actor, proposal_id))
     else:
         raise NotFound("proposal", proposal_id)
     return back(f"/ui/orgs/{org}", message)

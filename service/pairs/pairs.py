@@ -590,6 +590,17 @@ def reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     return proposal
 
 
+def decided_message(proposal: Proposal) -> str:
+    """What a curator reads after rejecting a proposal or undoing the rejection, naming the pair
+    (the page's message and the API's ``detail``)."""
+    mentor = proposal.mentor.name or f"без имени (№ {proposal.mentor.external_id} в анкетах)"
+    mentee = proposal.mentee.name or f"без имени (№ {proposal.mentee.external_id} в анкетах)"
+    named = f"наставник {mentor} — наставляемый {mentee}"
+    if proposal.status == ProposalStatus.rejected.value:
+        return f"Пара отклонена ({named}): она больше не будет предложена."
+    return f"Отклонение отменено ({named}): предложение снова ожидает решения."
+
+
 def undo_reject(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     """Undo a rejection: the proposal is open again and the pair may be proposed again."""
     proposal = _locked_proposal(session, actor, proposal_id)

@@ -59,14 +59,16 @@ def confirm_many(body: BulkConfirm, session: WriteSessionDep, actor: ActorDep) -
 def reject(proposal_id: int, session: WriteSessionDep, actor: ActorDep) -> Decision:
     """Reject a proposal: this pair will not be proposed again (until the rejection is undone)."""
     proposal = pairs.reject(session, actor, proposal_id)
-    return Decision(proposal_id=proposal.id, status="rejected")
+    return Decision(
+        proposal_id=proposal.id, status="rejected", detail=pairs.decided_message(proposal)
+    )
 
 
 @router.post("/proposals/{proposal_id}/undo-reject", responses=errors(409))
 def undo_reject(proposal_id: int, session: WriteSessionDep, actor: ActorDep) -> Decision:
     """Undo a rejection: the proposal is open again."""
     proposal = pairs.undo_reject(session, actor, proposal_id)
-    return Decision(proposal_id=proposal.id, status="open")
+    return Decision(proposal_id=proposal.id, status="open", detail=pairs.decided_message(proposal))
 
 
 @router.get("/orgs/{org}/pairs")

@@ -103,6 +103,7 @@ class Decision(BaseModel):
 
     proposal_id: int
     status: Literal["open", "rejected"]
+    detail: str = Field(description="What was done, in Russian, naming the mentor and the mentee.")
 
 
 class BulkConfirm(BaseModel):

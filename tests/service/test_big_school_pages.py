@@ -266,7 +266,7 @@ def test_a_curator_rejects_a_proposal_and_undoes_it(world: World, page: Any) -> 
     mentee = row.locator("td").nth(1).inner_text()
     mentor = row.locator("td").nth(2).inner_text().split("\n")[0]
     row.get_by_role("button", name="Отклонить").click()
-    assert "Предложение отклонено" in _status(page)
+    assert f"Пара отклонена (наставник {mentor} — наставляемый {mentee})" in _status(page)
     page.goto(f"{world.base}/ui/orgs/{BIG}")
     page.get_by_label("Поиск по имени").fill(mentee)
     page.locator("select[name=status]").select_option("rejected")
@@ -276,7 +276,7 @@ def test_a_curator_rejects_a_proposal_and_undoes_it(world: World, page: Any) -> 
     assert rejected.count() == 1
     assert "отклонено" in rejected.inner_text()
     rejected.get_by_role("button", name="Вернуть в ожидающие").click()
-    assert "Отклонение отменено: предложение снова ожидает решения" in _status(page)
+    assert f"Отклонение отменено (наставник {mentor} — наставляемый {mentee})" in _status(page)
     page.goto(f"{world.base}/ui/orgs/{BIG}")
     page.get_by_label("Поиск по имени").fill(mentee)
     page.get_by_role("button", name="Показать").click()

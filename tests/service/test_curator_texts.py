@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.core.db import Database
-from tests.service.util import auth, school, settings_for, sign_in, token
+from tests.service.util import auth, org_id, person, proposal, school, settings_for, sign_in, token
 
 
 @pytest.fixture
@@ -101,3 +101,32 @@ def test_a_file_too_big_names_the_limit_with_a_decimal_comma(
         text = _text(page.text)
         assert f"Файл больше {shown}:" in text
         assert not re.search(r"\d\.\d+ МБ|,0 МБ", text)
+
+
+def test_rejecting_a_proposal_names_the_mentor_and_the_mentee(
+    client: TestClient, db: Database
+) -> None:
+    org = org_id(db, "s1")
+    mentor = person(db, org, "mentor", "m1", name="Иванова Анна Сергеевна", capacity=2)
+    mentee = person(db, org, "mentee", "e1", name="Петров Борис Олегович")
+    other = person(db, org, "mentee", "e2", name="Кузнецова Мария Олеговна")
+    by_api, on_page = proposal(db, org, mentee, mentor), proposal(db, org, other, mentor)
+    value = token(db, "curator", "s1")
+    answer = client.post(f"/api/v1/proposals/{by_api}/reject", headers=auth(value))
+    assert answer.status_code == 200
+    assert answer.json()["detail"] == (
+        "Пара отклонена (наставник Иванова Анна Сергеевна — наставляемый Петров Борис Олегович): "
+        "она больше не будет предложена."
+    )
+    undone = client.post(f"/api/v1/proposals/{by_api}/undo-reject", headers=auth(value))
+    assert undone.json()["detail"].startswith(
+        "Отклонение отменено (наставник Иванова Анна Сергеевна — наставляемый Петров Борис Олегович)"
+    )
+    sign_in(client, db, value)
+    page = client.post(f"/ui/proposals/{on_page}/reject", data={"org": "s1"})
+    assert page.status_code == 303
+    shown = _text(client.get(page.headers["location"]).text)
+    assert (
+        "Пара отклонена (наставник Иванова Анна Сергеевна — наставляемый Кузнецова Мария "
+        "Олеговна): она больше не будет предложена."
+    ) in shown

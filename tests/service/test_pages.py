@@ -108,7 +108,10 @@ def test_a_curator_logs_in_confirms_and_rejects_proposals(db: Database, page: An
         page.locator("#proposals tr[data-proposal]").nth(0).get_by_role(
             "button", name="Отклонить"
         ).click()
-        assert "Предложение отклонено" in page.get_by_role("status").inner_text()
+        assert (
+            "Пара отклонена (наставник Петрова Анна Ивановна — наставляемый Кузнецова Мария "
+            "Олеговна): она больше не будет предложена."
+        ) in page.get_by_role("status").inner_text()
         assert "Предложений нет" in page.content()
 
         page.get_by_role("link", name="Пары").click()
