@@ -137,11 +137,48 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc if part not in ("body", "query", "path"))
 
 
+# The parameters of the pages (in the address or a form) as a curator knows them.
+_PAGE_FIELDS = {
+    "year": "Учебный год",
+    "mentor": "Наставник",
+    "login": "Логин",
+    "password": "Пароль",
+    "file": "Файл",
+    "side": "Чьи анкеты",
+    "spec": "Анкета",
+    "org": "Школа",
+    "return_to": "Страница возврата",
+}
+
+
+def _page_problem(error: dict[str, Any]) -> str:
+    """One invalid parameter of a page, named as the curator knows it: «Учебный год» в адресе
+    страницы: нужно целое число (указано «abc»)."""
+    loc = tuple(error.get("loc", ()))
+    name = _location(loc)
+    title = _PAGE_FIELDS.get(name, name)
+    where = f"«{title}» в адресе страницы" if loc[:1] == ("query",) else f"поле «{title}» формы"
+    value = _plain(error.get("input"))
+    shown = f" (указано «{value}»)" if isinstance(value, str | int | float) and value != "" else ""
+    return f"{where}: {_message(error)}{shown}"
+
+
+def _page_validation_error(request: Request, exc: RequestValidationError) -> Response:
+    """A page's address that names no page (``/ui/pairs/abc``) is 404, as an unknown address;
+    a page's parameters that are not valid (``?year=abc``, a form without a field) are 422,
+    naming each bad parameter."""
+    errors = list(exc.errors())
+    if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+        return _message_page(request, _NO_ROUTE[404][1], 404)
+    problems = "; ".join(_page_problem(e) for e in errors)
+    message = f"Запрос не понят: {problems}. Проверьте адрес страницы или заполните форму заново."
+    return _message_page(request, message, 422)
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if not _api(request):
-        status = 404 if request.method == "GET" else 422
-        return await run_in_threadpool(_message_page, request, _UNREADABLE, status)
+        return await run_in_threadpool(_page_validation_error, request, exc)
     errors = [
         ErrorItem(
             column=_location(tuple(error.get("loc", ()))) or None,

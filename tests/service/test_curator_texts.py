@@ -130,3 +130,46 @@ def test_rejecting_a_proposal_names_the_mentor_and_the_mentee(
         "Пара отклонена (наставник Иванова Анна Сергеевна — наставляемый Кузнецова Мария "
         "Олеговна): она больше не будет предложена."
     ) in shown
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "/ui/orgs/s1/indicators?year=abc",
+            "«Учебный год» в адресе страницы: нужно целое число (указано «abc»)",
+        ),
+        (
+            "/ui/orgs/s1/indicators?year=1990",
+            "«Учебный год» в адресе страницы: нужно значение не меньше 2000 (указано «1990»)",
+        ),
+        (
+            "/ui/orgs/s1/groups?mentor=Петрова",
+            "«Наставник» в адресе страницы: нужно целое число (указано «Петрова»)",
+        ),
+    ],
+)
+def test_a_page_with_a_bad_parameter_answers_422_naming_it(
+    client: TestClient, db: Database, url: str, shown: str
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get(url)
+    assert page.status_code == 422
+    text = _text(page.text)
+    assert f"Запрос не понят: {shown}." in text
+    assert "year" not in text.split("Запрос не понят", 1)[1]
+
+
+def test_an_address_naming_no_page_stays_404_and_a_form_without_a_field_is_422(
+    client: TestClient, db: Database
+) -> None:
+    org = org_id(db, "s1")
+    mentor = person(db, org, "mentor", "m1", name="Иванова Анна Сергеевна", capacity=2)
+    offered = proposal(db, org, person(db, org, "mentee", "e1"), mentor)
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/pairs/abc/feedback")
+    assert page.status_code == 404
+    assert "Такой страницы нет" in _text(page.text)
+    form = client.post(f"/ui/proposals/{offered}/reject", data={})
+    assert form.status_code == 422
+    assert "Запрос не понят: поле «Школа» формы: поле не заполнено." in _text(form.text)

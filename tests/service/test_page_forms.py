@@ -223,7 +223,7 @@ def test_another_schools_pages_answer_404_without_names(web: Browser) -> None:
 def test_an_unreadable_address_gets_a_russian_page(web: Browser) -> None:
     response = web.client.get("/ui/pairs/abc/feedback")
     assert response.status_code == 404
-    assert "Запрос не понят" in response.text
+    assert "Такой страницы нет" in response.text
     api = web.client.get("/api/v1/pairs/abc", headers=auth(token(web.db, "admin", None)))
     assert api.status_code == 422
     assert api.json()["code"] == "invalid"  # the documented ErrorOut, not FastAPI's own shape
