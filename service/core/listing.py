@@ -70,9 +70,13 @@ class ListParams:
     per_page: int = DEFAULT_PER_PAGE
 
     @classmethod
-    def parse(cls, query: Mapping[str, Any], filters: Iterable[str]) -> ListParams:
-        """Read the parameters from a query string (a page's URL); a bad number is refused."""
-        problems = []
+    def parse(
+        cls, query: Mapping[str, Any], filters: Iterable[str] | Mapping[str, Any]
+    ) -> ListParams:
+        """Read the parameters from a query string (a page's URL); a bad number is refused, and
+        so is a value no filter offers when ``filters`` are a page's (name -> (label,
+        {value: title})): named by the filter's label and the titles of its choices."""
+        problems: list[dict[str, Any]] = []
         numbers = {}
         for name, label, default, high in (
             ("page", "Страница", 1, 10**6),
@@ -89,12 +93,25 @@ class ListParams:
                      "message": f"нужно целое число от 1 до {high}"}
                 )  # fmt: skip
             numbers[name] = value
-        if problems:
-            named = "; ".join(f"{p['column']} «{p['value']}»: {p['message']}" for p in problems)
-            raise Invalid(f"Неверные параметры списка: {named}.", problems)
         chosen = {
             name: str(query[name]).strip() for name in filters if str(query.get(name) or "").strip()
         }
+        offered = filters if isinstance(filters, Mapping) else {}
+        for name, chosen_value in chosen.items():
+            spec = offered.get(name)
+            if (
+                isinstance(spec, tuple)
+                and isinstance(spec[1], Mapping)
+                and chosen_value not in spec[1]
+            ):
+                titles = ", ".join(f"«{title}»" for title in spec[1].values())
+                problems.append(
+                    {"row": None, "column": spec[0], "value": chosen_value,
+                     "message": f"можно выбрать {titles}"}
+                )  # fmt: skip
+        if problems:
+            named = "; ".join(f"{p['column']} «{p['value']}»: {p['message']}" for p in problems)
+            raise Invalid(f"Неверные параметры списка: {named}.", problems)
         return cls(
             q=str(query.get("q") or "").strip() or None,
             filters=chosen,

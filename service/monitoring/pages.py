@@ -125,7 +125,9 @@ FEEDBACK_FILTERS = {
 @router.get("/ui/orgs/{org}/feedback")
 def feedback_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
     """The feedback of a school's pairs, one page at a time: search by name, filters, sort."""
-    params = ListParams.parse(request.query_params, responses.FEEDBACK.filters)
+    params = ListParams.parse(
+        request.query_params, {**responses.FEEDBACK.filters, **FEEDBACK_FILTERS}
+    )
     found = responses.feedback_page(session, actor, org, params)
     return render(
         request,

@@ -52,7 +52,7 @@ PEOPLE_FILTERS = {
 def people_list(request: Request, org: str, session: SessionDep, actor: ActorDep) -> HTMLResponse:
     """Mentors and mentees of a school, one page at a time: search by name, filters, sort; each
     with consents, places and pairs and links to change them."""
-    params = ListParams.parse(request.query_params, PEOPLE.filters)
+    params = ListParams.parse(request.query_params, PEOPLE_FILTERS)
     found = people.people_page(session, actor, org, params)
     waiting = waiting_among(session, [p.id for p in found.items])
     return render(

@@ -173,3 +173,24 @@ def test_an_address_naming_no_page_stays_404_and_a_form_without_a_field_is_422(
     form = client.post(f"/ui/proposals/{offered}/reject", data={})
     assert form.status_code == 422
     assert "Запрос не понят: поле «Школа» формы: поле не заполнено." in _text(form.text)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("/ui/orgs/s1/people?side=teacher", "Кто «teacher»: можно выбрать «наставники», «наставляемые»"),
+        ("/ui/orgs/s1?status=done", "Состояние «done»: можно выбрать «ожидают решения», «подтверждены»"),
+        ("/ui/orgs/s1/pairs?term=soon", "Срок «soon»: можно выбрать «истекает в ближайшие 14 дней», «истёк»"),
+        ("/ui/orgs/s1/waiting?overdue=1", "Срок «1»: можно выбрать «больше 30 дней», «до 30 дней»"),
+        ("/ui/orgs/s1/feedback?author=x", "Кто отвечает «x»: можно выбрать «наставляемый», «наставник»"),
+    ],
+)  # fmt: skip
+def test_a_bad_filter_value_on_a_page_names_the_choices_the_page_offers(
+    client: TestClient, db: Database, url: str, shown: str
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get(url)
+    assert page.status_code == 422
+    text = _text(page.text)
+    assert f"Неверные параметры списка: {shown}" in text
+    assert not re.search(r"\b(mentor|mentee|open|active|yes|no|ending|overdue)\b", text)
