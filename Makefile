@@ -17,9 +17,11 @@ install: $(STAMP)
 # `make run`: the service on SQLite with the demo school of the sample teacher questionnaires.
 SAMPLE ?= examples/teachers
 DEMO_DATABASE ?= sqlite:///var/demo.sqlite3
+# `make run PORT=8010` when 8000 is taken
+PORT ?= 8000
 
 run: $(STAMP)
-	NASTAVNIK_DATABASE_URL=$${NASTAVNIK_DATABASE_URL:-$(DEMO_DATABASE)} $(BIN)/nastavnik serve --sample $(SAMPLE)
+	NASTAVNIK_DATABASE_URL=$${NASTAVNIK_DATABASE_URL:-$(DEMO_DATABASE)} $(BIN)/nastavnik serve --sample $(SAMPLE) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -q

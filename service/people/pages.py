@@ -97,7 +97,15 @@ def archive_person(
 def remove_person(
     org: str, person_id: int, fields: FormDep, session: WriteSessionDep, actor: ActorDep
 ) -> Response:
-    """Remove a wrongly imported person who was never in a pair."""
+    """Remove a wrongly imported person who was never in a pair, once the curator has ticked
+    that the record goes without a trace (the pages run no scripts: no confirm() dialog)."""
+    if fields.get("sure") != "yes":
+        back_to = str(fields.get("back") or "")
+        if not back_to.startswith(f"/ui/orgs/{org}/people"):
+            back_to = f"/ui/orgs/{org}/people"
+        return back(
+            back_to, "Запись не удалена: отметьте «удалить без следа» рядом с кнопкой.", True
+        )
 
     def step() -> str:
         gone = people.remove(session, actor, org, person_id)

@@ -194,3 +194,37 @@ def test_a_bad_filter_value_on_a_page_names_the_choices_the_page_offers(
     text = _text(page.text)
     assert f"Неверные параметры списка: {shown}" in text
     assert not re.search(r"\b(mentor|mentee|open|active|yes|no|ending|overdue)\b", text)
+
+
+def test_no_template_relies_on_a_script_the_pages_policy_blocks() -> None:
+    """The pages' Content-Security-Policy runs no script: an inline handler (onclick, onsubmit)
+    would silently do nothing — a «select all» that selects nothing, a delete without asking."""
+    from pathlib import Path
+
+    templates = Path(__file__).parents[2] / "service" / "ui" / "templates"
+    handlers = {
+        path.name: found
+        for path in sorted(templates.rglob("*.html"))
+        if (found := re.findall(r"\son[a-z]+\s*=", path.read_text("utf-8")))
+    }
+    assert not handlers
+    assert not [p.name for p in templates.rglob("*.html") if "<script" in p.read_text("utf-8")]
+
+
+def test_removing_a_person_asks_for_the_tick_first(client: TestClient, db: Database) -> None:
+    org = org_id(db, "s1")
+    person(db, org, "mentee", "e1", name="Ошибочная Запись Иванович")
+    removed = person(db, org, "mentee", "e2", name="Лишняя Анна Петровна")
+    sign_in(client, db, token(db, "curator", "s1"))
+    people = _text(client.get("/ui/orgs/s1/people").text)
+    assert "удалить без следа (только ошибочно загруженную запись)" in people
+    refused = client.post(f"/ui/orgs/s1/people/{removed}/remove", data={})
+    assert refused.status_code == 303
+    shown = _text(client.get(refused.headers["location"]).text)
+    assert "Запись не удалена: отметьте «удалить без следа» рядом с кнопкой." in shown
+    assert "Лишняя Анна Петровна" in shown
+    done = client.post(f"/ui/orgs/s1/people/{removed}/remove", data={"sure": "yes"})
+    shown = _text(client.get(done.headers["location"]).text)
+    assert "Удалена ошибочно загруженная запись: Лишняя Анна Петровна." in shown
+    assert shown.count("Лишняя Анна Петровна") == 1  # in the message, no longer in the list
+    assert "Найдено: 1" in shown

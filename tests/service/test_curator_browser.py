@@ -1,0 +1,59 @@
+"""A new curator in a real Chromium (branch outsider3): the pages ask nothing of a script their
+Content-Security-Policy blocks — removing a wrongly imported person asks for a tick, not a
+confirm() dialog that never shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from service.core.db import Database
+from tests.service.test_pages import _login, browser  # noqa: F401 (the fixture)
+from tests.service.util import live_server, login_of, org_id, person, proposal, school, token
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def db(live_db: Database) -> Database:
+    """A live server answers in threads of its own, each request its own transaction."""
+    return live_db
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_curator_removes_a_wrong_record_with_a_tick_and_no_script_is_blocked(
+    db: Database, tab: Any
+) -> None:
+    page = tab
+    org = org_id(db, school(db, "s1"))
+    mentor = person(db, org, "mentor", "m1", name="Петрова Анна Ивановна", capacity=2)
+    proposal(db, org, person(db, org, "mentee", "e1", name="Сидоров Олег Петрович"), mentor)
+    person(db, org, "mentee", "e2", name="Лишняя Запись Петровна")
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Security Policy" in m.text else None)
+    with live_server(db) as base:
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
+        assert page.locator("#proposals tr[data-proposal]").count() == 1
+        page.goto(f"{base}/ui/orgs/s1/people")
+        row = page.locator("#people tr[data-person]").filter(has_text="Лишняя Запись Петровна")
+        row.get_by_text("Удалить…").click()
+        remove = row.get_by_role("button", name="Удалить: Лишняя Запись Петровна")
+        remove.click()  # not ticked: the browser itself asks for the tick, nothing is sent
+        assert page.locator("#people tr[data-person]").count() == 3
+        row.get_by_label("удалить без следа (только ошибочно загруженную запись)").check()
+        remove.click()
+        status = page.get_by_role("status").inner_text()
+        assert "Удалена ошибочно загруженная запись: Лишняя Запись Петровна." in status
+        assert page.locator("#people tr[data-person]").count() == 2
+    assert not blocked, blocked
