@@ -128,12 +128,12 @@ class Budget:
         self.cells += width
         if self.rows > self.limits.rows + 1:  # the header is not a questionnaire
             raise _refuse(
-                f"в файле больше {self.limits.rows} строк: столько анкет за раз не принимается; "
+                f"в файле больше {number(self.limits.rows)} строк: столько анкет за раз не принимается; "
                 "разделите файл на части"
             )
         if self.cells > self.limits.cells:
             raise _refuse(
-                f"в таблице больше {self.limits.cells} ячеек: удалите лишние столбцы и строки "
+                f"в таблице больше {number(self.limits.cells)} ячеек: удалите лишние столбцы и строки "
                 "или разделите файл"
             )
         if self.rows % 256 == 0:
@@ -153,6 +153,6 @@ class Budget:
         lines = text.count("\n") + 1
         if lines > self.limits.rows + 1 and len(text.strip().splitlines()) > self.limits.rows + 1:
             raise _refuse(
-                f"в файле больше {self.limits.rows} строк: столько анкет за раз не принимается; "
+                f"в файле больше {number(self.limits.rows)} строк: столько анкет за раз не принимается; "
                 "разделите файл на части"
             )

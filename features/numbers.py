@@ -1,5 +1,6 @@
 """Numbers as a Russian reader expects them, by Babel (CLDR): a decimal comma, no «,0» on a whole
-number, thin groups of thousands, a space before «%» and before a unit of size.
+number, groups of thousands from five digits on (Russian typography leaves «1500», «2024» whole),
+a space before «%» and before a unit of size.
 
 The one place numbers a curator reads are written: the pages (``service.ui.formatting`` gives
 these to the templates), the service's Russian messages, documents and charts, and the command
@@ -7,8 +8,10 @@ line's messages about files.
 
 Examples
 --------
->>> number(1234.5), number(20.0), number(0.25, 2), number(1940.0, group=False), percent(0.186)
-('1\\xa0234,5', '20', '0,25', '1940', '18,6 %')
+>>> number(12345.5), number(1234.5), number(20.0), number(0.25, 2), percent(0.186)
+('12\\xa0345,5', '1234,5', '20', '0,25', '18,6 %')
+>>> number(1_000_000), number(20000, group=False)
+('1\\xa0000\\xa0000', '20000')
 >>> size(20 * 2**20), size(1.5 * 2**20), size(300 * 2**10), size(2), size(3 * 2**30)
 ('20 МБ', '1,5 МБ', '300 КБ', '2 байта', '3 ГБ')
 >>> signed(2.5), signed(-0.26), signed(0.01)
@@ -28,10 +31,11 @@ _UNITS = ((2**30, "ГБ"), (2**20, "МБ"), (2**10, "КБ"))
 
 def number(value: float | int | None, digits: int = 1, group: bool = True) -> str:
     """A number with a decimal comma and at most ``digits`` decimals («—» for none); thousands
-    in groups unless ``group`` is false (a bound that may be a year: «от 1940 до 2010»)."""
+    in groups from 10 000 on, unless ``group`` is false."""
     if value is None:
         return "—"
-    pattern = ("#,##0" if group else "0") + ("." + "#" * digits if digits else "")
+    grouped = group and abs(value) >= 10_000
+    pattern = ("#,##0" if grouped else "0") + ("." + "#" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=_RU)
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from features.numbers import number
 from service.core.errors import Invalid
 
 __all__ = [
@@ -90,7 +91,7 @@ class ListParams:
             if not 1 <= value <= high:
                 problems.append(
                     {"row": None, "column": label, "value": raw,
-                     "message": f"нужно целое число от 1 до {high}"}
+                     "message": f"нужно целое число от 1 до {number(high)}"}
                 )  # fmt: skip
             numbers[name] = value
         chosen = {

@@ -5,8 +5,8 @@ one helper of the service's messages and documents too.
 
 Examples
 --------
->>> number(1234.5), percent(0.186), days(813.0), days(22), score100(0.517)
-('1\\xa0234,5', '18,6 %', '813 дней', '22 дня', 52)
+>>> number(12345.5), percent(0.186), days(813.0), days(22), score100(0.517)
+('12\\xa0345,5', '18,6 %', '813 дней', '22 дня', 52)
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from features.numbers import number
 from service.core.errors import Invalid
 from service.core.text import MAX_ID, control_characters
 
@@ -63,14 +64,17 @@ class FormReader:
         raw = str(self.fields.get(name) or "").strip()
         if not raw:
             if required:
-                self.problem(label, f"поле не заполнено: нужно целое число от {low} до {high}")
+                self.problem(
+                    label,
+                    f"поле не заполнено: нужно целое число от {number(low)} до {number(high)}",
+                )
             return None
         try:
             value = int(raw)
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            self.problem(label, f"нужно целое число от {low} до {high}", raw)
+            self.problem(label, f"нужно целое число от {number(low)} до {number(high)}", raw)
             return None
         return value
 

@@ -228,3 +228,18 @@ def test_removing_a_person_asks_for_the_tick_first(client: TestClient, db: Datab
     assert "Удалена ошибочно загруженная запись: Лишняя Анна Петровна." in shown
     assert shown.count("Лишняя Анна Петровна") == 1  # in the message, no longer in the list
     assert "Найдено: 1" in shown
+
+
+def test_a_form_names_a_large_bound_in_groups_and_a_year_whole(
+    client: TestClient, db: Database
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    fields = {"pupils_10_19": "20", "pupils_15_19": "8", "young_teachers": "4", "enterprises": "-1"}
+    page = client.post("/ui/orgs/s1/indicators/2024/denominators", data=fields)
+    assert page.status_code == 422
+    text = _text(page.text)
+    assert "нужно целое число от 0 до 1 000 000 (введено: «-1»)" in text
+    assert "1\xa0000\xa0000" in page.text  # a space that never breaks the number
+    assert "1000000" not in text
+    year = _text(client.get("/ui/orgs/s1/indicators?year=1990").text)
+    assert "не меньше 2000 " in year  # a year is never split: «2000», not «2 000»
