@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import exists, or_
 
+from features.text import in_sentence
 from service.core.errors import Invalid
 from service.core.models import Answers, Person
 from service.people.questionnaires import grades, subjects
@@ -20,7 +21,7 @@ __all__ = ["ANSWER_FILTERS", "answer_filters", "answered"]
 #: The class and subject filters as the list pages show them: key -> (title, value -> label).
 ANSWER_FILTERS = {
     "grade": ("Класс", {number: number for number in grades()}),
-    "subject": ("Предмет", {key: label.lower() for key, label in subjects().items()}),
+    "subject": ("Предмет", {key: in_sentence(label) for key, label in subjects().items()}),
 }
 
 

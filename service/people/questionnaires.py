@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from features.text import in_sentence
 from service.core.errors import Invalid
 
 __all__ = ["forms_of", "grades", "load_spec_named", "post_of", "subjects", "with_consent"]
@@ -58,8 +59,8 @@ def post_of(spec_name: str, side: str, records: dict[str, Any]) -> str:
     'Учитель; физика'
     >>> post_of("pupil", "mentees", {"grade": "g8", "subjects": ["math"]})
     '8 класс'
-    >>> post_of("teacher", "mentees", {"status": "newcomer", "subjects": ["math", "physics"]})
-    'Педагог; математика, физика'
+    >>> post_of("teacher", "mentees", {"status": "newcomer", "subjects": ["math", "obzr"]})
+    'Педагог; математика, ОБЗР'
     """
     part = load_spec_named(spec_name).side(side)
     words = []
@@ -76,7 +77,7 @@ def post_of(spec_name: str, side: str, records: dict[str, Any]) -> str:
             words.append(f"{part.question('grade').label_of(records['grade'])} класс")
     elif part.has("subjects") and records.get("subjects"):
         question = part.question("subjects")
-        words.append(", ".join(question.choice(s).label.lower() for s in records["subjects"]))
+        words.append(", ".join(in_sentence(question.choice(s).label) for s in records["subjects"]))
     return "; ".join(words) or "—"
 
 

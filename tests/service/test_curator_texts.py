@@ -243,3 +243,14 @@ def test_a_form_names_a_large_bound_in_groups_and_a_year_whole(
     assert "1000000" not in text
     year = _text(client.get("/ui/orgs/s1/indicators?year=1990").text)
     assert "не меньше 2000 " in year  # a year is never split: «2000», not «2 000»
+
+
+def test_the_subject_filter_keeps_an_abbreviation_in_capitals(
+    client: TestClient, db: Database
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    for url in ("/ui/orgs/s1/people", "/ui/orgs/s1/pairs", "/ui/orgs/s1"):
+        page = client.get(url).text
+        assert '<option value="obzr">ОБЗР</option>' in page, url
+        assert '<option value="physics">физика</option>' in page, url
+        assert "обзр" not in page, url
