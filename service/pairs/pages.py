@@ -89,8 +89,8 @@ def decide(
     if decision == "confirm":
         pair = pairs.confirm(session, actor, proposal_id)
         message = (
-            f"Пара подтверждена: {pair.mentee_name or 'наставляемый'} — "
-            f"{pair.mentor_name or 'наставник'}."
+            f"Пара подтверждена (наставник {pair.mentor_name or 'без имени'} — "
+            f"наставляемый {pair.mentee_name or 'без имени'})."
         )
     elif decision == "reject":
         message = pairs.decided_message(pairs.reject(session, actor, proposal_id))

@@ -103,7 +103,7 @@ def test_a_file_too_big_names_the_limit_with_a_decimal_comma(
         assert not re.search(r"\d\.\d+ МБ|,0 МБ", text)
 
 
-def test_rejecting_a_proposal_names_the_mentor_and_the_mentee(
+def test_deciding_on_a_proposal_names_the_mentor_and_the_mentee(
     client: TestClient, db: Database
 ) -> None:
     org = org_id(db, "s1")
@@ -123,6 +123,12 @@ def test_rejecting_a_proposal_names_the_mentor_and_the_mentee(
         "Отклонение отменено (наставник Иванова Анна Сергеевна — наставляемый Петров Борис Олегович)"
     )
     sign_in(client, db, value)
+    page = client.post(f"/ui/proposals/{by_api}/confirm", data={"org": "s1"})
+    assert page.status_code == 303
+    shown = _text(client.get(page.headers["location"]).text)
+    assert (
+        "Пара подтверждена (наставник Иванова Анна Сергеевна — наставляемый Петров Борис Олегович)."
+    ) in shown  # the same order and words as a rejection
     page = client.post(f"/ui/proposals/{on_page}/reject", data={"org": "s1"})
     assert page.status_code == 303
     shown = _text(client.get(page.headers["location"]).text)
