@@ -260,3 +260,20 @@ def test_the_subject_filter_keeps_an_abbreviation_in_capitals(
         assert '<option value="obzr">ОБЗР</option>' in page, url
         assert '<option value="physics">физика</option>' in page, url
         assert "обзр" not in page, url
+
+
+def test_the_proposals_status_filter_offers_all_once(client: TestClient, db: Database) -> None:
+    """Empty means «ожидают решения» there: a second «все» showed only the open ones."""
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1").text
+    status = re.search(r'<select name="status">(.*?)</select>', page, re.S)
+    assert status is not None
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', status.group(1))
+    assert [title for _, title in options].count("все") == 1
+    assert ("all", "все") in options
+    assert ("", "все") not in options
+    people = re.search(
+        r'<select name="side">(.*?)</select>', client.get("/ui/orgs/s1/people").text, re.S
+    )
+    assert people is not None
+    assert '<option value="">все</option>' in people.group(1)
