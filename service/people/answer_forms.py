@@ -63,12 +63,15 @@ def questions(spec_name: str, side: str, personal: bool) -> list[dict[str, Any]]
 
 
 def form_values(spec_name: str, side: str, records: dict[str, Any]) -> dict[str, Any]:
-    """Stored answers as the form shows them (a Likert level back to its answer's key)."""
+    """Stored answers as the form shows them (a Likert level back to its answer's key; a whole
+    number stored as 37.0 as «37», not the «37.0» a curator would read in the field)."""
     part = side_of(spec_name, side)
     values = dict(records)
     for q in part.questions:
         value = records.get(q.key)
-        if q.type == "likert" and value is not None:
+        if q.type == "number" and isinstance(value, float) and value.is_integer():
+            values[q.key] = int(value)
+        elif q.type == "likert" and value is not None:
             by_value = {c.value: c.key for c in q.choices}
             if isinstance(value, dict):
                 values[q.key] = {k: by_value.get(v, v) for k, v in value.items()}

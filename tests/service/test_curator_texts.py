@@ -277,3 +277,19 @@ def test_the_proposals_status_filter_offers_all_once(client: TestClient, db: Dat
     )
     assert people is not None
     assert '<option value="">все</option>' in people.group(1)
+
+
+def test_a_whole_number_answer_shows_without_a_decimal_point(
+    client: TestClient, db: Database
+) -> None:
+    org = org_id(db, "s1")
+    whole = person(db, org, "mentor", "m1", name="Борисова Ирина", records={"experience": 37.0})
+    half = person(db, org, "mentor", "m2", name="Волков Игорь", records={"experience": 2.5})
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get(f"/ui/orgs/s1/people/{whole}/edit")
+    assert page.status_code == 200
+    assert re.search(r'<input type="number" name="q.experience"[^>]*value="37"', page.text)
+    assert 'value="37.0"' not in page.text
+    # a fraction stays a number the field accepts (its value is always written with a point)
+    other = client.get(f"/ui/orgs/s1/people/{half}/edit").text
+    assert re.search(r'<input type="number" name="q.experience"[^>]*value="2.5"', other)
