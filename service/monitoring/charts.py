@@ -44,7 +44,27 @@ def _figure(width: float = 7.5, height: float = 3.6) -> tuple[Any, Any]:
     return figure, figure.subplots()
 
 
+def _russian_axes(figure: Any) -> None:
+    """Every chart counts or shares something: its axis starts at 0 (an empty chart drew
+    «−0.04 … 0.04»), and its numbers read as Russian ones («0,5», «1 000 000»)."""
+    from matplotlib.ticker import FuncFormatter
+
+    for axes in figure.axes:
+        low, high = axes.get_ylim()
+        if low < 0:
+            axes.set_ylim(0, max(high, 1.0))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value, 2)))
+
+
+def _whole_counts(axes: Any) -> None:
+    """A count's axis: whole ticks only (no «0,2 анкеты»)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _save(figure: Any, fmt: Format, title: str) -> bytes:
+    _russian_axes(figure)
     figure.tight_layout()
     out = io.BytesIO()
     metadata = {"Title": title} if fmt == "svg" else {"Title": title, "Software": "nastavnik"}
@@ -102,6 +122,8 @@ def trend_chart(items: Sequence[IndicatorPublic], fmt: Format = "svg") -> bytes:
         axes.set_title("Показатели по учебным годам")
         if any(p.value is not None for i in items for p in i.trend):
             axes.legend(fontsize=7, loc="upper left")
+        else:  # no year has data: the scale of a share, not matplotlib's 0 to 1
+            axes.set_ylim(0, 100)
         return _save(figure, fmt, "Показатели по учебным годам")
 
 
@@ -123,6 +145,7 @@ def distribution_chart(
         axes.set_xticks(range(1, 11))
         axes.set_xlabel("оценка (1–10)")
         axes.set_ylabel("анкет")
+        _whole_counts(axes)
         axes.set_title(title)
         axes.legend(fontsize=8)
         return _save(figure, fmt, title)
@@ -142,6 +165,8 @@ def bars_chart(
         figure, axes = _figure()
         axes.bar(range(len(values)), values, color="#1f4e79")
         axes.set_xticks(range(len(labels)), labels, fontsize=8)
+        if all(float(v).is_integer() for v in values):
+            _whole_counts(axes)
         if limit is not None:
             axes.axhline(limit, color="#b3261e", linestyle="--", label=limit_label)
             axes.legend(fontsize=8)

@@ -293,3 +293,24 @@ def test_a_whole_number_answer_shows_without_a_decimal_point(
     # a fraction stays a number the field accepts (its value is always written with a point)
     other = client.get(f"/ui/orgs/s1/people/{half}/edit").text
     assert re.search(r'<input type="number" name="q.experience"[^>]*value="2.5"', other)
+
+
+@pytest.mark.parametrize(
+    "kind", ["indicators", "trend", "coverage", "waiting", "satisfaction", "load"]
+)
+def test_a_chart_of_a_new_school_reads_in_russian_numbers_from_zero(
+    client: TestClient, db: Database, kind: str
+) -> None:
+    """A school with no answers yet drew «−0.04 … 0.04» on the satisfaction chart's axis."""
+    org = org_id(db, "s1")
+    person(db, org, "mentor", "m1", name="Петрова Анна Ивановна", capacity=2)
+    person(db, org, "mentee", "e1", name="Сидоров Олег Петрович")
+    sign_in(client, db, token(db, "curator", "s1"))
+    chart = client.get(f"/ui/orgs/s1/charts/{kind}.svg")
+    assert chart.status_code == 200
+    labels = re.findall(r"<!-- (.*?) -->", chart.text)  # matplotlib names each text it draws
+    assert labels
+    assert not [t for t in labels if re.search(r"\d\.\d", t)], labels
+    assert not [t for t in labels if t.startswith(("−", "-"))], labels
+    if kind in ("satisfaction", "load", "waiting"):  # counts: whole ticks only
+        assert not [t for t in labels if re.fullmatch(r"\d+,\d+", t)], labels
