@@ -314,3 +314,14 @@ def test_a_chart_of_a_new_school_reads_in_russian_numbers_from_zero(
     assert not [t for t in labels if t.startswith(("−", "-"))], labels
     if kind in ("satisfaction", "load", "waiting"):  # counts: whole ticks only
         assert not [t for t in labels if re.fullmatch(r"\d+,\d+", t)], labels
+
+
+def test_a_satisfaction_indicator_counts_its_questionnaires_without_a_denominator(
+    client: TestClient, db: Database
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.get("/ui/orgs/s1/indicators?year=2024").text
+    row = re.search(r'<tr data-indicator="mentee_satisfaction">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+    assert cells[1:3] == ["0 анкет", "не нужен"]  # not «0 | анкет» across two columns
