@@ -179,7 +179,7 @@ def upload(
     if not return_to.startswith("/ui/") or "//" in return_to:
         return_to = "/ui"
     try:
-        rows, problems = indicators.read_denominators_file(read_upload(file))
+        rows, problems = indicators.read_denominators_file(read_upload(file, settings.upload_bytes))
         with attempt(session):
             stored = indicators.save_many(session, actor, rows, settings.zone, problems)
     except Invalid as exc:

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from features.limits import NOT_XLSX
 from features.numbers import percent
 from service.core.errors import Invalid, NotFound
 from service.core.models import (
@@ -594,7 +595,8 @@ def read_denominators_file(
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError) as exc:
-        raise Invalid(f"Файл не прочитан как XLSX: {exc}") from exc
+        # the library's own English reason («File is not a zip file») tells a curator nothing
+        raise Invalid(f"Файл не загружен: {NOT_XLSX}.") from exc
     rows = sheet.iter_rows(values_only=True)
     header = [str(h or "").strip() for h in next(rows, ())]
     missing = [title for title in FILE_COLUMNS if title not in header]

@@ -325,3 +325,29 @@ def test_a_satisfaction_indicator_counts_its_questionnaires_without_a_denominato
     assert row is not None
     cells = [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
     assert cells[1:3] == ["0 анкет", "не нужен"]  # not «0 | анкет» across two columns
+
+
+def test_a_denominators_file_that_is_not_a_workbook_is_explained_in_russian(
+    client: TestClient, db: Database
+) -> None:
+    value = token(db, "curator", "s1")
+    text = ("Код школы;Учебный год\ns1;2024/25\n").encode()
+    answer = client.post(
+        "/api/v1/denominators/imports",
+        files={"file": ("знаменатели.xlsx", text)},
+        headers=auth(value),
+    )
+    assert answer.status_code == 422
+    detail = answer.json()["detail"]
+    assert detail.startswith("Файл не загружен: файл не читается как XLSX")
+    assert "zip" not in detail
+    sign_in(client, db, value)
+    page = client.post(
+        "/ui/denominators/import",
+        files={"file": ("знаменатели.xlsx", text)},
+        data={"return_to": "/ui/orgs/s1/indicators"},
+    )
+    assert page.status_code == 422
+    shown = _text(page.text)
+    assert "Файл не загружен: файл не читается как XLSX" in shown
+    assert "zip" not in shown
