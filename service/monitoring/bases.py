@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from features.numbers import number
+from features.text import in_sentence
 from service.core.models import (
     Answers,
     CuratorAppointment,
@@ -134,16 +135,18 @@ def _text(part: Any, records: dict[str, Any], keys: Sequence[str]) -> str:
         if value in (None, "", [], {}) or not part.has(key):
             continue
         question = part.question(key)
+        # choice labels inside a list read as in a sentence: «ИКТ; здоровьесбережение;
+        # обществознание», not «…; Обществознание» (the subjects' labels are capitalised)
         if isinstance(value, dict):  # a Likert grid: item -> level
             words += [
-                question.label_of(item)
+                in_sentence(question.label_of(item))
                 for item, level in value.items()
                 if level not in (None, "never", 0)
             ]
         elif isinstance(value, list):
-            words += [question.label_of(str(v)) for v in value]
+            words += [in_sentence(question.label_of(str(v))) for v in value]
         elif question.choices:
-            words.append(question.label_of(str(value)))
+            words.append(in_sentence(question.label_of(str(value))))
         else:
             words.append(str(value))
     return "; ".join(dict.fromkeys(w for w in words if w))

@@ -351,3 +351,21 @@ def test_a_denominators_file_that_is_not_a_workbook_is_explained_in_russian(
     shown = _text(page.text)
     assert "Файл не загружен: файл не читается как XLSX" in shown
     assert "zip" not in shown
+
+
+def test_the_base_of_mentors_lists_competences_in_one_case(
+    client: TestClient, db: Database
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    org = org_id(db, "s1")
+    records = {"subjects": ["physics", "obzr", "math"]}
+    person(db, org, "mentor", "m1", name="Петрова Анна Ивановна", capacity=2, records=records)
+    base = client.get("/api/v1/orgs/s1/bases/mentors", headers=auth(token(db, "curator", "s1")))
+    assert base.status_code == 200
+    rows = list(load_workbook(io.BytesIO(base.content)).worksheets[0].iter_rows(values_only=True))
+    header = rows[1]
+    row = next(r for r in rows if "Петрова Анна Ивановна" in r)
+    assert row[header.index("Ключевые компетенции")] == "физика; ОБЗР; математика"
