@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from service.core import collector
 from service.core.audit import record
 from service.core.db import Database, EncodedJSON, among, columns
-from service.core.errors import Conflict, Invalid, NotFound
+from service.core.errors import Conflict, Invalid
 from service.core.listing import Listing, ListParams, Page, choice, page_of, paginate
 from service.core.models import (
     Answers,
@@ -118,8 +118,12 @@ def import_answers(
     with one ``UPDATE`` (:func:`_reveal`): on SQLite other schools' writes wait for one chunk at
     most, not for the whole file, and the file still appears whole or not at all.
     """
-    if side not in SIDES:
-        raise NotFound("side", side)
+    if side not in SIDES:  # a form's field (the API's path checks it first): 422, not 404
+        allowed = "можно выбрать «наставников» или «наставляемых»"
+        raise Invalid(
+            f"Файл не принят: «Чьи анкеты» — «{side}»: {allowed}.",
+            [{"row": None, "column": "Чьи анкеты", "value": side, "message": allowed}],
+        )
     with db.read() as session:
         organisation_for(session, actor, org)  # another school's curator learns nothing
     with collector.heavy_work():

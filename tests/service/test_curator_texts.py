@@ -369,3 +369,15 @@ def test_the_base_of_mentors_lists_competences_in_one_case(
     header = rows[1]
     row = next(r for r in rows if "Петрова Анна Ивановна" in r)
     assert row[header.index("Ключевые компетенции")] == "физика; ОБЗР; математика"
+
+
+def test_an_import_form_with_an_unknown_side_is_422_naming_the_field(
+    client: TestClient, db: Database
+) -> None:
+    sign_in(client, db, token(db, "curator", "s1"))
+    page = client.post(
+        "/ui/orgs/s1/import", files={"file": ("m.csv", b"a;b\n1;2\n")}, data={"side": "teachers"}
+    )
+    assert page.status_code == 422  # the address is right: the form's choice is not
+    text = _text(page.text)
+    assert "«Чьи анкеты» — «teachers»: можно выбрать «наставников» или «наставляемых»" in text
