@@ -92,6 +92,20 @@ def school(request: Request, org: str, session: SessionDep, actor: ActorDep) -> 
     )
 
 
+def _done(title: str, result: runs.RunPublic, kept: bool = False) -> str:
+    """What a run's page says when it is done: proposals, mentees left without a pair, those
+    who never entered it for lack of consent (listed on the run's page too), kept pairs."""
+    said = [
+        f"предложено пар — {len(result.proposals)}",
+        f"без пары осталось — {len(result.unmatched)}",
+    ]
+    if result.without_consent:
+        said.append(f"без записанного согласия (в подбор не попали) — {result.without_consent}")
+    if kept:
+        said.append(f"действующих пар сохранено — {len(result.kept)}")
+    return f"{title}: {', '.join(said)}."
+
+
 @router.post("/ui/orgs/{org}/run")
 def run(
     org: str, db: DbDep, actor: ActorDep, solver: SolverDep, settings: SettingsDep
@@ -99,16 +113,7 @@ def run(
     """Run the matching of a school."""
     options = runs.RunOptions(min_score=settings.min_score, max_pairs=settings.pairs_per_run)
     result = runs.run_matching(db, solver, actor, options, org=org)
-    return back(
-        f"/ui/runs/{result.run_id}",
-        f"Подбор выполнен: предложено пар — {len(result.proposals)}, "
-        f"без пары осталось — {len(result.unmatched)}"
-        + (
-            f", без записанного согласия (в подбор не попали) — {result.without_consent}."
-            if result.without_consent
-            else "."
-        ),
-    )
+    return back(f"/ui/runs/{result.run_id}", _done("Подбор выполнен", result))
 
 
 @router.get("/ui/runs/{run_id}")
@@ -199,7 +204,5 @@ def municipality_run(
     result = runs.run_matching(db, solver, actor, options, municipality=municipality)
     return back(
         f"/ui/municipalities/{quote(municipality, safe='')}",
-        f"Подбор по муниципалитету выполнен: предложено пар — {len(result.proposals)}, "
-        f"без пары осталось — {len(result.unmatched)}, "
-        f"действующих пар сохранено — {len(result.kept)}.",
+        _done("Подбор по муниципалитету выполнен", result, kept=True),
     )

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from service.app import create_app
 from service.core.db import Database
-from service.core.models import AuditEvent, Feedback, Pair, Proposal
+from service.core.models import AuditEvent, Feedback, Pair, Person, Proposal
 from tests.service.util import auth, org_id, person, proposal, school, settings_for, sign_in, token
 
 DATA = Path(__file__).with_name("data")
@@ -253,8 +253,22 @@ def test_a_coordinator_matches_the_municipality_from_its_page(web: Browser) -> N
     response = web.client.post("/ui/municipalities/m1/run", data={"objective": "coverage"})
     assert (response.status_code, response.headers["location"]) == (303, "/ui/municipalities/m1")
     page = _text(web.client.get("/ui/municipalities/m1").text)
-    assert "Подбор по муниципалитету выполнен: предложено пар — 3" in page
+    assert ("Подбор по муниципалитету выполнен: предложено пар — 3, без пары осталось — 0, "
+            "без записанного согласия (в подбор не попали) — 1, действующих пар сохранено — 0."
+            ) in page  # fmt: skip
     assert re.search(r"Школа s1 0 3 0 3 3", page)  # 3 proposals, all with a mentor of s2
     with web.db.read() as session:
         [run] = session.scalars(select(AuditEvent).where(AuditEvent.action == "run")).all()
         assert run.detail["municipality"] == "m1"
+    # one more mentee withdraws consent: the next run counts both
+    with web.db.write() as session:
+        withdrawn = session.scalars(
+            select(Person).where(Person.side == "mentee").order_by(Person.id)
+        ).first()
+        assert withdrawn is not None
+        withdrawn.consent = False
+    again = web.client.post("/ui/municipalities/m1/run", data={"objective": "coverage"})
+    assert again.status_code == 303, again.text
+    page = _text(web.client.get("/ui/municipalities/m1").text)
+    assert ("Подбор по муниципалитету выполнен: предложено пар — 2, без пары осталось — 0, "
+            "без записанного согласия (в подбор не попали) — 2") in page  # fmt: skip
