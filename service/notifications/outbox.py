@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
@@ -113,6 +114,30 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
+def _why(exc: BaseException) -> str:
+    """What went wrong with the mail server, in Russian for the curator's outbox (the library's
+    own English text is not shown; an SMTP answer keeps its code for the administrator)."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "сервер не принял имя пользователя или пароль (настройки почты)"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "сервер не принял адрес получателя"
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return "сервер не принял адрес отправителя (настройки почты)"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"сервер ответил ошибкой {exc.smtp_code}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "сервер прервал соединение"
+    if isinstance(exc, ssl.SSLError):
+        return "не удалось установить защищённое соединение (TLS)"
+    if isinstance(exc, socket.gaierror):
+        return "имя сервера не найдено"
+    if isinstance(exc, TimeoutError):
+        return "сервер не ответил вовремя"
+    if isinstance(exc, ConnectionRefusedError):
+        return "сервер отказал в соединении"
+    return "ошибка соединения с сервером"
+
+
 def deliver(db: Database, settings: Settings, org_id: int | None = None) -> DeliveryPublic:
     """Send every due queued message (of one school when given); record each result.
 
@@ -135,7 +160,7 @@ def deliver(db: Database, settings: Settings, org_id: int | None = None) -> Deli
         try:
             smtp = _connect(settings)
         except (OSError, smtplib.SMTPException) as exc:
-            results = {m.id: f"почтовый сервер недоступен: {exc}" for m in due}
+            results = {m.id: f"почтовый сервер недоступен: {_why(exc)}" for m in due}
         else:
             with smtp:
                 for message in due:
@@ -146,7 +171,7 @@ def deliver(db: Database, settings: Settings, org_id: int | None = None) -> Deli
                         smtp.send_message(_email(settings, message))
                         results[message.id] = None
                     except (OSError, smtplib.SMTPException) as exc:
-                        results[message.id] = str(exc)
+                        results[message.id] = _why(exc)
     counts = {"sent": 0, "retried": 0, "failed": 0, "shown": len(shown)}
     with db.write() as session:
         for message_id in shown:
