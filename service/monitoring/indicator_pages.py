@@ -179,7 +179,9 @@ def upload(
     if not return_to.startswith("/ui/") or "//" in return_to:
         return_to = "/ui"
     try:
-        rows, problems = indicators.read_denominators_file(read_upload(file, settings.upload_bytes))
+        rows, problems = indicators.read_denominators_file(
+            read_upload(file, settings.upload_bytes), settings.file_limits()
+        )
         with attempt(session):
             stored = indicators.save_many(session, actor, rows, settings.zone, problems)
     except Invalid as exc:

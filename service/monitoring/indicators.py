@@ -33,8 +33,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from features.limits import NOT_XLSX
+from features.limits import NOT_XLSX, Budget, Limits, check_xlsx
+from features.limits import current as current_limits
 from features.numbers import percent
+from features.tables import TableError
 from service.core.errors import Invalid, NotFound
 from service.core.models import (
     Answers,
@@ -574,24 +576,36 @@ def _year_of(value: Any) -> int | None:
 
 
 def read_denominators_file(
-    content: bytes,
+    content: bytes, limits: Limits | None = None
 ) -> tuple[list[tuple[int, str, int, DenominatorsCreate]], list[dict[str, Any]]]:
     """Read an XLSX file of denominators: one row per school and programme year.
 
     Returns the rows that could be read and the problems of the others (row, column, value,
-    message), for :func:`save_many` to report together with its own.
+    message), for :func:`save_many` to report together with its own. Reading stops at
+    ``limits`` as a questionnaire's does (the unpacked size of the XLSX checked before any XML
+    is read, then rows, cells and seconds; the limits in force when None).
 
     Raises
     ------
     Invalid
-        When the file is not XLSX, lacks a column or has no row.
+        When the file is not XLSX, is over a limit, lacks a column or has no row.
     """
+    try:
+        return _read_denominators(content, Budget(limits or current_limits()))
+    except TableError as exc:  # a limit's Russian reason
+        raise Invalid(f"Файл не загружен: {exc}.") from None
+
+
+def _read_denominators(
+    content: bytes, budget: Budget
+) -> tuple[list[tuple[int, str, int, DenominatorsCreate]], list[dict[str, Any]]]:
     import io
     import zipfile
 
     from openpyxl import load_workbook
     from pydantic import ValidationError
 
+    check_xlsx(content, budget.limits)  # a "zip bomb" is refused before openpyxl inflates it
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, IndexError) as exc:
@@ -599,6 +613,7 @@ def read_denominators_file(
         raise Invalid(f"Файл не загружен: {NOT_XLSX}.") from exc
     rows = sheet.iter_rows(values_only=True)
     header = [str(h or "").strip() for h in next(rows, ())]
+    budget.row(len(header))
     missing = [title for title in FILE_COLUMNS if title not in header]
     if missing:
         raise Invalid(
@@ -613,6 +628,7 @@ def read_denominators_file(
     result = []
     titles = {v: k for k, v in FILE_COLUMNS.items()}
     for number, cells in enumerate(rows, start=2):
+        budget.row(len(cells))
         record = {key: cells[i] if i < len(cells) else None for key, i in where.items()}
         if all(v in (None, "") for v in record.values()):
             continue

@@ -242,7 +242,9 @@ def import_denominators(
     ],
 ) -> DenominatorsImported:
     """Import denominators of many schools and years from XLSX; all or nothing (422 lists all)."""
-    rows, problems = indicators.read_denominators_file(read_upload(file, settings.upload_bytes))
+    rows, problems = indicators.read_denominators_file(
+        read_upload(file, settings.upload_bytes), settings.file_limits()
+    )
     return DenominatorsImported(
         stored=indicators.save_many(session, actor, rows, settings.zone, problems)
     )

@@ -298,6 +298,32 @@ def test_denominators_imported_from_xlsx_all_or_nothing(db: Database, client: Te
     assert _by_key(body)["pupil_mentees"]["denominator"] == 30
 
 
+def test_a_denominators_file_over_the_limits_is_refused_before_it_is_read(db: Database) -> None:
+    """The limits of a questionnaire file hold for denominators too: an XLSX that unpacks past
+    the limit (a "zip bomb") is refused from the archive's directory, and so is a file with
+    more rows than allowed; nothing is stored."""
+    build_school(db)
+    headers = auth(token(db, "coordinator", None, municipality="m1"))
+    good = _xlsx([HEADER, ["s1", "2024/25", 20, 8, 4, 5], ["s1", 2023, 10, 5, 1, 1]])
+    tight = settings_for(db, xlsx_unpacked_bytes=2048, file_rows=1)
+    with TestClient(create_app(tight, db)) as small:
+        refused = small.post(
+            "/api/v1/denominators/imports", files={"file": ("d.xlsx", good)}, headers=headers
+        )
+        assert refused.status_code == 422
+        detail = refused.json()["detail"]
+        assert detail.startswith("Файл не загружен: XLSX распаковывается в ")
+        assert "а допускается не больше 2 КБ" in detail
+    rows_only = settings_for(db, file_rows=1)
+    with TestClient(create_app(rows_only, db)) as small:
+        refused = small.post(
+            "/api/v1/denominators/imports", files={"file": ("d.xlsx", good)}, headers=headers
+        )
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith("Файл не загружен: в файле больше 1 строк")
+        assert small.get("/api/v1/orgs/s1/denominators", headers=headers).json() == []
+
+
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
