@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.core.config import Settings
 from service.core.db import Database
-from service.core.errors import CsrfRefused, NotFound, Unauthorized
+from service.core.errors import CsrfRefused, Invalid, NotFound, Unauthorized
 from service.core.listing import DEFAULT_PER_PAGE, MAX_PER_PAGE, ListParams
 from service.core.models import utcnow
 from service.core.security import (
@@ -31,7 +31,7 @@ from service.core.security import (
     page_session,
     touch_web_session,
 )
-from service.core.text import MAX_ID
+from service.core.text import MAX_ID, control_characters
 
 __all__ = [
     "COOKIE",
@@ -215,7 +215,19 @@ async def guard_page(request: Request) -> None:
 
 def ids_in_range(request: Request) -> None:
     """Answer 404 for an id in the path (``.../pairs/{pair_id}``) outside 1..2^31-1: no row has it,
-    and the database would refuse to compare with it (PostgreSQL's INTEGER, SQLite's 64 bits)."""
+    and the database would refuse to compare with it (PostgreSQL's INTEGER, SQLite's 64 bits).
+
+    Answer 422 for a control character in the path or the query (``/orgs/s1%00/report``,
+    ``?q=%00``): PostgreSQL refuses a text holding U+0000, so a school code, a search or a link's
+    token with one answered 500 there."""
+    problems = [
+        {"row": None, "column": name, "value": value, "message": f"управляющие символы ({found})"}
+        for name, value in [*request.path_params.items(), *request.query_params.multi_items()]
+        if isinstance(value, str) and (found := ", ".join(control_characters(value)))
+    ]
+    if problems:
+        named = "; ".join(f"{p['column']}: {p['message']}" for p in problems)
+        raise Invalid(f"В адресе запроса управляющие символы: {named}. Уберите их.", problems)
     for name, value in request.path_params.items():
         if not name.endswith("_id") or not isinstance(value, str):
             continue

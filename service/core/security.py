@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Denied, NotFound, Unauthorized
 from service.core.models import ApiToken, Organisation, Role, User, WebSession, utcnow
+from service.core.text import control_characters
 
 __all__ = [
     "Actor",
@@ -191,7 +192,12 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     An unknown login costs as much as a wrong password (a hash is checked either way), so the
     answer's time does not tell which logins exist.
     """
-    user = session.scalar(select(User).where(User.login == login))
+    # A login with a control character is no one's (and PostgreSQL refuses U+0000 in a text).
+    user = (
+        None
+        if control_characters(login)
+        else session.scalar(select(User).where(User.login == login))
+    )
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)

@@ -208,3 +208,32 @@ def test_a_write_that_waits_too_long_for_sqlite_gets_a_russian_503(tmp_path: Pat
     assert answer.status_code == 503
     assert answer.json()["code"] == "busy"
     assert "повторите" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/orgs/s1%00/report",
+        "/api/v1/orgs/s1/people/paged?q=%D0%98%00",
+        "/api/v1/municipalities/m1%00/report",
+        "/ui/orgs/s1%00",
+        "/ui/orgs/s1/people?q=a%00b",
+        "/p/abc%00def",
+    ],
+)
+def test_a_nul_character_in_an_address_is_refused(
+    client: TestClient, db: Database, url: str
+) -> None:
+    """PostgreSQL refuses a text holding U+0000 (psycopg raises before sending it): a school code,
+    a search or a link token in the address with one answered 500 there (SQLite found nothing)."""
+    client.headers.update(auth(token(db, "admin", None)))
+    sign_in(client, db, token(db, "admin", None))
+    answer = client.get(url)
+    assert answer.status_code == 422, answer.text
+    assert "управляющие символы (U+0000)" in answer.text
+
+
+def test_a_nul_character_in_a_login_is_refused_not_500(client: TestClient) -> None:
+    answer = client.post("/login", data={"login": "admin\x00", "password": "x"})
+    assert answer.status_code == 401, answer.text
+    assert "Логин или пароль не подошёл" in answer.text
