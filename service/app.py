@@ -19,6 +19,7 @@ from service.core import collector
 from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.core.deps import UNSAFE, guard_page, ids_in_range
+from service.core.logs import redact_access_log
 from service.core.schemas import ERROR_RESPONSES, errors
 from service.core.throttle import LoginThrottle
 from service.monitoring import exports as monitoring_exports
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()  # here: uvicorn has configured its loggers by now
         yield
         solver.close()
         reading.close()  # workers still reading big imported files
