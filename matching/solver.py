@@ -272,9 +272,11 @@ def solve(
     results = itertools.chain(reused, solved)
 
     out = _matching(problem, results, len(reused))
-    if keep_networks and map is None and len(out.solved_blocks) == 1:
+    if keep_networks and len(out.solved_blocks) == 1:
         # One block holding every pair, solved cold: the next problem that differs only by the
-        # curator's decisions re-solves it in place (``_decided``).
+        # curator's decisions re-solves it in place (``_decided``). Solved by ``map`` in this
+        # process (a thread pool, as the service's batches), its network is here; from another
+        # process (a Dask worker) it arrives as None (``NetworkState.__reduce__``).
         (only,) = out.solved_blocks.values()
         if only.state is not None and not only.warm:
             only.state.source = Source.of(problem, only.state, only.resolution, SCORE_BITS)

@@ -242,6 +242,14 @@ class Source:
             return None
         # The scale holds while the largest gain stays in (top / 2, top]: a few pairs there.
         scale_arcs = np.flatnonzero(size > math.ldexp(1.0, math.ceil(math.log2(top)) - 1))
+        if len(scale_arcs) > SCALE_ARCS:
+            # Spread over mentees (each one's first such pair, then each one's second...): in
+            # the arcs' order they would all be the first mentees', and confirming those few
+            # (a curator working down the list) would close them all.
+            node = np.searchsorted(state.arc_start, scale_arcs, side="right") - 1
+            first = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+            rank = np.arange(len(node)) - np.repeat(first, np.diff(np.r_[first, len(node)]))
+            scale_arcs = np.sort(scale_arcs[np.lexsort((node, rank))[:SCALE_ARCS]])
         del size, gain
         last = state.last
         lowest = min(0, last.top - int(costs[:n_arcs].max(initial=last.top)))

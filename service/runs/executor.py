@@ -64,10 +64,11 @@ class Solver:
         """
         result = solve(problem, map=self._map(), warm=warm, keep_networks=keep_networks)
         log.info(
-            "batch solved: %d blocks, %d reused, %d warm",
+            "batch solved: %d blocks, %d reused, %d warm (%d in place)",
             result.info.get("blocks", 0),
             result.info.get("reused", 0),
             result.info.get("warm", 0),
+            result.info.get("in_place", 0),
         )
         return result
 
