@@ -10,6 +10,7 @@ keep their networks here (``HUNGARIAN_MAX_MENTEES``, ``KEEP_MIN_EDGES`` lowered)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -358,3 +359,30 @@ def test_a_new_score_matrix_is_not_applied_in_place(monkeypatch: pytest.MonkeyPa
     assert other.n_matched == cold.n_matched == same.n_matched
     assert other.total_score == pytest.approx(cold.total_score, abs=1e-9)
     assert same.total_score == pytest.approx(cold.total_score, abs=1e-9)
+
+
+def test_a_pool_solved_network_takes_the_first_mentees_confirmed_in_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service's municipality runs solve blocks with a thread pool's ``map``, and a curator
+    confirms the proposals from the top of the list (the first mentees): the next run is still
+    re-solved in place (the network's largest gains, which fix the weights' scale, are watched
+    across many mentees, not only the first ones), with a cold solve's optimum."""
+    monkeypatch.setattr(matching.warm, "KEEP_MIN_EDGES", 50)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_MENTEES", 0)
+    monkeypatch.setattr(matching.solver, "HUNGARIAN_MAX_CELLS", 0)
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.random((70, 25)), 2)  # about half the pairs above 0.5: the largest gains
+    capacity = np.full(25, 3)  # places for every mentee
+    matrix = sp.csr_array(scores)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        last = solve(Problem(matrix, capacity), map=pool.map, keep_networks=True)
+        assert last.info["blocks"] == 1
+        confirmed = last.pairs[:10]  # the pairs are sorted by mentee
+        assert [mentee for mentee, _ in confirmed] == list(range(10))
+        changed = Problem(matrix, capacity, pinned=confirmed)
+        warm = solve(changed, map=pool.map, warm=last, keep_networks=True)
+    assert (warm.info["warm"], warm.info["in_place"]) == (1, 1)
+    cold = solve(Problem(sp.csr_array(scores), capacity, pinned=confirmed))
+    _same_optimum(changed, warm, cold, "after the first ten mentees confirmed")
+    assert set(confirmed) <= set(warm.pairs)
