@@ -125,7 +125,7 @@ def _message(error: dict[str, Any]) -> str:
         }
         return f"нужно значение {words[kind]} {bound}"
     if kind in ("enum", "literal_error"):
-        return f"допустимы: {ctx.get('expected', '')}"
+        return f"допустимы: {str(ctx.get('expected', '')).replace(' or ', ' или ')}"
     if kind in ("string_too_long", "too_long"):
         return f"слишком длинно: не больше {ctx.get('max_length', '')}"
     if kind in ("string_too_short", "too_short"):

@@ -57,3 +57,22 @@ def test_a_curator_removes_a_wrong_record_with_a_tick_and_no_script_is_blocked(
         assert "Удалена ошибочно загруженная запись: Лишняя Запись Петровна." in status
         assert page.locator("#people tr[data-person]").count() == 2
     assert not blocked, blocked
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_the_first_page_leaves_no_error_in_the_browsers_console(db: Database, tab: Any) -> None:
+    """A new curator's first pages: no error in the console (the browser's own request for
+    /favicon.ico was a 404 there), and the pages' icon is the service's."""
+    page = tab
+    school(db, "s1")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    with live_server(db) as base:
+        page.goto(f"{base}/login")
+        icon = page.request.get(f"{base}/favicon.ico")
+        assert icon.status == 200
+        assert icon.headers["content-type"].startswith("image/svg+xml")
+        assert page.locator('link[rel="icon"]').get_attribute("href") == "/favicon.ico"
+        _login(page, base, login_of(db, token(db, "curator", "s1")))
+        page.wait_for_load_state("networkidle")
+    assert not errors, errors

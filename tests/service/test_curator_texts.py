@@ -381,3 +381,15 @@ def test_an_import_form_with_an_unknown_side_is_422_naming_the_field(
     assert page.status_code == 422  # the address is right: the form's choice is not
     text = _text(page.text)
     assert "«Чьи анкеты» — «teachers»: можно выбрать «наставников» или «наставляемых»" in text
+
+
+def test_an_api_filter_out_of_its_choices_names_them_in_russian(
+    client: TestClient, db: Database
+) -> None:
+    answer = client.get(
+        "/api/v1/orgs/s1/groups?status=done", headers=auth(token(db, "curator", "s1"))
+    )
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert (error["column"], error["value"]) == ("status", "done")
+    assert error["message"] == "допустимы: 'active' или 'ended'"  # not pydantic's «… or …»
