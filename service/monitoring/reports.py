@@ -48,7 +48,7 @@ from service.monitoring.schemas import (
 from service.monitoring.surveys import satisfaction_value
 from service.people.people import forms_counted
 from service.people.schemas import WaitingPublic
-from service.people.waiting import waiting_rows
+from service.people.waiting import waiting_public, waiting_rows
 
 __all__ = ["Overview", "audit", "municipality", "municipality_report", "overview", "report"]
 
@@ -201,8 +201,7 @@ def overview(session: Session, actor: Actor, org: str, now: datetime | None = No
     """Return the report of school ``org``, its waiting mentees and its mentors' names."""
     now = now or utcnow()
     school = _read(session, actor, org, now)
-    waiting = [WaitingPublic(mentee_id=id_, name=name, since=since, days=days)
-               for days, id_, name, since, _ in school.waiting]  # fmt: skip
+    waiting = [waiting_public(*row[:4]) for row in school.waiting]
     return Overview(_summary(school, now), waiting, {m.id: m.name for m in school.mentors})
 
 

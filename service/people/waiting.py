@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from service.core.db import among, columns
@@ -30,6 +30,7 @@ __all__ = [
     "waiting_among",
     "waiting_list",
     "waiting_page",
+    "waiting_public",
     "waiting_rows",
     "waiting_since",
     "waiting_since_of",
@@ -93,15 +94,15 @@ def _school_rows(
     session: Session, org_id: int, now: datetime
 ) -> list[tuple[int, int, str | None, datetime]]:
     """(days, mentee id, name, since) of a school's waiting mentees, the longest wait first."""
-    return [row[:4] for row in _rows(session, _IN_PROGRAMME, [org_id], now)]
+    return [row[:4] for row in waiting_rows(session, [org_id], now)]
 
 
 _Waiting = Select[int, str | None, datetime, int, Any, Any]
 
 
-def _statement(*where: ColumnElement[bool]) -> _Waiting:
-    """The waiting mentees of the schools ``:org_ids`` (and ``where``): one statement of columns,
-    the ended pairs summed up by the database (the latest end, and whether any was completed).
+def _statement() -> _Waiting:
+    """The waiting mentees of the schools ``:org_ids``: one statement of columns, the ended
+    pairs summed up by the database (the latest end, and whether any was completed).
 
     Built once, at import: the school page, the waiting page and the report ask at every view,
     and building a statement and its cache key costs more than running it.
@@ -126,25 +127,27 @@ def _statement(*where: ColumnElement[bool]) -> _Waiting:
         .where(
             Person.org_id.in_(bindparam("org_ids", expanding=True)),
             Person.side == Side.mentee.value,
+            Person.archived_at.is_(None),  # left the programme: waits for nobody
             Person.consent.is_(True),
             ~paired,
-            *where,
         )
         .group_by(Person.id, Person.name, Person.entered_at, Person.org_id)
     )
 
 
-_IN_PROGRAMME = _statement(Person.archived_at.is_(None))  # left the programme: waits for nobody
+_WAITING = _statement()
 
 
-def _rows(
-    session: Session, statement: _Waiting, org_ids: list[int], now: datetime
+def waiting_rows(
+    session: Session, org_ids: list[int], now: datetime | None = None
 ) -> list[tuple[int, int, str | None, datetime, int]]:
-    """(days, mentee id, name, since, org id) of the waiting mentees ``statement`` reads of
-    schools ``org_ids``, the longest wait first."""
+    """(days, mentee id, name, since, school id) of the waiting mentees of schools ``org_ids``,
+    the longest wait first: what :func:`school_waiting` says of each school (the monitoring
+    report counts the same mentees as the school's waiting list), in one statement of columns."""
+    now = now or utcnow()
     found = []
     for id_, name, entered_at, org_id, last_end, completed in columns(
-        session, statement, {"org_ids": org_ids}
+        session, _WAITING, {"org_ids": org_ids}
     ):
         # waiting_since: from entering, or again from the latest end; never after completion
         if completed:
@@ -155,17 +158,8 @@ def _rows(
     return found
 
 
-def waiting_rows(
-    session: Session, org_ids: list[int], now: datetime | None = None
-) -> list[tuple[int, int, str | None, datetime, int]]:
-    """(days, mentee id, name, since, school id) of the waiting mentees of schools ``org_ids``,
-    the longest wait first: what :func:`school_waiting` says of each school (those who left the
-    programme wait for nobody, so the report counts the same mentees as the school's waiting
-    list), in one statement of columns."""
-    return _rows(session, _IN_PROGRAMME, org_ids, now or utcnow())
-
-
-def _waiting(days: int, mentee_id: int, name: str | None, since: datetime) -> WaitingPublic:
+def waiting_public(days: int, mentee_id: int, name: str | None, since: datetime) -> WaitingPublic:
+    """A waiting mentee of :func:`waiting_rows` as the API gives it."""
     # the database's own types: built without validating each of hundreds again
     return WaitingPublic.model_construct(mentee_id=mentee_id, name=name, since=since, days=days)
 
@@ -175,7 +169,7 @@ def school_waiting(
 ) -> list[WaitingPublic]:
     """The waiting list of one school, the longest wait first (what :func:`waiting_list` says
     of the school's mentees in the programme)."""
-    return [_waiting(*row) for row in _school_rows(session, org_id, now or utcnow())]
+    return [waiting_public(*row) for row in _school_rows(session, org_id, now or utcnow())]
 
 
 def school_waiting_top(
@@ -183,7 +177,7 @@ def school_waiting_top(
 ) -> tuple[list[WaitingPublic], int]:
     """The ``shown`` longest waiting mentees of a school and how many wait in all."""
     rows = _school_rows(session, org_id, now or utcnow())
-    return [_waiting(*row) for row in rows[:shown]], len(rows)
+    return [waiting_public(*row) for row in rows[:shown]], len(rows)
 
 
 def waiting_among(
