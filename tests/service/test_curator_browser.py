@@ -4,36 +4,24 @@ confirm() dialog that never shows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from service.core.db import Database
+
+# the fixtures of a live server's database and a fresh Russian browser context
+from tests.service.test_outsider_browser import db, tab  # noqa: F401
 from tests.service.test_pages import _login, browser  # noqa: F401 (the fixture)
 from tests.service.util import live_server, login_of, org_id, person, proposal, school, token
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def db(live_db: Database) -> Database:
-    """A live server answers in threads of its own, each request its own transaction."""
-    return live_db
-
-
-@pytest.fixture
-def tab(browser: Any) -> Iterator[Any]:  # noqa: F811 (the imported fixture)
-    context = browser.new_context(locale="ru-RU")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_a_curator_removes_a_wrong_record_with_a_tick_and_no_script_is_blocked(
-    db: Database, tab: Any
+    db: Database,  # noqa: F811 (the imported fixture)
+    tab: Any,  # noqa: F811
 ) -> None:
     page = tab
     org = org_id(db, school(db, "s1"))
@@ -60,7 +48,10 @@ def test_a_curator_removes_a_wrong_record_with_a_tick_and_no_script_is_blocked(
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-def test_the_first_page_leaves_no_error_in_the_browsers_console(db: Database, tab: Any) -> None:
+def test_the_first_page_leaves_no_error_in_the_browsers_console(
+    db: Database,  # noqa: F811 (the imported fixture)
+    tab: Any,  # noqa: F811
+) -> None:
     """A new curator's first pages: no error in the console (the browser's own request for
     /favicon.ico was a 404 there), and the pages' icon is the service's."""
     page = tab
