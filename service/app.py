@@ -18,7 +18,7 @@ from service.accounts import routes as account_routes
 from service.core import collector
 from service.core.config import Settings, get_settings
 from service.core.db import Database
-from service.core.deps import UNSAFE, guard_page, ids_in_range
+from service.core.deps import UNSAFE, check_address, guard_page
 from service.core.logs import redact_access_log
 from service.core.schemas import ERROR_RESPONSES, errors
 from service.core.throttle import LoginThrottle
@@ -136,11 +136,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.include_router(
             module.router,
             responses=errors(401, 404, 422, 503),
-            dependencies=[Depends(ids_in_range)],
+            dependencies=[Depends(check_address)],
         )
     _document_refusals(app)
     for module in PAGES:  # sessions, anti-forgery tokens and origin checks of every page
-        app.include_router(module.router, dependencies=[Depends(guard_page), Depends(ids_in_range)])
+        app.include_router(
+            module.router, dependencies=[Depends(guard_page), Depends(check_address)]
+        )
 
     @app.get("/health", tags=["service"])
     def health() -> Health:

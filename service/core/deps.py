@@ -44,10 +44,10 @@ __all__ = [
     "SettingsDep",
     "SolverDep",
     "WriteSessionDep",
+    "check_address",
     "cookie_session",
     "current_actor",
     "guard_page",
-    "ids_in_range",
     "same_origin",
 ]
 
@@ -213,8 +213,10 @@ async def guard_page(request: Request) -> None:
         raise CsrfRefused()
 
 
-def ids_in_range(request: Request) -> None:
-    """Answer 404 for an id in the path (``.../pairs/{pair_id}``) outside 1..2^31-1: no row has it,
+def check_address(request: Request) -> None:
+    """Check a request's address before any route reads it (every API and page route).
+
+    Answer 404 for an id in the path (``.../pairs/{pair_id}``) outside 1..2^31-1: no row has it,
     and the database would refuse to compare with it (PostgreSQL's INTEGER, SQLite's 64 bits).
 
     Answer 422 for a control character in the path or the query (``/orgs/s1%00/report``,
